@@ -1,0 +1,167 @@
+"""Reading a BPMN file: what SpiffWorkflow parses, and the metadata it does not keep (lanes' roles, form keys)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from .errors import DeploymentError
+from .models import LANES
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "camunda": "http://camunda.org/schema/1.0/bpmn",
+}
+CAMUNDA = "{%s}" % NS["camunda"]
+# Lane names an analyst may use when the lane carries no camunda "role" property.
+LANE_ALIASES = {"instansi": "pemohon", "pemohon": "pemohon", "tim layanan": "tim_layanan", "pandi": "pandi"}
+ISO_LITERAL = re.compile(r"^(R\d*/)?[0-9P][0-9A-Za-z:.,+\-/]*$")
+
+# XML from analysts is data: no entities, no network, no billion laughs.
+SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True)
+
+
+@dataclass(frozen=True)
+class StepMeta:
+    """What the product needs to know of one user task (or the start event)."""
+    element_id: str
+    name: str
+    lane: str | None
+    form_key: str | None
+    output: str | None          # the task data variable the form's result is stored under
+    inputs: tuple[str, ...]     # data objects the step reads
+    documentation: str
+
+
+@dataclass
+class ProcessModel:
+    process_key: str
+    name: str
+    start: StepMeta
+    steps: dict[str, StepMeta]
+    data_objects: dict[str, str]                           # id -> name
+    timers: dict[str, str] = field(default_factory=dict)  # timer element id -> the task it is attached to
+
+
+def parse_xml(bpmn_xml: bytes) -> etree._ElementTree:
+    try:
+        return etree.ElementTree(etree.fromstring(bpmn_xml, SAFE_XML))
+    except etree.XMLSyntaxError as exc:
+        raise DeploymentError("xml", f"Berkas BPMN bukan XML yang valid: {exc}") from exc
+
+
+def quote_timer_literals(tree: etree._ElementTree) -> list[dict]:
+    """Camunda Modeler writes `PT10M`; SpiffWorkflow evaluates timers as Python, so bare ISO
+    literals become string literals. Anything else is refused, naming its element."""
+    problems = []
+    for kind in ("timeDuration", "timeDate", "timeCycle"):
+        for node in tree.iterfind(f".//bpmn:{kind}", NS):
+            event = node.getparent().getparent()
+            text = (node.text or "").strip()
+            literal = text[1:-1] if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"" else text
+            if not ISO_LITERAL.match(literal) or not _timer_literal_ok(kind, literal):
+                problems.append({"element": event.get("id"), "message":
+                                 f"Ekspresi timer '{text}' pada {event.get('name') or event.get('id')} "
+                                 "tidak dapat dipahami (gunakan ISO 8601, misalnya PT10M)."})
+                continue
+            node.text = f'"{literal}"'
+    return problems
+
+
+def _timer_literal_ok(kind: str, literal: str) -> bool:
+    try:
+        if kind == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(literal)
+        elif kind == "timeDate":
+            TimerEventDefinition.get_datetime(literal)
+        else:
+            TimerEventDefinition.parse_iso_recurring_interval(literal)
+        return True
+    except Exception:
+        return False
+
+
+def parse_specs(tree: etree._ElementTree, process_key: str):
+    """The SpiffWorkflow spec of the process and its subprocesses, validated against the BPMN schema."""
+    parser = BpmnParser(validator=BpmnValidator())
+    try:
+        parser.add_bpmn_xml(tree, filename="process.bpmn")
+        return parser.get_spec(process_key), parser.get_subprocess_specs(process_key)
+    except ValidationException as exc:
+        element = getattr(exc, "id", None) or getattr(exc, "name", None)
+        raise DeploymentError("bpmn", f"Diagram tidak valid: {exc}",
+                              [{"element": element, "message": str(exc)}]) from exc
+
+
+def read_model(tree: etree._ElementTree) -> ProcessModel:
+    processes = tree.findall("bpmn:process[@isExecutable='true']", NS)
+    if len(processes) != 1:
+        raise DeploymentError("bpmn", "Diagram harus memuat tepat satu proses yang dapat dieksekusi "
+                                      "(isExecutable=\"true\").")
+    process = processes[0]
+    lane_of = _lanes(process)
+    data_objects = {d.get("id"): d.get("name") or d.get("id") for d in process.iterfind("bpmn:dataObject", NS)}
+    ref_to_object = {r.get("id"): r.get("dataObjectRef") for r in process.iterfind("bpmn:dataObjectReference", NS)}
+
+    problems: list[dict] = []
+    starts = [s for s in process.iterfind("bpmn:startEvent", NS)]
+    if len(starts) != 1:
+        raise DeploymentError("bpmn", "Proses harus memiliki tepat satu start event.")
+    steps = {}
+    for node in process.iterfind("bpmn:userTask", NS):
+        meta = _step(node, lane_of, ref_to_object)
+        if meta.form_key is None:
+            problems.append({"element": meta.element_id, "message": f"Tugas '{meta.name}' tidak menyebut formulir "
+                                                                    "(camunda:formKey)."})
+        if meta.lane is None:
+            problems.append({"element": meta.element_id, "message": f"Tugas '{meta.name}' tidak berada di lajur "
+                                                                    "yang dikenal (Instansi, Tim Layanan, PANDI)."})
+        steps[meta.element_id] = meta
+    timers = {b.get("id"): b.get("attachedToRef") for b in process.iterfind("bpmn:boundaryEvent", NS)
+              if b.find("bpmn:timerEventDefinition", NS) is not None}
+    if problems:
+        raise DeploymentError("bpmn", "Diagram belum dapat dipasang.", problems)
+    return ProcessModel(process.get("id"), process.get("name") or process.get("id"),
+                        _step(starts[0], lane_of, ref_to_object), steps, data_objects, timers)
+
+
+def _lanes(process) -> dict[str, str | None]:
+    lane_of: dict[str, str | None] = {}
+    for lane in process.iterfind(".//bpmn:lane", NS):
+        role = None
+        for prop in lane.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
+            if prop.get("name") == "role" and prop.get("value") in LANES:
+                role = prop.get("value")
+        if role is None:
+            name = (lane.get("name") or "").lower()
+            role = next((r for alias, r in LANE_ALIASES.items() if name.startswith(alias)), None)
+        for ref in lane.iterfind("bpmn:flowNodeRef", NS):
+            lane_of[(ref.text or "").strip()] = role
+    return lane_of
+
+
+def _step(node, lane_of, ref_to_object) -> StepMeta:
+    element_id = node.get("id")
+    form_key = node.get(f"{CAMUNDA}formKey")
+    inputs = tuple(ref_to_object.get(ref.text.strip(), ref.text.strip())
+                   for ref in node.iterfind("bpmn:dataInputAssociation/bpmn:sourceRef", NS))
+    outputs = [ref_to_object.get(ref.text.strip(), ref.text.strip())
+               for ref in node.iterfind("bpmn:dataOutputAssociation/bpmn:targetRef", NS)]
+    if len(outputs) == 1:
+        output = outputs[0]
+    else:
+        output = form_key.rsplit(".", 1)[0] if form_key else None
+    doc = node.find("bpmn:documentation", NS)
+    return StepMeta(element_id, node.get("name") or element_id, lane_of.get(element_id), form_key, output,
+                    inputs, (doc.text or "").strip() if doc is not None else "")
+
+
+def form_keys(model: ProcessModel) -> dict[str, str]:
+    """form key -> the element that references it (for error messages)."""
+    keys = {model.start.form_key: model.start.element_id} if model.start.form_key else {}
+    keys.update({m.form_key: m.element_id for m in model.steps.values() if m.form_key})
+    return keys

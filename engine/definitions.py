@@ -1,0 +1,139 @@
+"""Repository service: deploy a diagram with its forms as a new version; parse each version once."""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import bpmn, forms
+from .errors import Conflict, DeploymentError, NotFound
+from .models import Definition
+from .store import Store
+
+
+@dataclass(frozen=True)
+class DefinitionInfo:
+    id: int
+    process_key: str
+    version: int
+    name: str
+    deployed_at: datetime
+    created: bool = True
+
+
+@dataclass
+class Deployed:
+    """A deployed version, parsed: shared by every instance of that version, never mutated."""
+    id: int
+    process_key: str
+    version: int
+    name: str
+    spec: object
+    subprocess_specs: dict
+    model: bpmn.ProcessModel
+    forms: dict[str, dict]
+
+    def form(self, form_key: str | None) -> dict:
+        return self.forms.get(form_key or "", {"type": "object"})
+
+
+def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
+    """Everything deploy checks, in one place: XML, timers, BPMN schema, lanes, forms."""
+    tree = bpmn.parse_xml(bpmn_xml)
+    problems = bpmn.quote_timer_literals(tree)
+    if problems:
+        raise DeploymentError("timer", problems[0]["message"], problems)
+    model = bpmn.read_model(tree)
+    if not model.start.form_key:
+        raise DeploymentError("bpmn", "Start event harus menyebut formulir pengajuan (camunda:formKey).",
+                              [{"element": model.start.element_id, "message": "camunda:formKey tidak ada."}])
+    for key, element in bpmn.form_keys(model).items():
+        if key not in form_schemas:
+            raise DeploymentError("form", f"Formulir {key} yang disebut oleh {element} tidak ditemukan.",
+                                  [{"element": element, "message": f"Formulir {key} tidak ditemukan."}])
+        forms.check_schema(key, form_schemas[key], element)
+    spec, subprocess_specs = bpmn.parse_specs(tree, model.process_key)
+    return model, spec, subprocess_specs
+
+
+def read_forms(bpmn_xml: bytes, forms_dir: Path) -> dict[str, dict]:
+    """The forms a diagram references, read from a folder (deploy snapshots them with the diagram)."""
+    model = bpmn.read_model(bpmn.parse_xml(bpmn_xml))
+    result = {}
+    for key, element in bpmn.form_keys(model).items():
+        path = forms_dir / key
+        if "/" in key or "\\" in key or not path.is_file():
+            raise DeploymentError("form", f"Formulir {key} yang disebut oleh {element} tidak ada di {forms_dir}.",
+                                  [{"element": element, "message": f"Formulir {key} tidak ditemukan."}])
+        try:
+            result[key] = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise DeploymentError("form", f"Formulir {key} bukan JSON yang valid: {exc}",
+                                  [{"element": element, "message": str(exc)}]) from exc
+    return result
+
+
+class Definitions:
+    def __init__(self, store: Store):
+        self.store = store
+        self._parsed: dict[int, Deployed] = {}
+        self._lock = threading.Lock()
+
+    def deploy(self, bpmn_xml: bytes, form_schemas: dict[str, dict], deployed_by: int | None = None) -> DefinitionInfo:
+        model, _spec, _subs = compile_definition(bpmn_xml, form_schemas)
+        snapshot = {k: form_schemas[k] for k in bpmn.form_keys(model)}
+        checksum = hashlib.sha256(bpmn_xml + json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
+        try:
+            with self.store.transaction(write=True) as session:
+                latest = self._latest_row(session, model.process_key)
+                if latest is not None and latest.checksum == checksum:
+                    return DefinitionInfo(latest.id, latest.process_key, latest.version, latest.name,
+                                          latest.deployed_at, created=False)
+                row = Definition(process_key=model.process_key, version=(latest.version + 1 if latest else 1),
+                                 name=model.name, bpmn_xml=bpmn_xml.decode("utf-8"), forms=snapshot,
+                                 checksum=checksum, deployed_by=deployed_by)
+                session.add(row)
+                session.flush()
+                return DefinitionInfo(row.id, row.process_key, row.version, row.name, row.deployed_at)
+        except IntegrityError as exc:
+            raise Conflict("deploy_race", "Versi lain sedang dipasang bersamaan; coba lagi.") from exc
+
+    def deploy_file(self, path: Path, forms_dir: Path, deployed_by: int | None = None) -> DefinitionInfo:
+        bpmn_xml = Path(path).read_bytes()
+        return self.deploy(bpmn_xml, read_forms(bpmn_xml, Path(forms_dir)), deployed_by)
+
+    def latest(self, session: Session, process_key: str) -> Deployed:
+        row = self._latest_row(session, process_key)
+        if row is None:
+            raise NotFound("no_definition", f"Proses {process_key} belum dipasang (jalankan perintah deploy).")
+        return self.get(session, row.id)
+
+    def get(self, session: Session, definition_id: int) -> Deployed:
+        deployed = self._parsed.get(definition_id)
+        if deployed is not None:
+            return deployed
+        row = session.get(Definition, definition_id)
+        if row is None:
+            raise NotFound("no_definition", "Versi proses tidak ditemukan.")
+        model, spec, subs = compile_definition(row.bpmn_xml.encode("utf-8"), row.forms)
+        deployed = Deployed(row.id, row.process_key, row.version, row.name, spec, subs, model, row.forms)
+        with self._lock:
+            return self._parsed.setdefault(definition_id, deployed)
+
+    def list(self) -> list[DefinitionInfo]:
+        with self.store.transaction() as session:
+            rows = session.scalars(select(Definition).order_by(Definition.process_key, Definition.version.desc()))
+            return [DefinitionInfo(r.id, r.process_key, r.version, r.name, r.deployed_at, False) for r in rows]
+
+    @staticmethod
+    def _latest_row(session: Session, process_key: str) -> Definition | None:
+        version = select(func.max(Definition.version)).where(Definition.process_key == process_key)
+        return session.scalar(select(Definition).where(Definition.process_key == process_key,
+                                                       Definition.version == version.scalar_subquery()))

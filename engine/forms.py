@@ -1,0 +1,193 @@
+"""Form schemas (JSON Schema 2020-12): checking a schema at deploy, and data and files against it."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+import re
+
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import SchemaError, ValidationError
+
+from .errors import DeploymentError, Invalid, TooLarge
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILES = 10
+
+FORMATS = FormatChecker()
+
+
+def _whole_pattern(validator, pattern, instance, schema):
+    """As browsers read `pattern`: Python's `$` would also accept a trailing newline."""
+    if validator.is_type(instance, "string"):
+        anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+        if not re.search(anchored, instance):
+            yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+FormValidator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern})
+
+
+@FORMATS.checks("nip", raises=())
+def is_nip(value) -> bool:
+    """NIP: birth date YYYYMMDD + appointment YYYYMM + sex digit (1/2) + 3-digit sequence."""
+    if not isinstance(value, str):
+        return True
+    if len(value) != 18 or not value.isdigit():
+        return False
+    try:
+        born = date(int(value[0:4]), int(value[4:6]), int(value[6:8]))
+        appointed = date(int(value[8:12]), int(value[12:14]), 1)
+    except ValueError:
+        return False
+    return value[14] in "12" and born < appointed
+
+
+MESSAGES = {
+    "required": "Wajib diisi.",
+    "type": "Jenis isian tidak sesuai.",
+    "minLength": "Terlalu pendek (minimal {limit} karakter).",
+    "maxLength": "Terlalu panjang (maksimal {limit} karakter).",
+    "minimum": "Nilai minimal {limit}.",
+    "maximum": "Nilai maksimal {limit}.",
+    "pattern": "Format isian tidak sesuai.",
+    "format": "Format isian tidak sesuai.",
+    "enum": "Pilihan tidak dikenal.",
+    "oneOf": "Pilihan tidak dikenal.",
+    "const": "Isian tidak sesuai.",
+    "additionalProperties": "Isian tidak dikenal pada formulir ini.",
+}
+FORMAT_MESSAGES = {"date": "Tanggal tidak valid (format TTTT-BB-HH).", "email": "Alamat e-mail tidak valid.",
+                   "nip": "NIP tidak valid."}
+
+SIGNATURES = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+TYPE_NAMES = {"application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """An upload that passed its form's rules, with the type its bytes show."""
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def check_schema(form_key: str, schema: dict, element: str) -> None:
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise DeploymentError("form", f"Formulir {form_key} bukan JSON Schema yang valid: {exc.message}",
+                              [{"element": element, "message": exc.message}]) from exc
+
+
+def validate_data(schema: dict, data) -> None:
+    """Raises Invalid with one entry per invalid field, in Bahasa Indonesia."""
+    if not isinstance(data, dict):
+        raise Invalid("invalid", "Data formulir harus berupa objek JSON.", [{"field": "", "message":
+                                                                           "Data formulir harus berupa objek."}])
+    validator = FormValidator(schema, format_checker=FORMATS)
+    errors = {}
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+        for field, message in _describe(error):
+            errors.setdefault(field, message)
+    if errors:
+        raise Invalid("invalid", "Isian formulir belum benar.",
+                      [{"field": f, "message": m} for f, m in errors.items()])
+
+
+def _describe(error):
+    path = ".".join(str(p) for p in error.absolute_path)
+    keyword = error.validator
+    if keyword == "required":
+        # One entry per missing field, named by its own path.
+        for name in error.validator_value:
+            if isinstance(error.instance, dict) and name not in error.instance:
+                yield (f"{path}.{name}" if path else name), MESSAGES["required"]
+        return
+    if keyword == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        for name in error.instance:
+            if name not in allowed:
+                yield (f"{path}.{name}" if path else name), MESSAGES["additionalProperties"]
+        return
+    if keyword in ("if", "then", "else", "allOf", "anyOf") and error.context:
+        for sub in error.context:
+            yield from _describe(sub)
+        return
+    custom = error.schema.get("x-messages", {}) if isinstance(error.schema, dict) else {}
+    if keyword in custom:
+        yield path, custom[keyword]
+    elif keyword == "format":
+        yield path, FORMAT_MESSAGES.get(error.validator_value, MESSAGES["format"])
+    else:
+        yield path, MESSAGES.get(keyword, "Isian tidak valid.").format(limit=error.validator_value)
+
+
+def validate_files(schema: dict, uploads: dict[str, list[Upload]]) -> list[Attachment]:
+    """Checks uploads against the form's `x-attachments`: required, count, size, and type by content."""
+    declared = {a["name"]: a for a in schema.get("x-attachments", [])}
+    errors, accepted = [], []
+    for name in uploads:
+        if name not in declared and uploads[name]:
+            errors.append({"field": name, "message": "Berkas ini tidak diminta oleh formulir."})
+    if sum(len(v) for v in uploads.values()) > MAX_FILES:
+        errors.append({"field": "", "message": f"Paling banyak {MAX_FILES} berkas sekaligus."})
+    for name, spec in declared.items():
+        files = uploads.get(name, [])
+        if not files:
+            if spec.get("required"):
+                errors.append({"field": name, "message": "Berkas wajib diunggah."})
+            continue
+        if len(files) > 1 and not spec.get("multiple"):
+            errors.append({"field": name, "message": "Hanya satu berkas yang boleh diunggah."})
+            continue
+        for upload in files:
+            if len(upload.data) > MAX_FILE_BYTES:
+                raise TooLarge("too_large", f"Berkas {upload.filename} melebihi batas "
+                                            f"{MAX_FILE_BYTES // (1024 * 1024)} MB.")
+            kind = sniff(upload.data)
+            accept = spec.get("accept", list(SIGNATURES))
+            if not upload.data:
+                errors.append({"field": name, "message": f"Berkas {upload.filename} kosong."})
+            elif kind not in accept:
+                wanted = "/".join(TYPE_NAMES.get(a, a) for a in accept)
+                errors.append({"field": name, "message": f"Berkas {upload.filename} bukan berkas {wanted} "
+                                                         "yang valid."})
+            else:
+                accepted.append(Attachment(name, _safe_name(upload.filename, kind), kind, upload.data))
+    if errors:
+        raise Invalid("invalid", "Berkas unggahan belum benar.", errors)
+    return accepted
+
+
+def sniff(data: bytes) -> str | None:
+    """The type the bytes themselves show; a PDF must also end with its %%EOF marker."""
+    for kind, magics in SIGNATURES.items():
+        if any(data.startswith(m) for m in magics):
+            if kind == "application/pdf" and b"%%EOF" not in data[-2048:]:
+                return None
+            return kind
+    return None
+
+
+def _safe_name(filename: str, kind: str) -> str:
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "berkas"
+    name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?')[:200]
+    return name or {"application/pdf": "berkas.pdf"}.get(kind, "berkas")

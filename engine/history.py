@@ -1,0 +1,41 @@
+"""History service: what happened to a case, who did it and when."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import HistoryEvent, User
+
+EVENT_LABELS = {
+    "case_started": "Permohonan diajukan",
+    "task_created": "Tugas dibuat",
+    "task_claimed": "Tugas diambil",
+    "task_unclaimed": "Tugas dilepas",
+    "task_completed": "Tugas diselesaikan",
+    "case_completed": "Kasus selesai",
+}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    id: int
+    at: datetime
+    event: str
+    label: str
+    user: str | None
+    task_id: str | None
+    element_id: str | None
+    name: str | None
+    detail: dict | None
+
+
+class History:
+    def entries(self, session: Session, instance_id: int) -> list[HistoryEntry]:
+        rows = session.execute(
+            select(HistoryEvent, User.username).outerjoin(User, User.id == HistoryEvent.user_id)
+            .where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.at, HistoryEvent.id)).all()
+        return [HistoryEntry(e.id, e.at, e.event, EVENT_LABELS.get(e.event, e.event), username, e.task_id,
+                             e.element_id, e.name, e.detail) for e, username in rows]

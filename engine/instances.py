@@ -1,0 +1,202 @@
+"""Runtime service: file a case (start an instance of the latest version), look cases up."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from . import forms
+from .errors import Forbidden, NotFound
+from .execution import Execution
+from .history import History, HistoryEntry
+from .identity import Actor
+from .models import Agency, Definition, Document, HistoryEvent, HumanTask, Instance, User, utcnow
+from .store import Store
+
+CASE_PREFIX = "SNG"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    id: int
+    field: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    task_id: str | None
+
+
+@dataclass
+class CaseSummary:
+    id: int
+    case_number: str
+    status: str
+    agency: str
+    domain: str
+    started_at: datetime
+    completed_at: datetime | None
+    version: int
+
+
+@dataclass
+class CaseView(CaseSummary):
+    started_by: str | None = None
+    process_name: str = ""
+    open_tasks: list = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+    documents: list[DocumentInfo] = field(default_factory=list)
+    data: dict = field(default_factory=dict)            # data object id -> value
+    data_forms: dict = field(default_factory=dict)      # data object id -> (name, form schema that made it)
+
+
+def case_number(instance_id: int, when: datetime) -> str:
+    return f"{CASE_PREFIX}-{when.year}-{instance_id:06d}"
+
+
+def visible(actor: Actor, agency_id: int) -> bool:
+    return actor.sees_all_cases() or actor.agency_id == agency_id
+
+
+class Instances:
+    def __init__(self, store: Store, execution: Execution, history: History, process_key: str):
+        self.store = store
+        self.execution = execution
+        self.history = history
+        self.process_key = process_key
+
+    def start_form(self) -> dict:
+        with self.store.transaction() as session:
+            deployed = self.execution.definitions.latest(session, self.process_key)
+            return deployed.form(deployed.model.start.form_key)
+
+    def start(self, actor: Actor, data, uploads: dict[str, list[forms.Upload]] | None = None) -> CaseSummary:
+        """Files a case: checks the request against the start form, then runs the process to its first tasks."""
+        if actor.role != "pemohon" or actor.agency_id is None:
+            raise Forbidden("not_applicant", "Hanya petugas instansi (pemohon) yang dapat mengajukan sengketa.")
+        with self.store.transaction() as session:
+            deployed = self.execution.definitions.latest(session, self.process_key)
+        schema = deployed.form(deployed.model.start.form_key)
+        forms.validate_data(schema, data)
+        attachments = forms.validate_files(schema, uploads or {})
+
+        now = utcnow()
+        workflow = self.execution.new_workflow(deployed)
+        variable = deployed.model.start.output
+        if variable in deployed.spec.data_objects:
+            workflow.data_objects[variable] = data
+        else:
+            workflow.task_tree.data[variable] = data
+        with self.execution.engine_steps():
+            workflow.do_engine_steps()
+
+        with self.store.transaction(write=True) as session:
+            instance = Instance(definition_id=deployed.id, agency_id=actor.agency_id, state="{}",
+                                domain_name=_domain_of(data), status="running", started_at=now,
+                                started_by=actor.id)
+            session.add(instance)
+            session.flush()
+            instance.case_number = case_number(instance.id, now)
+            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="case_started",
+                                     element_id=deployed.model.start.element_id, name=deployed.model.start.name))
+            _store_documents(session, instance.id, None, attachments, actor, now)
+            self.execution.save(session, instance, deployed, workflow, now)
+            agency = session.get(Agency, actor.agency_id)
+            summary = CaseSummary(instance.id, instance.case_number, instance.status, agency.name,
+                                  instance.domain_name, now, instance.completed_at, deployed.version)
+        self.execution.remember(instance, workflow)
+        return summary
+
+    def get(self, actor: Actor, case_ref: str | int) -> CaseView:
+        with self.store.transaction() as session:
+            instance = _find(session, case_ref)
+            if instance is None or not visible(actor, instance.agency_id):
+                raise NotFound("no_case", "Kasus tidak ditemukan.")
+            deployed, workflow = self.execution.peek(session, instance)
+            agency = session.get(Agency, instance.agency_id)
+            starter = session.get(User, instance.started_by) if instance.started_by else None
+            open_tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                                 HumanTask.state == "ready")
+                                         .order_by(HumanTask.created_at)).all()
+            documents = session.scalars(select(Document).where(Document.instance_id == instance.id)
+                                        .order_by(Document.id)).all()
+            data, data_forms = _case_data(deployed, workflow)
+            view = CaseView(instance.id, instance.case_number, instance.status, agency.name, instance.domain_name,
+                            instance.started_at, instance.completed_at, deployed.version,
+                            started_by=starter.username if starter else None, process_name=deployed.name,
+                            open_tasks=[t.id for t in open_tasks], data=data, data_forms=data_forms,
+                            documents=[_doc_info(d) for d in documents])
+            view.history = self.history.entries(session, instance.id)
+            return view
+
+    def list(self, actor: Actor, status: str | None = None, query: str | None = None,
+             limit: int = 50, offset: int = 0) -> tuple[list[CaseSummary], int]:
+        with self.store.transaction() as session:
+            stmt = (select(Instance.id, Instance.case_number, Instance.status, Agency.name, Instance.domain_name,
+                           Instance.started_at, Instance.completed_at, Definition.version)
+                    .join(Agency, Agency.id == Instance.agency_id)
+                    .join(Definition, Definition.id == Instance.definition_id))
+            if not actor.sees_all_cases():
+                stmt = stmt.where(Instance.agency_id == actor.agency_id)
+            if status:
+                stmt = stmt.where(Instance.status == status)
+            if query:
+                like = f"%{query.strip().lower()}%"
+                stmt = stmt.where(func.lower(Instance.domain_name).like(like) |
+                                  func.lower(Instance.case_number).like(like))
+            total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+            rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit).offset(offset)).all()
+            return [CaseSummary(*row) for row in rows], total
+
+    def document(self, actor: Actor, case_ref: str | int, document_id: int) -> tuple[DocumentInfo, bytes]:
+        with self.store.transaction() as session:
+            instance = _find(session, case_ref)
+            if instance is None or not visible(actor, instance.agency_id):
+                raise NotFound("no_case", "Kasus tidak ditemukan.")
+            doc = session.get(Document, document_id)
+            if doc is None or doc.instance_id != instance.id:
+                raise NotFound("no_document", "Dokumen tidak ditemukan.")
+            return _doc_info(doc), doc.content
+
+
+def _find(session, case_ref) -> Instance | None:
+    ref = str(case_ref).strip()
+    if ref.isdigit():
+        return session.get(Instance, int(ref))
+    return session.scalar(select(Instance).where(Instance.case_number == ref.upper()))
+
+
+def _domain_of(data: dict) -> str:
+    return str(data.get("domain", {}).get("name", "")).strip().lower()[:253]
+
+
+def _case_data(deployed, workflow) -> tuple[dict, dict]:
+    """Each data object with a value, and the form whose fields describe it (for labels)."""
+    producers = {deployed.model.start.output: deployed.model.start}
+    producers.update({m.output: m for m in deployed.model.steps.values()})
+    data, described = {}, {}
+    values = dict(workflow.data_objects)
+    start_var = deployed.model.start.output
+    if start_var not in values and start_var in workflow.task_tree.data:
+        values[start_var] = workflow.task_tree.data[start_var]
+    for key, value in values.items():
+        if value is None:
+            continue
+        data[key] = value
+        producer = producers.get(key)
+        name = deployed.model.data_objects.get(key, key)
+        described[key] = (name, deployed.form(producer.form_key if producer else None))
+    return data, described
+
+
+def _store_documents(session, instance_id, task_id, attachments, actor, now) -> None:
+    for a in attachments:
+        session.add(Document(instance_id=instance_id, task_id=task_id, field=a.field, filename=a.filename,
+                             content_type=a.content_type, size=len(a.data), sha256=a.sha256, content=a.data,
+                             uploaded_at=now, uploaded_by=actor.id))
+
+
+def _doc_info(d: Document) -> DocumentInfo:
+    return DocumentInfo(d.id, d.field, d.filename, d.content_type, d.size, d.sha256, d.uploaded_at, d.task_id)

@@ -1,0 +1,176 @@
+"""The tables the engine persists. Alembic migrations are the only way this schema changes."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+ROLES = ("pemohon", "tim_layanan", "pandi", "supervisor", "process_owner", "admin")
+# A lane is named by the role that works it (see definitions.lane_role).
+LANES = ("pemohon", "tim_layanan", "pandi")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware UTC datetimes; SQLite hands back naive ones, so they are made aware again."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES!r}", name="ck_user_role"),
+        CheckConstraint(f"lane IS NULL OR lane IN {LANES!r}", name="ck_user_lane"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    lane: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Definition(Base):
+    """One deployed version of a process: the BPMN and the forms it references, as a snapshot."""
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_key", "version", name="uq_definition_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    forms: Mapped[dict] = mapped_column(JSON)
+    checksum: Mapped[str] = mapped_column(String(64))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deployed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Instance(Base):
+    """A case: one running (or finished) process instance and its serialized engine state."""
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'completed', 'cancelled')", name="ck_instance_status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    domain_name: Mapped[str] = mapped_column(String(253), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    state: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Optimistic lock: an UPDATE that finds another revision fails instead of overwriting.
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTask(Base):
+    """A user task as the worklist sees it, so listing work never deserializes a workflow."""
+    __tablename__ = "human_task"
+    __table_args__ = (
+        CheckConstraint("state IN ('ready', 'completed', 'cancelled')", name="ck_task_state"),
+        Index("ix_task_state_lane", "state", "lane"),
+        Index("ix_task_claimed_state", "claimed_by", "state"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    lane: Mapped[str] = mapped_column(String(20))
+    form_key: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="ready")
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Timer(Base):
+    """A waiting timer event; due_at is indexed so finding due timers never scans instances."""
+    __tablename__ = "timer"
+    __table_args__ = (
+        CheckConstraint("state IN ('waiting', 'fired', 'cancelled')", name="ck_timer_state"),
+        Index("ix_timer_state_due", "state", "due_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(100))
+    human_task_id: Mapped[str | None] = mapped_column(ForeignKey("human_task.id"))
+    state: Mapped[str] = mapped_column(String(20), default="waiting")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Document(Base):
+    """An uploaded file, kept in the database so it commits with the step that brought it."""
+    __tablename__ = "document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    field: Mapped[str] = mapped_column(String(50))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class HistoryEvent(Base):
+    """The audit trail of a case: one row per command, with who and when."""
+    __tablename__ = "history_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    event: Mapped[str] = mapped_column(String(40))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict | None] = mapped_column(JSON)

@@ -1,0 +1,86 @@
+"""An instance's engine state: serialized without its spec (the spec is per version, parsed once),
+and kept in memory between commands as long as the database says nobody changed it."""
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from uuid import UUID as UUID_
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION
+
+
+class StateOnlyConverter(BpmnWorkflowConverter):
+    """Leaves the spec out of the state: it is restored from the deployed version instead."""
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID_, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID_(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_config = dict(DEFAULT_CONFIG)
+_config[BpmnWorkflow] = StateOnlyConverter
+_registry = BpmnWorkflowSerializer.configure(_config)
+SERIALIZER = BpmnWorkflowSerializer(_registry)
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    registry = SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+        dct[SERIALIZER.VERSION_KEY] = VERSION
+        return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+    finally:
+        registry._encoder_mode = False
+
+
+def load(text: str, spec, subprocess_specs) -> BpmnWorkflow:
+    dct = json.loads(text)
+    SERIALIZER.migrate(dct)
+    return SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+
+
+class WorkflowCache:
+    """Live workflows by instance, each tagged with the revision it was saved at.
+
+    A command takes the workflow out (so a failed command can never leave a half-run copy behind)
+    and puts it back only after its transaction committed, under the new revision."""
+
+    def __init__(self, size: int = 512):
+        self._items: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, revision: int) -> BpmnWorkflow | None:
+        with self._lock:
+            item = self._items.pop(instance_id, None)
+        if item is not None and item[0] == revision:
+            return item[1]
+        return None
+
+    def put(self, instance_id: int, revision: int, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            self._items[instance_id] = (revision, workflow)
+            self._items.move_to_end(instance_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

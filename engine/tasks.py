@@ -1,0 +1,238 @@
+"""Task service: the worklist, and claim / unclaim / complete of human tasks.
+
+The lane of a task decides who may claim it; an agency's tasks are its own officers' alone."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from . import forms
+from .errors import Conflict, Forbidden, Malformed, NotFound
+from .execution import Execution
+from .identity import Actor
+from .instances import DocumentInfo, _doc_info, _store_documents, visible
+from .models import LANES, Agency, Document, HistoryEvent, HumanTask, Instance, User, utcnow
+from .store import Store
+
+STATES = ("ready", "completed", "cancelled")
+
+
+@dataclass
+class TaskRow:
+    id: str
+    case_id: int
+    case_number: str
+    name: str
+    element_id: str
+    lane: str
+    state: str
+    claimed_by: str | None
+    created_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    completed_by: str | None
+    agency: str
+    domain: str
+    form_key: str | None
+
+
+@dataclass
+class TaskDetail(TaskRow):
+    form: dict = field(default_factory=dict)
+    documentation: str = ""
+    inputs: dict = field(default_factory=dict)       # data object id -> (name, value, schema of its form)
+    documents: list[DocumentInfo] = field(default_factory=list)
+
+
+def may_work(actor: Actor, lane: str, agency_id: int) -> bool:
+    return actor.works(lane) and (lane != "pemohon" or actor.agency_id == agency_id)
+
+
+class Tasks:
+    def __init__(self, store: Store, execution: Execution):
+        self.store = store
+        self.execution = execution
+
+    # -- the worklist ---------------------------------------------------------------------------
+    def list(self, actor: Actor, view: str | None = None, lane: str | None = None, state: str | None = "ready",
+             overdue: bool = False, case_id: int | None = None, limit: int = 100, offset: int = 0,
+             now: datetime | None = None) -> tuple[list[TaskRow], int]:
+        """`view` is "queue" (unclaimed work of my lanes), "mine" (claimed by me) or None (all I may see)."""
+        if view not in (None, "queue", "mine"):
+            raise Malformed("bad_filter", "Filter 'view' harus 'queue' atau 'mine'.")
+        if lane is not None and lane not in LANES:
+            raise Malformed("bad_filter", f"Lajur tidak dikenal; pilih salah satu: {', '.join(LANES)}.")
+        if state is not None and state not in STATES:
+            raise Malformed("bad_filter", f"Status tugas tidak dikenal; pilih salah satu: {', '.join(STATES)}.")
+        stmt = self._rows()
+        if not actor.sees_all_cases():
+            stmt = stmt.where(Instance.agency_id == actor.agency_id)
+        if view == "queue":
+            lanes = [ln for ln in LANES if actor.works(ln)]
+            stmt = stmt.where(HumanTask.claimed_by.is_(None), HumanTask.lane.in_(lanes))
+            state = "ready"
+        elif view == "mine":
+            stmt = stmt.where(HumanTask.claimed_by == actor.id)
+        if lane:
+            stmt = stmt.where(HumanTask.lane == lane)
+        if state:
+            stmt = stmt.where(HumanTask.state == state)
+        if case_id is not None:
+            stmt = stmt.where(HumanTask.instance_id == case_id)
+        if overdue:
+            stmt = stmt.where(HumanTask.state == "ready", HumanTask.due_at < (now or utcnow()))
+        with self.store.transaction() as session:
+            total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+            rows = session.execute(stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at,
+                                                 HumanTask.created_at).limit(limit).offset(offset)).all()
+            return [TaskRow(*row) for row in rows], total
+
+    @staticmethod
+    def _rows():
+        claimer, completer = aliased(User), aliased(User)
+        return (select(HumanTask.id, HumanTask.instance_id, Instance.case_number, HumanTask.name,
+                       HumanTask.element_id, HumanTask.lane, HumanTask.state, claimer.username,
+                       HumanTask.created_at, HumanTask.due_at, HumanTask.completed_at, completer.username,
+                       Agency.name, Instance.domain_name, HumanTask.form_key)
+                .join(Instance, Instance.id == HumanTask.instance_id)
+                .join(Agency, Agency.id == Instance.agency_id)
+                .outerjoin(claimer, claimer.id == HumanTask.claimed_by)
+                .outerjoin(completer, completer.id == HumanTask.completed_by))
+
+    def get(self, actor: Actor, task_id: str) -> TaskDetail:
+        with self.store.transaction() as session:
+            row = session.execute(self._rows().where(HumanTask.id == str(task_id))).first()
+            instance = session.get(Instance, row.instance_id) if row else None
+            if row is None or not visible(actor, instance.agency_id):
+                raise NotFound("no_task", "Tugas tidak ditemukan.")
+            detail = TaskDetail(*row)
+            deployed, workflow = self.execution.peek(session, instance)
+            meta = deployed.model.steps.get(detail.element_id)
+            detail.form = deployed.form(detail.form_key)
+            detail.documentation = meta.documentation if meta else ""
+            producers = {deployed.model.start.output: deployed.model.start}
+            producers.update({m.output: m for m in deployed.model.steps.values()})
+            for name in (meta.inputs if meta else ()):
+                value = workflow.data_objects.get(name)
+                producer = producers.get(name)
+                detail.inputs[name] = (deployed.model.data_objects.get(name, name), value,
+                                       deployed.form(producer.form_key if producer else None))
+            docs = session.scalars(select(Document).where(Document.instance_id == instance.id)
+                                   .order_by(Document.id)).all()
+            detail.documents = [_doc_info(d) for d in docs]
+            return detail
+
+    # -- commands -------------------------------------------------------------------------------
+    def claim(self, actor: Actor, task_id: str) -> TaskRow:
+        now = utcnow()
+        with self.store.transaction(write=True) as session:
+            task, instance = self._task_for(session, actor, task_id, lock=True)
+            self._check_lane(actor, task, instance)
+            if task.state != "ready":
+                raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
+            if task.claimed_by == actor.id:
+                return self._row(session, task.id)
+            # The condition makes the claim atomic: of two claims at once, one updates the row.
+            won = session.execute(update(HumanTask)
+                                  .where(HumanTask.id == task.id, HumanTask.state == "ready",
+                                         HumanTask.claimed_by.is_(None))
+                                  .values(claimed_by=actor.id, claimed_at=now)
+                                  .execution_options(synchronize_session="fetch")).rowcount
+            if won != 1:
+                raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
+            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="task_claimed",
+                                     task_id=task.id, element_id=task.element_id, name=task.name))
+            session.flush()
+            return self._row(session, task.id)
+
+    def unclaim(self, actor: Actor, task_id: str) -> TaskRow:
+        now = utcnow()
+        with self.store.transaction(write=True) as session:
+            task, instance = self._task_for(session, actor, task_id, lock=True)
+            if task.state != "ready":
+                raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
+            if task.claimed_by is None:
+                raise Conflict("not_claimed", "Tugas ini belum diambil siapa pun.")
+            supervises = actor.role == "supervisor" and actor.lane == task.lane
+            if task.claimed_by != actor.id and not supervises:
+                raise Forbidden("not_yours", "Tugas ini diambil oleh petugas lain; hanya dia atau supervisor "
+                                             "lajurnya yang dapat melepasnya.")
+            task.claimed_by, task.claimed_at = None, None
+            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="task_unclaimed",
+                                     task_id=task.id, element_id=task.element_id, name=task.name))
+            session.flush()
+            return self._row(session, task.id)
+
+    def complete(self, actor: Actor, task_id: str, data,
+                 uploads: dict[str, list[forms.Upload]] | None = None) -> TaskRow:
+        """Checks the form, then runs the engine on to the next waiting point, in one transaction."""
+        with self.store.transaction() as session:
+            task, instance = self._task_for(session, actor, task_id)
+            self._check_ready_and_mine(actor, task, instance)
+            deployed = self.execution.definitions.get(session, instance.definition_id)
+        schema = deployed.form(task.form_key)
+        forms.validate_data(schema, data)
+        attachments = forms.validate_files(schema, uploads or {})
+
+        now = utcnow()
+        with self.store.transaction(write=True) as session:
+            task, instance = self._task_for(session, actor, task_id, lock=True)
+            self._check_ready_and_mine(actor, task, instance)
+            deployed, workflow = self.execution.load(session, instance)
+            try:
+                spiff_task = workflow.get_task_from_id(UUID(task.id))
+            except TaskNotFoundException:
+                spiff_task = None
+            if spiff_task is None or spiff_task.state != TaskState.READY:
+                raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
+            meta = deployed.model.steps[task.element_id]
+            with self.execution.engine_steps():
+                spiff_task.data[meta.output] = data
+                spiff_task.run()
+                workflow.do_engine_steps()
+            task.state, task.completed_at, task.completed_by = "completed", now, actor.id
+            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="task_completed",
+                                     task_id=task.id, element_id=task.element_id, name=task.name,
+                                     detail={meta.output: data}))
+            _store_documents(session, instance.id, task.id, attachments, actor, now)
+            self.execution.save(session, instance, deployed, workflow, now)
+            result = self._row(session, task.id)
+        self.execution.remember(instance, workflow)
+        return result
+
+    # -- rules ----------------------------------------------------------------------------------
+    def _task_for(self, session, actor, task_id, lock=False) -> tuple[HumanTask, Instance]:
+        task = session.get(HumanTask, str(task_id))
+        if task is None:
+            raise NotFound("no_task", "Tugas tidak ditemukan.")
+        query = select(Instance).where(Instance.id == task.instance_id)
+        # The row lock orders commands on one case on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
+        instance = session.scalar(query.with_for_update() if lock else query)
+        if not visible(actor, instance.agency_id):
+            raise NotFound("no_task", "Tugas tidak ditemukan.")
+        if lock:
+            session.refresh(task)
+        return task, instance
+
+    @staticmethod
+    def _check_lane(actor, task, instance) -> None:
+        if not may_work(actor, task.lane, instance.agency_id):
+            raise Forbidden("not_your_lane", "Tugas ini berada di lajur lain; Anda tidak dapat mengambilnya.")
+
+    def _check_ready_and_mine(self, actor, task, instance) -> None:
+        self._check_lane(actor, task, instance)
+        if task.state != "ready":
+            raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
+        if task.claimed_by is None:
+            raise Conflict("not_claimed", "Ambil tugas ini terlebih dahulu sebelum menyelesaikannya.")
+        if task.claimed_by != actor.id:
+            raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")
+
+    def _row(self, session, task_id) -> TaskRow:
+        return TaskRow(*session.execute(self._rows().where(HumanTask.id == task_id)).one())
