@@ -1,0 +1,57 @@
+"""The Flask face of Sengketa: worklist pages, the JSON API and the operators' CLI."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from engine import Engine
+
+csrf = CSRFProtect()
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL")
+        or f"sqlite:///{Path(app.instance_path) / 'sengketa.db'}",
+        SECRET_KEY=os.environ.get("SECRET_KEY") or _instance_secret(Path(app.instance_path)),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        DISPLAY_TIMEZONE=os.environ.get("DISPLAY_TIMEZONE", "Asia/Jakarta"),
+        PROCESS_FILE=str(Path(app.root_path).parent / "process" / "sengketa.bpmn"),
+        FORMS_DIR=str(Path(app.root_path).parent / "forms"),
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    app.extensions["engine"] = Engine(app.config["DATABASE_URL"])
+    csrf.init_app(app)
+
+    from . import api, auth, cases, cli, errors, filters, worklist
+    auth.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(worklist.bp)
+    app.register_blueprint(cases.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF cannot ride on it
+    cli.init_app(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in instance/, made on first start."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,173 @@
+"""JSON API under /api/v1, bearer-token authenticated, errors as application/problem+json."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, g, jsonify, request
+
+from engine.errors import Malformed
+
+from . import openapi
+from .cases import download
+from .context import actor, engine
+from .errors import problem
+from .formdata import uploads
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def authenticate():
+    if request.endpoint == "api.spec":
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    found = engine().identity.by_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    if found is None:
+        response = problem(401, "Token API tidak ada atau tidak berlaku (Authorization: Bearer <token>).")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="sengketa"'
+        return response
+    g.api_actor = found
+    return None
+
+
+@bp.get("/openapi.json")
+def spec():
+    return jsonify(openapi.document())
+
+
+@bp.post("/cases")
+def start_case():
+    data, files = _payload()
+    case = engine().instances.start(actor(), data, files)
+    response = jsonify(_case_summary(case))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    return response
+
+
+@bp.get("/cases")
+def list_cases():
+    limit, offset = _paging()
+    status = request.args.get("status") or None
+    if status not in (None, "running", "completed", "cancelled"):
+        raise Malformed("bad_filter", "Filter 'status' harus running, completed atau cancelled.")
+    rows, total = engine().instances.list(actor(), status=status, query=request.args.get("q"), limit=limit,
+                                          offset=offset)
+    return jsonify({"items": [_case_summary(c) for c in rows], "total": total, "limit": limit, "offset": offset})
+
+
+@bp.get("/cases/<case_ref>")
+def get_case(case_ref):
+    case = engine().instances.get(actor(), case_ref)
+    body = _case_summary(case)
+    body.update(
+        process=case.process_name,
+        started_by=case.started_by,
+        open_tasks=[_task(t) for t in engine().tasks.list(actor(), case_id=case.id, state="ready")[0]],
+        data=case.data,
+        documents=[{"id": d.id, "field": d.field, "filename": d.filename, "content_type": d.content_type,
+                    "size": d.size, "sha256": d.sha256, "uploaded_at": _iso(d.uploaded_at), "task_id": d.task_id,
+                    "url": f"/api/v1/cases/{case.id}/documents/{d.id}"} for d in case.documents],
+        history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
+                  "element_id": h.element_id, "name": h.name} for h in case.history],
+    )
+    return jsonify(body)
+
+
+@bp.get("/cases/<case_ref>/documents/<int:document_id>")
+def get_document(case_ref, document_id):
+    return download(*engine().instances.document(actor(), case_ref, document_id))
+
+
+@bp.get("/tasks")
+def list_tasks():
+    limit, offset = _paging()
+    mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
+    view = request.args.get("view") or ("mine" if mine else None)
+    state = request.args.get("state", "ready")
+    rows, total = engine().tasks.list(actor(), view=view, lane=request.args.get("lane") or None,
+                                      state=None if state == "all" else state,
+                                      overdue=request.args.get("overdue", "").lower() in ("1", "true"),
+                                      limit=limit, offset=offset)
+    return jsonify({"items": [_task(t) for t in rows], "total": total, "limit": limit, "offset": offset})
+
+
+@bp.get("/tasks/<task_id>")
+def get_task(task_id):
+    detail = engine().tasks.get(actor(), task_id)
+    body = _task(detail)
+    body.update(form=detail.form, documentation=detail.documentation,
+                inputs={k: {"name": name, "value": value} for k, (name, value, _s) in detail.inputs.items()})
+    return jsonify(body)
+
+
+@bp.post("/tasks/<task_id>/claim")
+def claim(task_id):
+    return jsonify(_task(engine().tasks.claim(actor(), task_id)))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+def unclaim(task_id):
+    return jsonify(_task(engine().tasks.unclaim(actor(), task_id)))
+
+
+@bp.post("/tasks/<task_id>/complete")
+def complete(task_id):
+    data, files = _payload()
+    return jsonify(_task(engine().tasks.complete(actor(), task_id, data, files)))
+
+
+# -- reading requests -----------------------------------------------------------------------------
+def _payload():
+    """Form data as JSON: a JSON body {"data": {...}}, or multipart with a `data` part plus files."""
+    if request.mimetype == "multipart/form-data":
+        raw = request.form.get("data")
+        if raw is None:
+            raise Malformed("malformed", "Bagian 'data' (JSON) tidak ada dalam permintaan multipart.")
+        data = _json(raw)
+        return data, uploads(request.files, {})
+    if request.mimetype != "application/json":
+        raise Malformed("malformed", "Kirim application/json atau multipart/form-data.")
+    body = _json(request.get_data(as_text=True))
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise Malformed("malformed", "Badan JSON harus berbentuk {\"data\": {...}}.")
+    return body["data"], {}
+
+
+def _json(raw: str):
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise Malformed("malformed", f"JSON tidak valid: {exc.msg} (baris {exc.lineno}, kolom {exc.colno}).") \
+            from exc
+    return data
+
+
+def _paging() -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", 100))
+        offset = int(request.args.get("offset", 0))
+    except ValueError as exc:
+        raise Malformed("bad_paging", "limit dan offset harus bilangan bulat.") from exc
+    if not 1 <= limit <= 500 or offset < 0:
+        raise Malformed("bad_paging", "limit harus 1–500 dan offset tidak negatif.")
+    return limit, offset
+
+
+# -- writing responses ----------------------------------------------------------------------------
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _case_summary(case) -> dict:
+    return {"id": case.id, "case_number": case.case_number, "status": case.status, "agency": case.agency,
+            "domain": case.domain, "version": case.version, "started_at": _iso(case.started_at),
+            "completed_at": _iso(case.completed_at)}
+
+
+def _task(t) -> dict:
+    return {"id": t.id, "case_id": t.case_id, "case_number": t.case_number, "name": t.name,
+            "element_id": t.element_id, "lane": t.lane, "state": t.state, "claimed_by": t.claimed_by,
+            "created_at": _iso(t.created_at), "due_at": _iso(t.due_at), "completed_at": _iso(t.completed_at),
+            "completed_by": t.completed_by, "agency": t.agency, "domain": t.domain, "form_key": t.form_key}

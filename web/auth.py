@@ -1,0 +1,78 @@
+"""Logging in and out of the pages (the API authenticates by bearer token instead, see api.py)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
+
+from .context import engine
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Silakan masuk terlebih dahulu."
+login_manager.login_message_category = "info"
+
+ROLE_LABELS = {
+    "pemohon": "Petugas Instansi (Pemohon)",
+    "tim_layanan": "Tim Layanan Domain",
+    "pandi": "PANDI",
+    "supervisor": "Supervisor",
+    "process_owner": "Pemilik Proses",
+    "admin": "Administrator",
+}
+
+
+class LoginUser(UserMixin):
+    def __init__(self, actor):
+        self.actor = actor
+        self.id = str(actor.id)
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.actor.role, self.actor.role)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    found = engine().identity.actor(int(user_id))
+    return LoginUser(found) if found else None
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        found = engine().identity.authenticate(username, request.form.get("password", ""))
+        if found is None:
+            error = "Nama pengguna atau kata sandi salah."
+        else:
+            login_user(LoginUser(found))
+            return redirect(_safe_next(request.args.get("next")) or url_for("worklist.index"))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash("Anda telah keluar.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths: a login link must not send people to another site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -1,0 +1,71 @@
+"""Cases: filing one (the start form), the list, the case page with status, history and documents."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import login_required
+
+from engine.errors import Invalid
+
+from . import formdata
+from .context import actor, engine
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+PAGE = 50
+
+
+@bp.get("")
+@login_required
+def index():
+    page = max(request.args.get("halaman", 1, type=int) or 1, 1)
+    status = request.args.get("status") or None
+    if status not in (None, "running", "completed", "cancelled"):
+        status = None
+    query = request.args.get("q", "").strip() or None
+    rows, total = engine().instances.list(actor(), status=status, query=query, limit=PAGE, offset=(page - 1) * PAGE)
+    return render_template("cases.html", rows=rows, total=total, status=status, q=query or "", page=page,
+                           pages=max((total + PAGE - 1) // PAGE, 1))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if actor().role != "pemohon":
+        abort(403)
+    schema = engine().instances.start_form()
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = formdata.from_form(schema, request.form)
+        try:
+            case = engine().instances.start(actor(), values, formdata.uploads(request.files, schema))
+        except Invalid as exc:
+            errors, status = formdata.errors_by_field(exc.errors), 422
+            flash(exc.message, "error")
+        else:
+            flash(f"Permohonan tercatat sebagai kasus {case.case_number}.", "success")
+            return redirect(url_for("cases.show", case_ref=case.case_number))
+    return render_template("new_case.html", schema=schema, fields=formdata.fields(schema, values, errors),
+                           attachments=schema.get("x-attachments", []), errors=errors), status
+
+
+@bp.get("/<case_ref>")
+@login_required
+def show(case_ref):
+    case = engine().instances.get(actor(), case_ref)
+    tasks, _ = engine().tasks.list(actor(), case_id=case.id, state=None, limit=200)
+    return render_template("case.html", case=case, tasks=tasks)
+
+
+@bp.get("/<case_ref>/documents/<int:document_id>")
+@login_required
+def document(case_ref, document_id):
+    info, content = engine().instances.document(actor(), case_ref, document_id)
+    return download(info, content)
+
+
+def download(info, content) -> Response:
+    response = send_file(io.BytesIO(content), mimetype=info.content_type, as_attachment=True,
+                         download_name=info.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,110 @@
+"""Operators' commands: `flask --app wsgi db upgrade | deploy | users add | users token | demo`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from engine import migrate
+from engine.errors import Conflict, EngineError
+
+from .context import engine
+
+db = AppGroup("db", help="Skema basis data (migrasi Alembic).")
+users = AppGroup("users", help="Pengguna dan token API.")
+
+DEMO_AGENCIES = [
+    ("kab-contoh", "Pemerintah Kabupaten Contoh"),
+    ("kota-contoh", "Pemerintah Kota Contoh"),
+    ("desa-sukamaju", "Pemerintah Desa Sukamaju"),
+]
+DEMO_PASSWORD = "sengketa-demo"
+DEMO_USERS = [
+    ("pemohon", "pemohon", "kab-contoh", None),
+    ("pemohon2", "pemohon", "kota-contoh", None),
+    ("layanan", "tim_layanan", None, None),
+    ("layanan2", "tim_layanan", None, None),
+    ("pandi", "pandi", None, None),
+    ("supervisor", "supervisor", None, "tim_layanan"),
+    ("supervisor-pandi", "supervisor", None, "pandi"),
+    ("pemilik", "process_owner", None, None),
+    ("admin", "admin", None, None),
+]
+
+
+def _fail(exc: EngineError):
+    details = "".join(f"\n  - {e.get('element') or e.get('field') or ''}: {e['message']}" for e in exc.errors)
+    raise click.ClickException(exc.message + details)
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Migrates the schema to the newest revision."""
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Skema basis data mutakhir.")
+
+
+@click.command("deploy")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--forms", "forms_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder formulir (bawaan: forms/ di samping folder diagram).")
+def deploy(path: Path, forms_dir: Path | None):
+    """Deploys a BPMN diagram with the forms it references as a new version."""
+    forms_dir = forms_dir or path.resolve().parent.parent / "forms"
+    try:
+        info = engine().definitions.deploy_file(path, forms_dir)
+    except EngineError as exc:
+        _fail(exc)
+    verb = "dipasang sebagai" if info.created else "tidak berubah; tetap"
+    click.echo(f"{info.name} ({info.process_key}) {verb} versi {info.version}.")
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, help="pemohon, tim_layanan, pandi, supervisor, process_owner, admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--agency", help="Kode instansi (dibuat bila belum ada).")
+@click.option("--lane", help="Untuk supervisor: lajur yang diawasi (pemohon, tim_layanan, pandi).")
+def users_add(username, role, email, password, agency, lane):
+    """Adds a user."""
+    try:
+        added = engine().identity.add_user(username, role, email, password, agency, lane)
+    except EngineError as exc:
+        _fail(exc)
+    click.echo(f"Pengguna {added.username} ({added.role}) ditambahkan.")
+
+
+@users.command("token")
+@click.argument("username")
+def users_token(username):
+    """Prints a new API token (last line); only its hash is stored."""
+    try:
+        token = engine().identity.new_token(username)
+    except EngineError as exc:
+        _fail(exc)
+    click.echo(f"Token API baru untuk {username} (simpan sekarang; tidak dapat ditampilkan lagi):")
+    click.echo(token)
+
+
+@click.command("demo")
+def demo():
+    """Creates demo agencies and one user per role (password: sengketa-demo)."""
+    for code, name in DEMO_AGENCIES:
+        engine().identity.ensure_agency(code, name)
+    for username, role, agency, lane in DEMO_USERS:
+        try:
+            engine().identity.add_user(username, role, f"{username}@contoh.go.id", DEMO_PASSWORD, agency, lane)
+            click.echo(f"  {username:18} {role}")
+        except Conflict:
+            click.echo(f"  {username:18} {role} (sudah ada)")
+    click.echo(f"Pengguna demo siap; kata sandi semuanya: {DEMO_PASSWORD}")
+
+
+def init_app(app) -> None:
+    app.cli.add_command(db)
+    app.cli.add_command(users)
+    app.cli.add_command(deploy)
+    app.cli.add_command(demo)

@@ -1,0 +1,72 @@
+"""Every refusal becomes a clear answer: problem+json for the API, a page for people. Never a bare 500."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import EngineError
+
+log = logging.getLogger(__name__)
+
+STATUS = {"malformed": 400, "not_found": 404, "forbidden": 403, "conflict": 409, "too_large": 413,
+          "invalid": 422, "deployment": 422}
+TITLES = {400: "Permintaan tidak dapat dibaca", 401: "Perlu masuk", 403: "Tidak diizinkan",
+          404: "Tidak ditemukan", 405: "Metode tidak diizinkan", 409: "Konflik", 413: "Berkas terlalu besar",
+          422: "Isian belum benar", 500: "Kesalahan server"}
+HTTP_DETAILS = {
+    400: "Permintaan tidak dapat dibaca.",
+    401: "Token API tidak ada atau tidak berlaku.",
+    403: "Anda tidak diizinkan melakukan ini.",
+    404: "Alamat yang diminta tidak ditemukan.",
+    405: "Metode HTTP ini tidak didukung di alamat ini.",
+    413: "Unggahan melebihi batas ukuran yang diizinkan.",
+    500: "Terjadi kesalahan di server; tim teknis telah dicatat.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def problem(status: int, detail: str, code: str | None = None, errors: list | None = None):
+    body = {"type": f"https://sengketa.go.id/problems/{code or status}", "title": TITLES.get(status, "Galat"),
+            "status": status, "detail": detail}
+    if code:
+        body["code"] = code
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def init_app(app) -> None:
+    @app.errorhandler(EngineError)
+    def engine_error(exc: EngineError):
+        status = STATUS.get(exc.kind, 400)
+        if wants_json():
+            return problem(status, exc.message, exc.code, exc.errors)
+        return render_template("error.html", status=status, title=TITLES.get(status), message=exc.message,
+                               errors=exc.errors), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        detail = HTTP_DETAILS.get(status, exc.description)
+        if status == 400 and getattr(exc, "description", None) and "CSRF" in exc.description:
+            detail = "Sesi formulir telah kedaluwarsa; muat ulang halaman dan coba lagi."
+        if wants_json():
+            return problem(status, detail)
+        return render_template("error.html", status=status, title=TITLES.get(status, "Galat"),
+                               message=detail, errors=[]), status
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return problem(500, HTTP_DETAILS[500])
+        return render_template("error.html", status=500, title=TITLES[500], message=HTTP_DETAILS[500],
+                               errors=[]), 500

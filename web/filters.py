@@ -1,0 +1,54 @@
+"""How times, durations and states read on the pages (WIB by default)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from engine.models import utcnow
+
+LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
+STATUS_LABELS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan",
+                 "ready": "Menunggu", "claimed": "Diambil"}
+
+
+def init_app(app) -> None:
+    zone = ZoneInfo(app.config["DISPLAY_TIMEZONE"])
+
+    @app.template_filter("waktu")
+    def waktu(value: datetime | None) -> str:
+        if value is None:
+            return "–"
+        return value.astimezone(zone).strftime("%d-%m-%Y %H:%M") + " WIB"
+
+    @app.template_filter("umur")
+    def umur(value: datetime | None) -> str:
+        return _minutes(utcnow() - value) if value else "–"
+
+    @app.template_filter("lajur")
+    def lajur(value: str | None) -> str:
+        return LANE_LABELS.get(value or "", value or "–")
+
+    @app.template_filter("status")
+    def status(value: str | None) -> str:
+        return STATUS_LABELS.get(value or "", value or "–")
+
+    @app.template_global()
+    def sisa_waktu(due: datetime | None) -> tuple[str, bool]:
+        """Remaining time to a target, or how far past it; and whether it is overdue."""
+        if due is None:
+            return "–", False
+        delta = due - datetime.now(timezone.utc)
+        if delta.total_seconds() >= 0:
+            return "sisa " + _minutes(delta), False
+        return "terlambat " + _minutes(-delta), True
+
+
+def _minutes(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} mnt"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} j {minutes} mnt"
+    days, hours = divmod(hours, 24)
+    return f"{days} h {hours} j"

@@ -1,0 +1,111 @@
+"""Forms on pages, driven by their JSON Schema: fields to render, and posted fields back to JSON data."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from engine.forms import Upload
+
+
+@dataclass
+class Field:
+    kind: str            # group, text, textarea, select, radio, checkbox, date, email, number
+    name: str            # dotted path, also the HTML name
+    title: str
+    description: str = ""
+    required: bool = False
+    value: object = None
+    error: str | None = None
+    options: list[tuple[str, str]] = field(default_factory=list)
+    placeholder: str = ""
+    children: list["Field"] = field(default_factory=list)
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+
+
+def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "") -> list[Field]:
+    values, errors = values or {}, errors or {}
+    result = []
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        value = values.get(name) if isinstance(values, dict) else None
+        common = dict(name=path, title=prop.get("title", name), description=prop.get("description", ""),
+                      required=name in required, error=errors.get(path))
+        if prop.get("type") == "object":
+            result.append(Field("group", children=fields(prop, value or {}, errors, path + "."), **common))
+            continue
+        if value is None and "default" in prop:
+            value = prop["default"]
+        examples = prop.get("examples") or [""]
+        item = Field(_kind(prop), value=value, placeholder=str(examples[0]), pattern=prop.get("pattern"),
+                     min_length=prop.get("minLength"), max_length=prop.get("maxLength"), **common)
+        item.options = [(o["const"], o.get("title", o["const"])) for o in prop.get("oneOf", []) if "const" in o]
+        result.append(item)
+    return result
+
+
+def _kind(prop: dict) -> str:
+    if prop.get("oneOf"):
+        return "radio" if len(prop["oneOf"]) <= 4 else "select"
+    if prop.get("type") == "boolean":
+        return "checkbox"
+    if prop.get("type") in ("integer", "number"):
+        return "number"
+    if prop.get("x-widget") == "textarea":
+        return "textarea"
+    return {"date": "date", "email": "email"}.get(prop.get("format", ""), "text")
+
+
+def errors_by_field(errors: list[dict]) -> dict[str, str]:
+    return {e.get("field", ""): e.get("message", "") for e in errors}
+
+
+def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
+    """Posted fields as the JSON the schema describes: typed, trimmed, empty ones left out."""
+    data = {}
+    for name, prop in schema.get("properties", {}).items():
+        path = f"{prefix}{name}"
+        kind = prop.get("type")
+        if kind == "object":
+            nested = from_form(prop, form, path + ".")
+            if nested:
+                data[name] = nested
+            continue
+        if kind == "boolean":
+            if path in form:
+                data[name] = form.get(path) in ("on", "true", "1", "ya")
+            elif "const" not in prop:
+                data[name] = False
+            continue
+        raw = form.get(path)
+        if raw is None:
+            continue
+        raw = raw.strip() if prop.get("x-widget") == "textarea" else " ".join(raw.split())
+        if raw == "":
+            continue
+        if kind in ("integer", "number"):
+            data[name] = _number(raw, kind)
+        else:
+            data[name] = raw
+    return data
+
+
+def _number(raw: str, kind: str):
+    try:
+        return int(raw) if kind == "integer" else float(raw)
+    except ValueError:
+        return raw  # left as text so the schema reports it as the wrong type
+
+
+def uploads(files: MultiDict, schema: dict) -> dict[str, list[Upload]]:
+    """The files of the form's declared attachments (empty file inputs are browsers' "no file")."""
+    result = {}
+    names = {a["name"] for a in schema.get("x-attachments", [])} | set(files.keys())
+    for name in names:
+        items: list[FileStorage] = [f for f in files.getlist(name) if f and f.filename]
+        if items:
+            result[name] = [Upload(f.filename, f.read(), f.mimetype or "") for f in items]
+    return result

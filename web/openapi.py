@@ -1,0 +1,145 @@
+"""The OpenAPI 3.1 document of /api/v1 (3.1 so form schemas, JSON Schema 2020-12, fit as they are)."""
+from __future__ import annotations
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _problem(description):
+    return {"description": description, "content": {"application/problem+json": {"schema": _ref("Problem")}}}
+
+
+ERRORS = {
+    "400": _problem("Permintaan tidak dapat dibaca (JSON rusak, filter salah)."),
+    "401": _problem("Token API tidak ada atau tidak berlaku."),
+    "403": _problem("Bukan lajur atau instansi Anda."),
+    "404": _problem("Tidak ditemukan (atau bukan milik instansi Anda)."),
+    "409": _problem("Konflik: diambil petugas lain, belum siap, atau data sudah berubah."),
+    "413": _problem("Unggahan terlalu besar."),
+    "422": _problem("Isian tidak sesuai formulir; satu entri per isian di `errors`."),
+}
+
+
+def _responses(ok_code, ok_schema, *codes):
+    out = {ok_code: {"description": "Berhasil", "content": {"application/json": {"schema": ok_schema}}}}
+    out.update({c: ERRORS[c] for c in codes})
+    return out
+
+
+def _task_path(summary, op_id):
+    return {"post": {"summary": summary, "operationId": op_id, "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                     "responses": _responses("200", _ref("Task"), "401", "403", "404", "409")}}
+
+
+def document() -> dict:
+    payload = {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["data"], "properties": {
+            "data": {"type": "string", "description": "Data formulir sebagai JSON."},
+            "letter": {"type": "string", "format": "binary"},
+            "evidence": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+        "application/json": {"schema": {"type": "object", "required": ["data"],
+                                        "properties": {"data": {"type": "object"}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Sengketa — Helpdesk Sengketa Nama Domain .go.id", "version": "1.0.0",
+                 "description": "Mengajukan sengketa, daftar kerja, dan penyelesaian tugas sesuai SOP."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/cases": {
+                "post": {"summary": "Ajukan sengketa baru", "operationId": "startCase",
+                         "requestBody": {"required": True, "content": payload},
+                         "responses": _responses("201", _ref("CaseSummary"), "400", "401", "403", "413", "422")},
+                "get": {"summary": "Daftar kasus yang boleh Anda lihat", "operationId": "listCases",
+                        "parameters": [{"name": "status", "in": "query", "schema": {
+                            "enum": ["running", "completed", "cancelled"]}},
+                            {"name": "q", "in": "query", "schema": {"type": "string"}},
+                            {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
+                        "responses": _responses("200", {"type": "object", "properties": {
+                            "items": {"type": "array", "items": _ref("CaseSummary")}, "total": {"type": "integer"}}},
+                            "400", "401")}},
+            "/cases/{case_id}": {"get": {
+                "summary": "Status, tugas terbuka dan riwayat sebuah kasus", "operationId": "getCase",
+                "parameters": [{"name": "case_id", "in": "path", "required": True,
+                                "description": "ID angka atau nomor kasus (SNG-2026-000123)",
+                                "schema": {"type": "string"}}],
+                "responses": _responses("200", _ref("Case"), "401", "404")}},
+            "/cases/{case_id}/documents/{document_id}": {"get": {
+                "summary": "Unduh dokumen kasus", "operationId": "getDocument",
+                "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                               {"name": "document_id", "in": "path", "required": True,
+                                "schema": {"type": "integer"}}],
+                "responses": {"200": {"description": "Berkas", "content": {"application/octet-stream": {}}},
+                              "401": ERRORS["401"], "404": ERRORS["404"]}}},
+            "/tasks": {"get": {
+                "summary": "Tugas yang boleh Anda lihat", "operationId": "listTasks",
+                "parameters": [
+                    {"name": "view", "in": "query", "schema": {"enum": ["queue", "mine"]},
+                     "description": "queue: antrian lajur Anda yang belum diambil; mine: diambil oleh Anda"},
+                    {"name": "mine", "in": "query", "schema": {"type": "boolean"}},
+                    {"name": "lane", "in": "query", "schema": {"enum": ["pemohon", "tim_layanan", "pandi"]}},
+                    {"name": "state", "in": "query", "schema": {"enum": ["ready", "completed", "cancelled", "all"],
+                                                                "default": "ready"}},
+                    {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
+                    {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
+                "responses": _responses("200", {"type": "object", "properties": {
+                    "items": {"type": "array", "items": _ref("Task")}, "total": {"type": "integer"}}}, "400", "401")}},
+            "/tasks/{task_id}": {"get": {
+                "summary": "Tugas beserta skema formulirnya", "operationId": "getTask",
+                "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                "responses": _responses("200", _ref("TaskDetail"), "401", "404")}},
+            "/tasks/{task_id}/claim": _task_path("Ambil tugas", "claimTask"),
+            "/tasks/{task_id}/unclaim": _task_path("Lepas tugas", "unclaimTask"),
+            "/tasks/{task_id}/complete": {"post": {
+                "summary": "Selesaikan tugas dengan data formulirnya", "operationId": "completeTask",
+                "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                "requestBody": {"required": True, "content": payload},
+                "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409", "413", "422")}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "flask --app wsgi users token USERNAME"}},
+            "parameters": {
+                "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                "Limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                                     "maximum": 500, "default": 100}},
+                "Offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            },
+            "schemas": {
+                "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                    "detail": {"type": "string"}, "code": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "properties": {
+                        "field": {"type": "string"}, "message": {"type": "string"}}}}}},
+                "CaseSummary": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "case_number": {"type": "string"},
+                    "status": {"enum": ["running", "completed", "cancelled"]}, "agency": {"type": "string"},
+                    "domain": {"type": "string"}, "version": {"type": "integer"},
+                    "started_at": {"type": "string", "format": "date-time"},
+                    "completed_at": {"type": ["string", "null"], "format": "date-time"}}},
+                "Case": {"allOf": [_ref("CaseSummary"), {"type": "object", "properties": {
+                    "open_tasks": {"type": "array", "items": _ref("Task")},
+                    "data": {"type": "object"},
+                    "documents": {"type": "array", "items": {"type": "object"}},
+                    "history": {"type": "array", "items": {"type": "object", "properties": {
+                        "at": {"type": "string", "format": "date-time"}, "event": {"type": "string"},
+                        "user": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}}}}}]},
+                "Task": {"type": "object", "required": ["id", "case_id", "name", "lane", "state", "claimed_by",
+                                                        "created_at", "due_at"], "properties": {
+                    "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},
+                    "name": {"type": "string"}, "element_id": {"type": "string"},
+                    "lane": {"enum": ["pemohon", "tim_layanan", "pandi"]},
+                    "state": {"enum": ["ready", "completed", "cancelled"]},
+                    "claimed_by": {"type": ["string", "null"]},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "due_at": {"type": ["string", "null"], "format": "date-time"},
+                    "completed_at": {"type": ["string", "null"], "format": "date-time"},
+                    "completed_by": {"type": ["string", "null"]}}},
+                "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
+                    "form": {"type": "object", "description": "JSON Schema 2020-12 formulir langkah ini"},
+                    "documentation": {"type": "string"}, "inputs": {"type": "object"}}}]},
+            },
+        },
+    }

@@ -1,0 +1,73 @@
+"""The worklist: Antrian (unclaimed work of my lanes), Tugas saya (claimed by me), and the task page."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from engine.errors import Invalid
+
+from . import formdata
+from .context import actor, engine
+
+bp = Blueprint("worklist", __name__)
+TABS = {"antrian": "queue", "saya": "mine", "semua": None}
+PAGE = 50
+
+
+@bp.get("/")
+@login_required
+def index():
+    return redirect(url_for("worklist.tasks"))
+
+
+@bp.get("/worklist")
+@login_required
+def tasks():
+    tab = request.args.get("tab", "antrian")
+    if tab not in TABS:
+        tab = "antrian"
+    overdue = request.args.get("terlambat") == "1"
+    page = max(request.args.get("halaman", 1, type=int) or 1, 1)
+    rows, total = engine().tasks.list(actor(), view=TABS[tab], overdue=overdue, state="ready",
+                                      limit=PAGE, offset=(page - 1) * PAGE)
+    counts = {name: engine().tasks.list(actor(), view=view, state="ready", limit=1)[1]
+              for name, view in TABS.items()}
+    return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
+                           page=page, pages=max((total + PAGE - 1) // PAGE, 1))
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id):
+    task = engine().tasks.claim(actor(), task_id)
+    flash(f"Tugas '{task.name}' untuk kasus {task.case_number} kini menjadi tugas Anda.", "success")
+    return redirect(url_for("worklist.task", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id):
+    task = engine().tasks.unclaim(actor(), task_id)
+    flash(f"Tugas '{task.name}' dikembalikan ke antrian.", "info")
+    return redirect(url_for("worklist.tasks"))
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@login_required
+def task(task_id):
+    detail = engine().tasks.get(actor(), task_id)
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = formdata.from_form(detail.form, request.form)
+        try:
+            engine().tasks.complete(actor(), task_id, values, formdata.uploads(request.files, detail.form))
+        except Invalid as exc:
+            errors, status = formdata.errors_by_field(exc.errors), 422
+            flash(exc.message, "error")
+        else:
+            flash(f"Tugas '{detail.name}' selesai.", "success")
+            return redirect(url_for("cases.show", case_ref=detail.case_number))
+    mine = detail.claimed_by == actor().username
+    return render_template("task.html", task=detail, mine=mine,
+                           fields=formdata.fields(detail.form, values, errors),
+                           attachments=detail.form.get("x-attachments", []), errors=errors), status
