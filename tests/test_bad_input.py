@@ -1,0 +1,154 @@
+"""Bad input gets a clear 4xx in Bahasa Indonesia and changes nothing."""
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from samples import CHECK_COMPLETE, make_pdf, multipart, request_data
+from test_sop_api import file_case, open_task
+
+
+def nothing_changed(person, cases=0):
+    assert person.get("/cases").get_json()["total"] == cases
+
+
+def problem(response, status):
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["detail"]
+    return body
+
+
+def test_malformed_json_is_400(people):
+    ani = people["ani"]
+    body = problem(ani.post("/cases", data={"data": "{not json", "letter": (io.BytesIO(make_pdf()),
+                                                                             "s.pdf")},
+                            content_type="multipart/form-data"), 400)
+    assert "JSON tidak valid" in body["detail"]
+    case = file_case(ani)
+    task = open_task(people["citra"], case)
+    people["citra"].post(f"/tasks/{task['id']}/claim")
+    problem(people["citra"].post(f"/tasks/{task['id']}/complete", data="{", content_type="application/json"), 400)
+    problem(people["citra"].post(f"/tasks/{task['id']}/complete", json=["lengkap"]), 400)
+    assert open_task(people["citra"], case)["id"] == task["id"]
+    nothing_changed(ani, 1)
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"domain.name": "contoh.co.id"}, "domain.name", ".go.id atau .desa.id"),
+    ({"contact.nip": "19860926201505100"}, "contact.nip", "18 angka"),
+    ({"contact.nip": "198613262015051001"}, "contact.nip", "tanggal"),          # month 13
+    ({"contact.email": "budi@gmail.com"}, "contact.email", "e-mail dinas"),
+    ({"letter.signatory.position": "Kepala Dinas"}, "letter.signatory.position", "Sekretaris"),
+    ({"dispute.category": None}, "dispute.category", "Wajib diisi"),
+    ({"domain.name": "contoh.go.id\n"}, "domain.name", ".go.id"),
+])
+def test_a_request_breaking_its_form_is_422_per_field(people, change, field, words):
+    ani = people["ani"]
+    response = ani.post("/cases", data=multipart(request_data(**change), letter=[("s.pdf", make_pdf())]),
+                        content_type="multipart/form-data")
+    body = problem(response, 422)
+    by_field = {e["field"]: e["message"] for e in body["errors"]}
+    assert field in by_field, body["errors"]
+    assert words in by_field[field]
+    nothing_changed(ani)
+
+
+def test_every_invalid_field_gets_its_own_entry(people):
+    data = request_data(**{"domain.name": "x.com", "contact.email": "a@yahoo.com", "letter.date": "2020-02-30"})
+    body = problem(people["ani"].post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
+                                      content_type="multipart/form-data"), 422)
+    assert {"domain.name", "contact.email", "letter.date"} <= {e["field"] for e in body["errors"]}
+
+
+@pytest.mark.parametrize("files, words", [
+    ({}, "wajib diunggah"),
+    ({"letter": [("surat.pdf", b"<html>not a pdf</html>")]}, "bukan berkas PDF"),
+    ({"letter": [("surat.pdf", make_pdf()[:-20])]}, "bukan berkas PDF"),        # truncated: no %%EOF
+    ({"letter": [("surat.pdf", b"")]}, "kosong"),
+    ({"letter": [("a.pdf", make_pdf()), ("b.pdf", make_pdf())]}, "Hanya satu"),
+    ({"letter": [("s.pdf", make_pdf())], "evidence": [("bukti.exe", b"MZ\x90\x00")]}, "bukan berkas"),
+])
+def test_bad_uploads_are_422_and_file_nothing(people, files, words):
+    ani = people["ani"]
+    response = ani.post("/cases", data=multipart(request_data(), **files), content_type="multipart/form-data")
+    body = problem(response, 422)
+    assert any(words in e["message"] for e in body["errors"]), body["errors"]
+    nothing_changed(ani)
+
+
+def test_oversized_upload_is_413(people):
+    ani = people["ani"]
+    big = make_pdf() + b"0" * (11 * 1024 * 1024) + b"\n%%EOF\n"
+    problem(ani.post("/cases", data=multipart(request_data(), letter=[("s.pdf", big)]),
+                     content_type="multipart/form-data"), 413)
+    huge = b"%PDF-1.4\n" + b"0" * (33 * 1024 * 1024)
+    problem(ani.post("/cases", data=multipart(request_data(), letter=[("s.pdf", huge)]),
+                     content_type="multipart/form-data"), 413)
+    nothing_changed(ani)
+
+
+def test_unknown_task_is_404(people):
+    citra = people["citra"]
+    for path in ("/tasks/00000000-0000-0000-0000-000000000000", "/tasks/bukan-id"):
+        problem(citra.get(path), 404)
+        problem(citra.post(path + "/claim"), 404)
+        problem(citra.post(path + "/complete", json={"data": CHECK_COMPLETE}), 404)
+    problem(citra.get("/cases/999999"), 404)
+    problem(citra.get("/cases/SNG-2026-999999"), 404)
+
+
+def test_completing_an_unclaimed_task_is_409(people):
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    task = open_task(citra, case)
+    body = problem(citra.post(f"/tasks/{task['id']}/complete", json={"data": CHECK_COMPLETE}), 409)
+    assert body["code"] == "not_claimed"
+    assert open_task(citra, case)["id"] == task["id"]
+
+
+def test_completing_a_finished_task_is_409(people):
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    task = open_task(citra, case)
+    citra.post(f"/tasks/{task['id']}/claim")
+    assert citra.post(f"/tasks/{task['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 200
+    problem(citra.post(f"/tasks/{task['id']}/complete", json={"data": CHECK_COMPLETE}), 409)
+    problem(citra.post(f"/tasks/{task['id']}/claim"), 409)
+
+
+def test_a_task_form_breaking_its_schema_is_422_and_the_task_stays_open(people):
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    task = open_task(citra, case)
+    citra.post(f"/tasks/{task['id']}/claim")
+    body = problem(citra.post(f"/tasks/{task['id']}/complete",
+                              json={"data": {"decision": "tidak_lengkap", "summary": "Kurang", "rahasia": 1}}), 422)
+    fields = {e["field"] for e in body["errors"]}
+    assert {"missing", "rahasia"} <= fields
+    again = open_task(citra, case)
+    assert again["id"] == task["id"] and again["claimed_by"] == "citra"
+
+
+def test_missing_or_wrong_token_is_401(client, people):
+    assert client.get("/api/v1/tasks").status_code == 401
+    response = client.get("/api/v1/tasks", headers={"Authorization": "Bearer salah"})
+    problem(response, 401)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_bad_filters_are_400(people):
+    citra = people["citra"]
+    problem(citra.get("/tasks?lane=semua"), 400)
+    problem(citra.get("/tasks?state=selesai"), 400)
+    problem(citra.get("/tasks?limit=0"), 400)
+    problem(citra.get("/tasks?limit=abc"), 400)
+    problem(citra.get("/cases?status=x"), 400)
+
+
+def test_only_agencies_file_cases(people):
+    response = people["citra"].post("/cases", data=multipart(request_data(), letter=[("s.pdf", make_pdf())]),
+                                    content_type="multipart/form-data")
+    problem(response, 403)

@@ -1,0 +1,327 @@
+"""The whole SOP clicked through in a real browser (Chromium via Playwright) against a live server.
+
+Every person uses a browser context of their own (their own session cookie), logs in on /login and works
+through the pages exactly as they would: the start form, the worklist, the task pages, the case page.
+CSRF protection stays on: the browser posts the real forms with their tokens.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from conftest import PASSWORD, PEOPLE
+from web import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CASE_NUMBER = re.compile(r"SNG-\d{4}-\d{6}")
+
+# What a real agency officer and the teams would type (valid against the forms in forms/).
+REQUEST = {
+    "agency": {"name": "Pemerintah Kabupaten Contoh", "level": "kabupaten", "parent": "Pemerintah Provinsi Contoh",
+               "address": "Jl. Merdeka No. 1, Contoh, Provinsi Contoh 12345"},
+    "contact": {"name": "Budi Santoso", "nip": "198609262015051001",
+                "position": "Kepala Bidang Aplikasi Informatika", "email": "budi.santoso@contohkab.go.id",
+                "mobile": "081234567890"},
+    "domain": {"name": "contoh.go.id", "current_holder": "Pemerintah Kota Contoh", "held_domain": "contohkab.go.id"},
+    "dispute": {"category": "nama_sama",
+                "description": "Domain contoh.go.id didaftarkan oleh Pemerintah Kota Contoh, padahal nama Contoh "
+                               "juga nama kabupaten kami.",
+                "requested_outcome": "pengalihan"},
+    "letter": {"number": "B-99/IJ/KP.07.6/04/2020", "date": "2020-04-15",
+               "subject": "Permohonan Penyelesaian Sengketa Nama Domain", "attachments_count": 2,
+               "addressee": "Direktur Jenderal Aplikasi Informatika",
+               "signatory": {"name": "Siti Rahayu", "position": "Sekretaris Daerah", "nip": "197001011995032002"}},
+}
+SUMMARY = "Sengketa nama sama antara Kabupaten Contoh dan Kota Contoh atas contoh.go.id."
+RATIONALE = "Domain contoh.go.id tidak digunakan pemegangnya dan pemohon memiliki dasar hukum yang sah."
+PANDI_NOTES = "Domain telah dialihkan kepada Pemerintah Kabupaten Contoh."
+ANSWER = "Domain contoh.go.id telah dialihkan kepada instansi Saudara per 20 April 2020."
+ANSWER_LETTER = "B-120/DJAI/KP.07.6/04/2020"
+
+STEP_CHECK = "Periksa permohonan"
+STEP_ANALYSE = "Analisa aduan"
+STEP_PANDI = "Selesaikan sengketa dan kirim konfirmasi"
+STEP_ANSWER = "Berikan konfirmasi/jawaban ke pemohon"
+STEP_RECEIVE = "Terima konfirmasi/jawaban"
+
+expect.set_options(timeout=10_000)
+
+
+def minimal_pdf(text: str) -> bytes:
+    """A small but valid one-page PDF: header, objects, a correct xref table and the %%EOF trailer."""
+    content = f"BT /F1 14 Tf 72 760 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+class Live:
+    def __init__(self, url, engine, actors, backend):
+        self.url, self.engine, self.actors, self.backend = url, engine, actors, backend
+
+    def case_count(self) -> int:
+        return self.engine.instances.list(self.actors["fajar"])[1]
+
+
+@pytest.fixture
+def live(database_url):
+    """The app served over real HTTP on a free port, with the story's users; CSRF on."""
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})
+    engine = app.extensions["engine"]
+    actors = {name: engine.identity.add_user(name, role, f"{name}@contoh.go.id", PASSWORD, agency, lane)
+              for name, (role, agency, lane) in PEOPLE.items()}
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    backend = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    yield Live(f"http://127.0.0.1:{server.server_port}", engine, actors, backend)
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (bin/test installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def login(browser: Browser, live: Live):
+    """login(name) -> a page in a fresh browser context of that person, logged in through /login."""
+    contexts = []
+
+    def login_as(name: str) -> Page:
+        context = browser.new_context(base_url=live.url, locale="id-ID", viewport={"width": 1280, "height": 900},
+                                      accept_downloads=True)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/login")
+        expect(page.get_by_role("heading", name="Masuk")).to_be_visible()
+        page.get_by_label("Nama pengguna").fill(name)
+        page.get_by_label("Kata sandi").fill(PASSWORD)
+        page.get_by_role("button", name="Masuk").click()
+        expect(page).to_have_url(re.compile(r"/worklist"))
+        expect(page.locator("header .who")).to_contain_text(name)
+        return page
+
+    yield login_as
+    for context in contexts:
+        context.close()
+
+
+def flatten(values: dict, prefix: str = ""):
+    for key, value in values.items():
+        if isinstance(value, dict):
+            yield from flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def fill_form(form, values: dict) -> None:
+    """Types, picks and ticks every value into the field with that (dotted) name, by the field's widget."""
+    for name, value in flatten(values):
+        field = form.locator(f'[name="{name}"]').first
+        expect(field).to_be_visible()
+        kind = field.evaluate("e => e.tagName.toLowerCase() === 'input' ? e.type : e.tagName.toLowerCase()")
+        if kind == "radio":
+            form.locator(f'input[type=radio][name="{name}"][value="{value}"]').check()
+        elif kind == "checkbox":
+            field.set_checked(bool(value))
+        elif kind == "select":
+            field.select_option(str(value))
+        else:
+            field.fill(str(value))
+
+
+def write_letter(tmp_path: Path) -> Path:
+    path = tmp_path / "surat-permohonan.pdf"
+    path.write_bytes(minimal_pdf("Surat permohonan penyelesaian sengketa nama domain contoh.go.id"))
+    return path
+
+
+def open_start_form(page: Page):
+    page.get_by_role("link", name="Ajukan sengketa").click()
+    expect(page).to_have_url(re.compile(r"/cases/new$"))
+    expect(page.get_by_role("heading", name="Pengajuan Sengketa Nama Domain")).to_be_visible()
+    return page.locator("#case-form")
+
+
+def claim_from_queue(page: Page, case_number: str, step: str, domain: str = "contoh.go.id") -> None:
+    """From the Antrian tab: find the step of the case, check its row, click Ambil, land on the task page."""
+    page.get_by_role("link", name="Daftar kerja").click()
+    page.get_by_role("link", name=re.compile(r"^Antrian")).click()
+    expect(page).to_have_url(re.compile(r"/worklist\?tab=antrian"))
+    row = page.locator("tr[data-task]").filter(has_text=case_number).filter(has_text=step)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(domain)
+    task_id = row.get_attribute("data-task")
+    row.get_by_role("button", name="Ambil").click()
+    expect(page).to_have_url(re.compile(rf"/tasks/{re.escape(task_id)}$"))
+    expect(page.locator(".flash.success")).to_contain_text("kini menjadi tugas Anda")
+    expect(page.get_by_role("heading", name=step, exact=True)).to_be_visible()
+    expect(page.locator("#task-form")).to_be_visible()
+
+
+def finish_task(page: Page, case_number: str, step: str) -> None:
+    page.locator("#task-form").get_by_role("button", name="Selesaikan tugas").click()
+    expect(page).to_have_url(re.compile(rf"/cases/{case_number}$"))
+    expect(page.locator(".flash.success")).to_contain_text(f"Tugas '{step}' selesai.")
+
+
+def step_row(page: Page, step: str):
+    return page.locator("#steps tbody tr").filter(has=page.get_by_role("cell", name=step, exact=True))
+
+
+def test_sop_story_in_the_browser(login, live: Live, tmp_path):
+    letter = write_letter(tmp_path)
+
+    # 1. ani files the dispute through the start form, with the signed letter as PDF.
+    ani = login("ani")
+    form = open_start_form(ani)
+    fill_form(form, REQUEST)
+    form.locator('input[type=file][name="letter"]').set_input_files(str(letter))
+    form.get_by_role("button", name="Kirim permohonan").click()
+    expect(ani).to_have_url(re.compile(r"/cases/SNG-\d{4}-\d{6}$"))
+    case_number = CASE_NUMBER.search(ani.url).group(0)
+    expect(ani.locator(".flash.success")).to_contain_text(f"Permohonan tercatat sebagai kasus {case_number}.")
+    expect(ani.get_by_role("heading", level=1)).to_contain_text(case_number)
+    expect(ani.locator("#case-status")).to_have_text("Berjalan")
+    expect(ani.locator(".meta")).to_contain_text("contoh.go.id")
+    expect(step_row(ani, STEP_CHECK)).to_contain_text("Menunggu")
+    expect(ani.get_by_role("link", name="surat-permohonan.pdf")).to_be_visible()
+    assert live.case_count() == 1
+
+    # 2. citra (Tim Layanan) takes "Periksa permohonan" from the queue and finds the request complete.
+    citra = login("citra")
+    claim_from_queue(citra, case_number, STEP_CHECK)
+    needed = citra.locator("section.card").first
+    for shown in ("Pemerintah Kabupaten Contoh", "Budi Santoso", "198609262015051001", "contoh.go.id",
+                  "Pemerintah Kabupaten", "Pengalihan domain", "B-99/IJ/KP.07.6/04/2020", "Sekretaris Daerah"):
+        expect(needed).to_contain_text(shown)
+    with citra.expect_download() as download:
+        needed.get_by_role("link", name="surat-permohonan.pdf").click()
+    assert Path(download.value.path()).read_bytes() == letter.read_bytes()
+    task_form = citra.locator("#task-form")
+    task_form.get_by_role("radio", name=re.compile(r"^Lengkap dan sah")).check()
+    task_form.get_by_label("Ringkasan aduan").fill(SUMMARY)
+    task_form.get_by_role("checkbox", name=re.compile(r"^Surat ditujukan kepada Dirjen")).check()
+    citra.screenshot(path=f"/tmp/browser-task-{live.backend}.png", full_page=True)
+    finish_task(citra, case_number, STEP_CHECK)
+    expect(step_row(citra, STEP_CHECK)).to_contain_text("citra")
+    expect(step_row(citra, STEP_ANALYSE)).to_contain_text("Menunggu")
+
+    # 3. dodi, the other Tim Layanan member, analyses the complaint and forwards it to PANDI.
+    dodi = login("dodi")
+    claim_from_queue(dodi, case_number, STEP_ANALYSE)
+    expect(dodi.locator("section.card").first).to_contain_text(SUMMARY)
+    task_form = dodi.locator("#task-form")
+    task_form.get_by_role("radio", name=re.compile(r"^Diteruskan ke PANDI")).check()
+    task_form.get_by_role("radio", name="Pengalihan domain").check()
+    task_form.get_by_label("Dasar pertimbangan").fill(RATIONALE)
+    finish_task(dodi, case_number, STEP_ANALYSE)
+
+    # 4. eka (PANDI) carries out the transfer and confirms it.
+    eka = login("eka")
+    claim_from_queue(eka, case_number, STEP_PANDI)
+    expect(eka.locator("section.card").first).to_contain_text(RATIONALE)
+    task_form = eka.locator("#task-form")
+    task_form.get_by_role("radio", name="Pengalihan domain").check()
+    task_form.get_by_label("Tanggal pelaksanaan").fill("2020-04-20")
+    task_form.get_by_label("Nomor tiket/referensi PANDI").fill("PANDI-12345")
+    task_form.get_by_label("Keterangan").fill(PANDI_NOTES)
+    finish_task(eka, case_number, STEP_PANDI)
+
+    # 5. citra answers the applicant, then logs out.
+    claim_from_queue(citra, case_number, STEP_ANSWER)
+    expect(citra.locator("section.card").first).to_contain_text(PANDI_NOTES)
+    task_form = citra.locator("#task-form")
+    task_form.get_by_role("radio", name="Pengalihan domain").check()
+    task_form.get_by_label("Isi jawaban kepada pemohon").fill(ANSWER)
+    task_form.get_by_label("Nomor surat jawaban").fill(ANSWER_LETTER)
+    finish_task(citra, case_number, STEP_ANSWER)
+    citra.get_by_role("button", name="Keluar").click()
+    expect(citra).to_have_url(re.compile(r"/login$"))
+    expect(citra.locator(".flash.info")).to_contain_text("Anda telah keluar.")
+
+    # 6. ani finds the answer in her worklist, reads it and confirms she received it.
+    claim_from_queue(ani, case_number, STEP_RECEIVE)
+    expect(ani.locator("section.card").first).to_contain_text(ANSWER)
+    task_form = ani.locator("#task-form")
+    task_form.get_by_role("checkbox", name=re.compile(r"^Kami telah menerima")).check()
+    task_form.get_by_label("Catatan").fill("Terima kasih.")
+    ani.screenshot(path=f"/tmp/browser-task-receive-{live.backend}.png", full_page=True)
+    finish_task(ani, case_number, STEP_RECEIVE)
+
+    # 7. The case is finished, and its history names who did each step.
+    expect(ani.locator("#case-status")).to_have_text("Selesai")
+    ani.reload()
+    expect(ani.locator("#case-status")).to_have_text("Selesai")
+    for step, user in ((STEP_CHECK, "citra"), (STEP_ANALYSE, "dodi"), (STEP_PANDI, "eka"),
+                       (STEP_ANSWER, "citra"), (STEP_RECEIVE, "ani")):
+        done = ani.locator("#history li").filter(has_text="Tugas diselesaikan").filter(has_text=step)
+        expect(done).to_have_count(1)
+        expect(done.locator(".user")).to_have_text(user)
+        expect(step_row(ani, step)).to_contain_text(user)
+        expect(step_row(ani, step)).to_contain_text("Selesai")
+    started = ani.locator("#history li").filter(has_text="Permohonan diajukan")
+    expect(started.locator(".user")).to_have_text("ani")
+    expect(ani.locator("#history li").filter(has_text="Kasus selesai")).to_have_count(1)
+    ani.screenshot(path=f"/tmp/browser-case-{live.backend}.png", full_page=True)
+    ani.get_by_role("link", name="Daftar kerja").click()
+    expect(ani.locator("p.empty")).to_have_text("Tidak ada tugas di sini.")
+    assert live.case_count() == 1
+
+
+def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
+    ani = login("ani")
+    form = open_start_form(ani)
+    request = {**REQUEST, "domain": {**REQUEST["domain"], "name": "contoh.com"}}
+    fill_form(form, request)
+    form.locator('input[type=file][name="letter"]').set_input_files(str(write_letter(tmp_path)))
+    with ani.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/cases/new")) as posted:
+        form.get_by_role("button", name="Kirim permohonan").click()
+    assert posted.value.status == 422
+    expect(ani).to_have_url(re.compile(r"/cases/new$"))
+    expect(ani.locator(".flash.error")).to_contain_text("Isian formulir belum benar.")
+    field = ani.locator('[data-field="domain.name"]')
+    expect(field).to_have_class(re.compile(r"\binvalid\b"))
+    expect(field.locator(".error-text")).to_have_text(
+        "Nama domain harus berakhiran .go.id atau .desa.id, misalnya contoh.go.id.")
+    expect(field.locator("input")).to_have_value("contoh.com")
+    expect(ani.locator("#case-form .error-text")).to_have_count(1)  # only the wrong field is marked
+    # What was typed stays, so the officer only corrects the domain.
+    expect(ani.locator('[name="contact.nip"]')).to_have_value(REQUEST["contact"]["nip"])
+    expect(ani.locator('[name="agency.level"]')).to_have_value("kabupaten")
+    expect(ani.locator('input[name="dispute.category"][value="nama_sama"]')).to_be_checked()
+    assert live.case_count() == 0
+    ani.get_by_role("link", name="Kasus").click()
+    expect(ani.locator("p.empty")).to_have_text("Belum ada kasus.")

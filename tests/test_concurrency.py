@@ -1,0 +1,70 @@
+"""Races on a real database: two claims at once, and commands racing on one case."""
+from __future__ import annotations
+
+import threading
+
+from conftest import ApiUser
+from samples import CHECK_COMPLETE
+from test_sop_api import file_case, open_task
+
+
+def run_together(*calls):
+    """Starts the calls at the same instant in threads; returns their results in order."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def go(i, call):
+        barrier.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=go, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_two_people_claim_the_same_task_at_once_exactly_one_wins(app, people):
+    case = file_case(people["ani"])
+    step2 = open_task(people["citra"], case)
+    for _ in range(5):
+        # Each person with their own HTTP client, as two browsers would be.
+        citra, dodi = people["citra"], people["dodi"]
+        citra.client, dodi.client = app.test_client(), app.test_client()
+        results = run_together(lambda: citra.post(f"/tasks/{step2['id']}/claim"),
+                               lambda: dodi.post(f"/tasks/{step2['id']}/claim"))
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200, 409], [r.get_json() for r in results]
+        winner = next(r for r in results if r.status_code == 200).get_json()["claimed_by"]
+        loser = next(r for r in results if r.status_code == 409).get_json()
+        assert loser["code"] == "claimed"
+        assert citra.get(f"/tasks/{step2['id']}").get_json()["claimed_by"] == winner
+        claims = [h for h in citra.get(f"/cases/{case['id']}").get_json()["history"] if h["event"] == "task_claimed"]
+        assert claims[-1]["user"] == winner
+        assert people[winner].post(f"/tasks/{step2['id']}/unclaim").status_code == 200
+
+
+def test_completing_twice_at_once_moves_the_case_once(app, people):
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    step2 = open_task(citra, case)
+    citra.post(f"/tasks/{step2['id']}/claim")
+    clients = [app.test_client(), app.test_client()]
+    headers = {"Authorization": f"Bearer {citra.token}"}
+    results = run_together(*[
+        (lambda c=c: c.post(f"/api/v1/tasks/{step2['id']}/complete", json={"data": CHECK_COMPLETE},
+                            headers=headers)) for c in clients])
+    assert sorted(r.status_code for r in results) == [200, 409], [r.get_json() for r in results]
+    view = citra.get(f"/cases/{case['id']}").get_json()
+    assert [t["element_id"] for t in view["open_tasks"]] == ["Task_Analisa"]
+    assert len([h for h in view["history"] if h["event"] == "task_completed"]) == 1
+
+
+def test_many_cases_filed_at_once_get_distinct_numbers(app, people):
+    def file():
+        ani = ApiUser(app.test_client(), "ani", people["ani"].token)  # a client of its own per thread
+        return file_case(ani)["case_number"]
+
+    numbers = run_together(*[file for _ in range(6)])
+    assert len(set(numbers)) == 6

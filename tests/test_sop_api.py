@@ -1,0 +1,143 @@
+"""The SOP end to end through the HTTP API, as the four people who work a case."""
+from __future__ import annotations
+
+from samples import (ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE,
+                     CORRECTION, PANDI, RECEIPT, make_pdf, multipart, request_data)
+
+
+def file_case(person, data=None, **files):
+    files.setdefault("letter", [("surat-permohonan.pdf", make_pdf())])
+    response = person.post("/cases", data=multipart(data or request_data(), **files),
+                           content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def open_task(person, case, element_id=None):
+    """The one open task of a case, as `person` sees it."""
+    tasks = person.get(f"/cases/{case['id']}").get_json()["open_tasks"]
+    assert len(tasks) == 1, tasks
+    if element_id:
+        assert tasks[0]["element_id"] == element_id
+    return tasks[0]
+
+
+def work(person, task, data):
+    """Claim and complete, as a person in the worklist does."""
+    claimed = person.post(f"/tasks/{task['id']}/claim")
+    assert claimed.status_code == 200, claimed.get_json()
+    assert claimed.get_json()["claimed_by"] == person.name
+    done = person.post(f"/tasks/{task['id']}/complete", json={"data": data})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["state"] == "completed"
+    return done.get_json()
+
+
+def test_agency_files_a_dispute_and_receives_the_answer(people):
+    ani, citra, dodi, eka = people["ani"], people["citra"], people["dodi"], people["eka"]
+
+    case = file_case(ani)
+    assert case["case_number"].startswith("SNG-") and case["status"] == "running"
+    assert case["domain"] == "contoh.go.id" and case["version"] == 1
+
+    # Step 2 waits in Tim Layanan's queue with its 10-minute target as due time.
+    queue = citra.get("/tasks?view=queue").get_json()["items"]
+    step2 = next(t for t in queue if t["case_id"] == case["id"])
+    assert step2["name"] == "Periksa permohonan" and step2["lane"] == "tim_layanan"
+    assert step2["claimed_by"] is None and step2["state"] == "ready"
+    from datetime import datetime
+    created, due = (datetime.fromisoformat(step2[k]) for k in ("created_at", "due_at"))
+    assert abs((due - created).total_seconds() - 600) < 5
+
+    detail = citra.get(f"/tasks/{step2['id']}").get_json()
+    assert detail["form"]["title"] and "decision" in detail["form"]["properties"]
+    assert detail["inputs"]["permohonan"]["value"]["domain"]["name"] == "contoh.go.id"
+
+    work(citra, step2, CHECK_COMPLETE)
+    step3 = open_task(dodi, case, "Task_Analisa")
+    assert dodi.get(f"/tasks/{step3['id']}").get_json()["inputs"]["complaint"]["value"] == CHECK_COMPLETE
+    work(dodi, step3, ANALYSIS_FORWARD)
+    step4 = open_task(eka, case, "Task_PenyelesaianPandi")
+    assert step4["lane"] == "pandi"
+    work(eka, step4, PANDI)
+    step5 = open_task(citra, case, "Task_JawabPemohon")
+    work(citra, step5, ANSWER)
+
+    step6 = ani.get("/tasks?view=queue").get_json()["items"]
+    assert [t["element_id"] for t in step6] == ["Task_TerimaJawaban"]
+    answer = ani.get(f"/tasks/{step6[0]['id']}").get_json()["inputs"]["applicant_answer"]["value"]
+    assert answer["answer"] == ANSWER["answer"]
+    work(ani, step6[0], RECEIPT)
+
+    final = ani.get(f"/cases/{case['case_number']}").get_json()
+    assert final["status"] == "completed" and final["completed_at"] and final["open_tasks"] == []
+    done = [(h["name"], h["user"]) for h in final["history"] if h["event"] == "task_completed"]
+    assert done == [("Periksa permohonan", "citra"), ("Analisa aduan", "dodi"),
+                    ("Selesaikan sengketa dan kirim konfirmasi", "eka"),
+                    ("Berikan konfirmasi/jawaban ke pemohon", "citra"), ("Terima konfirmasi/jawaban", "ani")]
+    assert all(h["at"] for h in final["history"])
+    assert final["history"][0]["event"] == "case_started" and final["history"][0]["user"] == "ani"
+    assert final["history"][-1]["event"] == "case_completed"
+    assert final["data"]["applicant_answer"] == ANSWER
+
+    letter = final["documents"][0]
+    assert letter["field"] == "letter" and letter["content_type"] == "application/pdf"
+    download = ani.get(f"/cases/{case['id']}/documents/{letter['id']}")
+    assert download.status_code == 200 and download.data == make_pdf()
+
+
+def test_incomplete_request_goes_back_to_the_agency_and_returns_to_the_check(people):
+    ani, citra, eka = people["ani"], people["citra"], people["eka"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case, "Task_PeriksaPermohonan"), CHECK_INCOMPLETE)
+
+    completion = open_task(ani, case, "Task_LengkapiPermohonan")
+    assert completion["lane"] == "pemohon" and completion["due_at"] is None
+    missing = ani.get(f"/tasks/{completion['id']}").get_json()["inputs"]["complaint"]["value"]["missing"]
+    assert "Sekretaris" in missing
+    ani.post(f"/tasks/{completion['id']}/claim")
+    fixed = ani.post(f"/tasks/{completion['id']}/complete", content_type="multipart/form-data",
+                     data=multipart(CORRECTION, letter=[("surat-baru.pdf", make_pdf("Surat pengganti"))]))
+    assert fixed.status_code == 200, fixed.get_json()
+
+    recheck = open_task(citra, case, "Task_PeriksaPermohonan")
+    assert recheck["id"] != completion["id"]
+    assert citra.get(f"/tasks/{recheck['id']}").get_json()["inputs"]["correction"]["value"] == CORRECTION
+    work(citra, recheck, CHECK_COMPLETE)
+    work(citra, open_task(citra, case, "Task_Analisa"), ANALYSIS_FORWARD)
+    work(eka, open_task(eka, case, "Task_PenyelesaianPandi"), PANDI)
+    work(citra, open_task(citra, case, "Task_JawabPemohon"), ANSWER)
+    work(ani, open_task(ani, case, "Task_TerimaJawaban"), RECEIPT)
+
+    final = ani.get(f"/cases/{case['id']}").get_json()
+    assert final["status"] == "completed"
+    assert [d["filename"] for d in final["documents"]] == ["surat-permohonan.pdf", "surat-baru.pdf"]
+    checks = [h for h in final["history"] if h["event"] == "task_completed" and h["name"] == "Periksa permohonan"]
+    assert len(checks) == 2
+
+
+def test_rejected_request_skips_pandi_and_still_answers_the_agency(people):
+    ani, citra, eka = people["ani"], people["citra"], people["eka"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case, "Task_PeriksaPermohonan"), CHECK_COMPLETE)
+    work(citra, open_task(citra, case, "Task_Analisa"), ANALYSIS_REJECT)
+    step5 = open_task(citra, case, "Task_JawabPemohon")
+    inputs = citra.get(f"/tasks/{step5['id']}").get_json()["inputs"]
+    assert inputs["analysis_decision"]["value"]["decision"] == "ditolak"
+    assert inputs["pandi_confirmation"]["value"] is None
+    work(citra, step5, ANSWER_REJECTED)
+    work(ani, open_task(ani, case, "Task_TerimaJawaban"), RECEIPT)
+
+    final = ani.get(f"/cases/{case['id']}").get_json()
+    assert final["status"] == "completed"
+    assert not [h for h in final["history"] if h["user"] == "eka"]
+    assert eka.get("/tasks?state=all&lane=pandi").get_json()["total"] == 0
+
+
+def test_openapi_document_describes_the_api(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+    for path in ("/cases", "/cases/{case_id}", "/tasks", "/tasks/{task_id}", "/tasks/{task_id}/claim",
+                 "/tasks/{task_id}/unclaim", "/tasks/{task_id}/complete"):
+        assert path in spec["paths"], path
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
