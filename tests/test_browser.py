@@ -322,6 +322,7 @@ def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
     expect(ani.locator('[name="contact.nip"]')).to_have_value(REQUEST["contact"]["nip"])
     expect(ani.locator('[name="agency.level"]')).to_have_value("kabupaten")
     expect(ani.locator('input[name="dispute.category"][value="nama_sama"]')).to_be_checked()
+    ani.screenshot(path=f"/tmp/browser-start-form-error-{live.backend}.png", full_page=True)
     assert live.case_count() == 0
     ani.get_by_role("link", name="Kasus").click()
     expect(ani.locator("p.empty")).to_have_text("Belum ada kasus.")

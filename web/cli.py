@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from engine import migrate
 from engine.errors import Conflict, EngineError
@@ -47,6 +47,7 @@ def db_upgrade():
 
 
 @click.command("deploy")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--forms", "forms_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder formulir (bawaan: forms/ di samping folder diagram).")
@@ -90,6 +91,7 @@ def users_token(username):
 
 
 @click.command("demo")
+@with_appcontext
 def demo():
     """Creates demo agencies and one user per role (password: sengketa-demo)."""
     for code, name in DEMO_AGENCIES:

@@ -1,0 +1,55 @@
+"""The operators' commands."""
+from __future__ import annotations
+
+from engine import migrate
+
+
+def test_users_add_and_token(runner, engine, client):
+    result = runner.invoke(args=["users", "add", "wati", "--role", "pemohon", "--email", "wati@desa-a.desa.id",
+                                 "--password", "rahasia-123", "--agency", "desa-a"])
+    assert result.exit_code == 0, result.output
+    token = runner.invoke(args=["users", "token", "wati"]).output.strip().splitlines()[-1]
+    response = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    assert engine.identity.by_token(token).username == "wati"
+
+
+def test_users_add_refuses_what_makes_no_sense(runner):
+    assert runner.invoke(args=["users", "add", "x1", "--role", "raja", "--email", "a@b.go.id",
+                               "--password", "rahasia-123"]).exit_code != 0
+    result = runner.invoke(args=["users", "add", "x2", "--role", "pemohon", "--email", "a@b.go.id",
+                                 "--password", "rahasia-123"])
+    assert result.exit_code != 0 and "--agency" in result.output
+    result = runner.invoke(args=["users", "add", "x3", "--role", "pandi", "--email", "a@b.go.id",
+                                 "--password", "rahasia-123", "--lane", "pandi"])
+    assert result.exit_code != 0 and "supervisor" in result.output
+    ok = runner.invoke(args=["users", "add", "sup", "--role", "supervisor", "--email", "s@b.go.id",
+                             "--password", "rahasia-123", "--lane", "pandi"])
+    assert ok.exit_code == 0
+    again = runner.invoke(args=["users", "add", "sup", "--role", "supervisor", "--email", "s@b.go.id",
+                                "--password", "rahasia-123"])
+    assert again.exit_code != 0 and "sudah ada" in again.output
+
+
+def test_demo_is_repeatable(runner, engine):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert engine.identity.authenticate("layanan", "sengketa-demo").role == "tim_layanan"
+    assert engine.identity.authenticate("layanan", "salah") is None
+
+
+def test_db_upgrade_is_at_head(runner, app):
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert migrate.current(app.config["DATABASE_URL"]) == "0001"
+
+
+def test_tokens_and_passwords_are_stored_hashed(engine):
+    engine.identity.add_user("hana", "pandi", "h@pandi.id", "rahasia-123")
+    token = engine.identity.new_token("hana")
+    from sqlalchemy import select
+    from engine.models import ApiToken, User
+    with engine.store.transaction() as session:
+        user = session.scalar(select(User).where(User.username == "hana"))
+        stored = session.scalars(select(ApiToken.token_hash)).all()
+    assert "rahasia-123" not in user.password_hash and user.password_hash.startswith("scrypt$")
+    assert token not in stored and len(stored) == 1

@@ -1,0 +1,98 @@
+"""Deploying a diagram: versions, parse once per version, and refusals that name the element."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import FORMS, PROCESS
+from engine.definitions import read_forms
+from engine.errors import DeploymentError
+from samples import make_pdf, multipart, request_data
+
+BPMN = PROCESS.read_bytes()
+
+
+def forms():
+    return read_forms(BPMN, FORMS)
+
+
+def test_redeploying_the_same_diagram_keeps_the_version(engine):
+    info = engine.definitions.deploy(BPMN, forms())
+    assert (info.version, info.created) == (1, False)
+
+
+def test_a_changed_diagram_is_a_new_version_and_running_cases_keep_theirs(engine, people):
+    first = people["ani"].post("/cases", data=multipart(request_data(), letter=[("s.pdf", make_pdf())]),
+                               content_type="multipart/form-data").get_json()
+    changed = BPMN.replace(b"PT10M", b"PT20M")
+    info = engine.definitions.deploy(changed, forms())
+    assert (info.version, info.created) == (2, True)
+    second = people["ani"].post("/cases", data=multipart(request_data(), letter=[("s.pdf", make_pdf())]),
+                                content_type="multipart/form-data").get_json()
+    assert (first["version"], second["version"]) == (1, 2)
+    tasks = {t["case_id"]: t for t in people["citra"].get("/tasks").get_json()["items"]}
+    from datetime import datetime
+    minutes = {cid: (datetime.fromisoformat(t["due_at"]) - datetime.fromisoformat(t["created_at"])).seconds // 60
+               for cid, t in tasks.items()}
+    assert minutes == {first["id"]: 10, second["id"]: 20}
+
+
+def test_a_version_is_parsed_once_and_shared(engine):
+    with engine.store.transaction() as session:
+        a = engine.definitions.latest(session, "sengketa_domain")
+        b = engine.definitions.latest(session, "sengketa_domain")
+    assert a is b and a.spec is b.spec
+
+
+@pytest.mark.parametrize("expression", ["PT10M", '"PT10M"', "'PT10M'"])
+def test_timer_literals_as_analysts_write_them(engine, expression):
+    info = engine.definitions.deploy(BPMN.replace(b">PT10M<", f">{expression}<".encode()), forms())
+    assert info.version >= 1
+
+
+@pytest.mark.parametrize("expression", ["sepuluh menit", "PT10X", "__import__('os')"])
+def test_a_timer_that_cannot_be_understood_is_refused_naming_the_element(engine, expression):
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(BPMN.replace(b">PT10M<", f">{expression}<".encode()), forms())
+    assert refused.value.errors[0]["element"] == "Timer_Periksa"
+    assert "tidak dapat dipahami" in refused.value.message
+
+
+def test_a_task_without_a_form_is_refused(engine):
+    broken = BPMN.replace(b'camunda:formKey="analisa.json"', b"")
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(broken, forms())
+    assert refused.value.errors[0]["element"] == "Task_Analisa"
+
+
+def test_a_missing_or_invalid_form_is_refused(engine):
+    schemas = forms()
+    del schemas["analisa.json"]
+    with pytest.raises(DeploymentError, match="analisa.json"):
+        engine.definitions.deploy(BPMN, schemas)
+    schemas = forms()
+    schemas["analisa.json"] = {"type": "objek"}
+    with pytest.raises(DeploymentError, match="JSON Schema"):
+        engine.definitions.deploy(BPMN, schemas)
+
+
+def test_xml_that_is_not_bpmn_is_refused(engine):
+    for bad in (b"<bukan", b"<?xml version='1.0'?><a/>",
+                b'<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>'):
+        with pytest.raises(DeploymentError):
+            engine.definitions.deploy(bad, forms())
+
+
+def test_deploy_command_reports_problems_by_element(runner, tmp_path):
+    bad = tmp_path / "process" / "rusak.bpmn"
+    bad.parent.mkdir()
+    bad.write_bytes(BPMN.replace(b">PT15M<", b">lima belas<", 1))
+    (tmp_path / "forms").mkdir()
+    for name, schema in forms().items():
+        (tmp_path / "forms" / name).write_text(json.dumps(schema))
+    result = runner.invoke(args=["deploy", str(bad)])
+    assert result.exit_code != 0
+    assert "Timer_Analisa" in result.output
+    result = runner.invoke(args=["deploy", str(PROCESS)])
+    assert result.exit_code == 0 and "versi 1" in result.output

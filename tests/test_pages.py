@@ -1,0 +1,110 @@
+"""The pages people use, through Flask's test client (the browser story is in test_browser.py)."""
+from __future__ import annotations
+
+import io
+import re
+
+from conftest import PASSWORD
+from samples import CHECK_COMPLETE, make_pdf, request_data
+from test_sop_api import file_case, open_task
+from web import create_app
+
+
+def login(client, name):
+    response = client.post("/login", data={"username": name, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_login_is_required_and_wrong_password_is_refused(client, people):
+    assert client.get("/worklist").status_code == 302
+    wrong = client.post("/login", data={"username": "citra", "password": "salah"})
+    assert wrong.status_code == 401 and "salah" in wrong.get_data(as_text=True)
+    login(client, "citra")
+    assert client.get("/worklist").status_code == 200
+
+
+def test_login_does_not_redirect_to_other_sites(client, people):
+    response = client.post("/login?next=https://contoh.com/", data={"username": "citra", "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
+    case = file_case(people["ani"])
+    login(client, "citra")
+    page = client.get("/worklist?tab=antrian").get_data(as_text=True)
+    assert case["case_number"] in page and "Periksa permohonan" in page
+    assert "contoh.go.id" in page and "WIB" in page and "sisa" in page
+    task = open_task(people["citra"], case)
+    assert client.post(f"/tasks/{task['id']}/claim").status_code == 302
+    mine = client.get("/worklist?tab=saya").get_data(as_text=True)
+    assert case["case_number"] in mine and "Kerjakan" in mine
+
+
+def test_completing_a_task_on_its_page(client, people):
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert 'name="decision"' in page and "Budi Santoso" in page and "surat-permohonan.pdf" in page
+    invalid = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"})
+    assert invalid.status_code == 422 and "Wajib diisi" in invalid.get_data(as_text=True)
+    done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"]})
+    assert done.status_code == 302 and done.headers["Location"].endswith(case["case_number"])
+    assert open_task(people["citra"], case)["element_id"] == "Task_Analisa"
+
+
+def test_filing_on_the_page_with_a_bad_pdf_shows_the_error_and_files_nothing(client, people):
+    login(client, "ani")
+    form = _flatten(request_data())
+    form["letter"] = (io.BytesIO(b"bukan pdf"), "surat.pdf")
+    response = client.post("/cases/new", data=form, content_type="multipart/form-data")
+    assert response.status_code == 422 and "bukan berkas PDF" in response.get_data(as_text=True)
+    assert people["ani"].get("/cases").get_json()["total"] == 0
+    form = _flatten(request_data())
+    form["letter"] = (io.BytesIO(make_pdf()), "surat.pdf")
+    ok = client.post("/cases/new", data=form, content_type="multipart/form-data")
+    assert ok.status_code == 302
+    assert people["ani"].get("/cases").get_json()["total"] == 1
+
+
+def test_other_agencies_cases_and_staff_pages(client, people):
+    case = file_case(people["ani"])
+    login(client, "bayu")
+    assert client.get(f"/cases/{case['case_number']}").status_code == 404
+    assert client.get("/cases/new").status_code == 200
+    client.post("/logout")
+    login(client, "citra")
+    assert client.get("/cases/new").status_code == 403
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert "Riwayat" in page and "ani" in page
+
+
+def test_forms_without_csrf_token_are_refused(database_url, people):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})
+    client = app.test_client()
+    refused = client.post("/login", data={"username": "citra", "password": PASSWORD})
+    assert refused.status_code == 400 and "kedaluwarsa" in refused.get_data(as_text=True)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    ok = client.post("/login", data={"username": "citra", "password": PASSWORD, "csrf_token": token})
+    assert ok.status_code == 302
+    app.extensions["engine"].close()
+
+
+def test_unknown_pages_are_404_not_500(client, people):
+    login(client, "citra")
+    for path in ("/tasks/bukan-id", "/cases/SNG-1", "/cases/1/documents/5", "/tidak-ada"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Tidak ditemukan" in response.get_data(as_text=True)
+
+
+def _flatten(data, prefix=""):
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = str(value)
+    return out
