@@ -3,26 +3,44 @@
 Knows nothing of Flask or HTML; every command is one database transaction."""
 from __future__ import annotations
 
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo
+
+from . import calendar
 from .definitions import Definitions
 from .execution import Execution
 from .history import History
 from .identity import Actor, Identity
 from .instances import Instances
+from .notifications import Notifications, Settings
+from .outbox import Outbox, SmtpSettings
 from .store import Store
 from .tasks import Tasks
+from .timers import Timers
 
 PROCESS_KEY = "sengketa_domain"
 
 
 class Engine:
-    def __init__(self, database_url: str, process_key: str = PROCESS_KEY):
+    """`settings` are plain strings, as from the environment: PUBLIC_URL, DISPLAY_TIMEZONE, SLA_* (calendar),
+    SMTP_* and MAIL_FROM (mail)."""
+
+    def __init__(self, database_url: str, process_key: str = PROCESS_KEY, settings: dict | None = None):
+        settings = settings or {}
         self.store = Store(database_url)
         self.definitions = Definitions(self.store)
-        self.execution = Execution(self.definitions)
+        mail_from = settings.get("MAIL_FROM") or "sengketa@localhost"
+        notify = Settings(public_url=settings.get("PUBLIC_URL") or "http://127.0.0.1:8000",
+                          mail_domain=parseaddr(mail_from)[1].rpartition("@")[2] or "sengketa.local",
+                          zone=ZoneInfo(settings.get("DISPLAY_TIMEZONE") or "Asia/Jakarta"))
+        self.execution = Execution(self.definitions, calendar.from_settings(settings), notify)
         self.history = History()
         self.identity = Identity(self.store)
         self.instances = Instances(self.store, self.execution, self.history, process_key)
         self.tasks = Tasks(self.store, self.execution)
+        self.timers = Timers(self.store, self.execution)
+        self.notifications = Notifications(self.store)
+        self.outbox = Outbox(self.store, SmtpSettings.from_settings(settings))
 
     def create_schema(self) -> None:
         """For tests and benchmarks only; deployments migrate with Alembic."""

@@ -45,6 +45,18 @@ class ProcessModel:
     steps: dict[str, StepMeta]
     data_objects: dict[str, str]                           # id -> name
     timers: dict[str, str] = field(default_factory=dict)  # timer element id -> the task it is attached to
+    lanes: dict[str, str | None] = field(default_factory=dict)  # flow node id -> role of its lane
+    targets: dict[str, str] = field(default_factory=dict)       # task id -> its SLA timer's ISO duration
+
+    def target_minutes(self, element_id: str) -> int | None:
+        literal = self.targets.get(element_id)
+        if literal is None:
+            return None
+        try:
+            delta = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(literal))
+        except Exception:
+            return None
+        return int(delta.total_seconds() // 60)
 
 
 def parse_xml(bpmn_xml: bytes) -> etree._ElementTree:
@@ -121,12 +133,18 @@ def read_model(tree: etree._ElementTree) -> ProcessModel:
             problems.append({"element": meta.element_id, "message": f"Tugas '{meta.name}' tidak berada di lajur "
                                                                     "yang dikenal (Instansi, Tim Layanan, PANDI)."})
         steps[meta.element_id] = meta
-    timers = {b.get("id"): b.get("attachedToRef") for b in process.iterfind("bpmn:boundaryEvent", NS)
-              if b.find("bpmn:timerEventDefinition", NS) is not None}
+    timers, targets = {}, {}
+    for boundary in process.iterfind("bpmn:boundaryEvent", NS):
+        duration = boundary.find("bpmn:timerEventDefinition/bpmn:timeDuration", NS)
+        if boundary.find("bpmn:timerEventDefinition", NS) is None:
+            continue
+        timers[boundary.get("id")] = boundary.get("attachedToRef")
+        if duration is not None and boundary.get("cancelActivity") == "false":
+            targets[boundary.get("attachedToRef")] = (duration.text or "").strip().strip("'\"")
     if problems:
         raise DeploymentError("bpmn", "Diagram belum dapat dipasang.", problems)
     return ProcessModel(process.get("id"), process.get("name") or process.get("id"),
-                        _step(starts[0], lane_of, ref_to_object), steps, data_objects, timers)
+                        _step(starts[0], lane_of, ref_to_object), steps, data_objects, timers, lane_of, targets)
 
 
 def _lanes(process) -> dict[str, str | None]:

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import IntermediateThrowEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import state
+from .calendar import AlwaysOpen
 from .definitions import Definitions, Deployed
 from .errors import Invalid
-from .models import HistoryEvent, HumanTask, Instance, Timer
+from .models import Escalation, HistoryEvent, HumanTask, Instance, Timer
+from .notifications import Settings, notify_escalation
 
 
 class Execution:
-    def __init__(self, definitions: Definitions, cache_size: int = 512):
+    def __init__(self, definitions: Definitions, calendar=None, settings: Settings | None = None,
+                 cache_size: int = 512):
         self.definitions = definitions
+        self.calendar = calendar or AlwaysOpen()
+        self.settings = settings or Settings()
         self.cache = state.WorkflowCache(cache_size)
 
     def new_workflow(self, deployed: Deployed) -> BpmnWorkflow:
@@ -51,16 +59,32 @@ class Execution:
 
     def save(self, session: Session, instance: Instance, deployed: Deployed, workflow: BpmnWorkflow,
              now: datetime) -> list[HumanTask]:
-        """Writes the state and brings human-task and timer rows in line with it; returns new tasks."""
-        instance.state = state.dump(workflow)
+        """Writes the state and brings human-task, timer and escalation rows in line with it; returns new tasks."""
+        self._schedule(workflow, now)
+        workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         if workflow.is_completed() and instance.status == "running":
             instance.status = "completed"
             instance.completed_at = now
             session.add(HistoryEvent(instance_id=instance.id, at=now, event="case_completed"))
         created = self._sync_tasks(session, instance, deployed, workflow, now)
         session.flush()
-        self._sync_timers(session, instance, workflow)
+        self._sync_timers(session, instance, workflow, now)
+        session.flush()
+        self._raise_escalations(session, instance, deployed, workflow, now)
+        instance.state = state.dump(workflow)
         return created
+
+    def _schedule(self, workflow, now) -> None:
+        """Due times of new duration timers follow the service calendar (SpiffWorkflow's own is 24x7)."""
+        for task in workflow.get_tasks(state=TaskState.WAITING):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if not isinstance(definition, DurationTimerEventDefinition) or task.internal_data.get("calendar"):
+                continue
+            literal = definition.expression.strip().strip("'\"")
+            duration = TimerEventDefinition.get_timedelta_from_start(
+                TimerEventDefinition.parse_iso_duration(literal), now)
+            task.internal_data["event_value"] = self.calendar.add(now, duration).isoformat()
+            task.internal_data["calendar"] = self.calendar.name
 
     def remember(self, instance: Instance, workflow: BpmnWorkflow) -> None:
         """After commit: the next command on this instance can skip restoring it."""
@@ -89,13 +113,16 @@ class Execution:
             created.append(row)
         return created
 
-    def _sync_timers(self, session, instance, workflow) -> None:
+    def _sync_timers(self, session, instance, workflow, now) -> None:
         waiting = {str(t.id): t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
         rows = session.scalars(select(Timer).where(Timer.instance_id == instance.id,
                                                    Timer.state == "waiting")).all()
         for row in rows:
             if row.id not in waiting:
-                row.state = "cancelled"
+                task = workflow.tasks.get(UUID(row.id))
+                fired = task is not None and task.state == TaskState.COMPLETED
+                row.state, row.fired_at = ("fired", now) if fired else ("cancelled", None)
+                row.lease_owner = row.lease_until = None
         known = {row.id for row in rows}
         for timer_id, task in waiting.items():
             due = _due(task)
@@ -104,6 +131,41 @@ class Execution:
             host = _host_task(task)
             session.add(Timer(id=timer_id, instance_id=instance.id, element_id=task.task_spec.bpmn_id,
                               human_task_id=str(host.id) if host is not None else None, due_at=due))
+
+    def _raise_escalations(self, session, instance, deployed, workflow, now) -> None:
+        """Each escalation event the diagram reached is recorded once and notifies its lane's supervisors."""
+        thrown = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if _is_escalation(t)]
+        if not thrown:
+            return
+        known = set(session.scalars(select(Escalation.id).where(Escalation.instance_id == instance.id)))
+        for task in thrown:
+            if str(task.id) in known:
+                continue
+            timer = _timer_ancestor(task)
+            host = _host_task(timer) if timer is not None else None
+            escalation = Escalation(id=str(task.id), instance_id=instance.id, element_id=task.task_spec.bpmn_id,
+                                    timer_id=str(timer.id) if timer else None,
+                                    human_task_id=str(host.id) if host is not None else None,
+                                    lane=deployed.model.lanes.get(task.task_spec.bpmn_id),
+                                    due_at=_due(timer) if timer else None, raised_at=now)
+            session.add(escalation)
+            session.flush()
+            session.add(HistoryEvent(instance_id=instance.id, at=now, event="sla_escalated",
+                                     task_id=escalation.human_task_id, element_id=escalation.element_id,
+                                     name=task.task_spec.bpmn_name))
+            notify_escalation(session, self.settings, escalation, now)
+
+
+def _is_escalation(task) -> bool:
+    return isinstance(task.task_spec, IntermediateThrowEvent) and \
+        isinstance(task.task_spec.event_definition, EscalationEventDefinition)
+
+
+def _timer_ancestor(task):
+    parent = task.parent
+    while parent is not None and not _is_timer(parent):
+        parent = parent.parent
+    return parent
 
 
 def _is_timer(task) -> bool:

@@ -29,3 +29,8 @@ def current(database_url: str) -> str | None:
             return MigrationContext.configure(conn).get_current_revision()
     finally:
         engine.dispose()
+
+
+def head() -> str:
+    from alembic.script import ScriptDirectory
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -144,6 +144,9 @@ class Timer(Base):
     state: Mapped[str] = mapped_column(String(20), default="waiting")
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A worker leases due timers before firing them; a crashed worker's lease runs out and another takes over.
+    lease_owner: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Document(Base):
@@ -174,3 +177,44 @@ class HistoryEvent(Base):
     element_id: Mapped[str | None] = mapped_column(String(100))
     name: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Escalation(Base):
+    """A missed target, as the diagram's escalation event raised it: recorded once per event."""
+    __tablename__ = "escalation"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the escalation event's task id
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    human_task_id: Mapped[str | None] = mapped_column(ForeignKey("human_task.id"))
+    timer_id: Mapped[str | None] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(100))
+    lane: Mapped[str | None] = mapped_column(String(20))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Notification(Base):
+    """The outbox: shown in the app at once, mailed by the sender with retries."""
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("escalation_id", "user_id", name="uq_notification_escalation_user"),
+        CheckConstraint("delivery IN ('pending', 'sent', 'failed', 'no_address')", name="ck_notification_delivery"),
+        Index("ix_notification_outbox", "delivery", "next_attempt_at"),
+        Index("ix_notification_user_read", "user_id", "read_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[str | None] = mapped_column(ForeignKey("escalation.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(500))
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -193,6 +193,7 @@ class Tasks:
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             meta = deployed.model.steps[task.element_id]
             with self.execution.engine_steps():
+                workflow.refresh_timers()  # a target missed before this completion is still escalated
                 spiff_task.data[meta.output] = data
                 spiff_task.run()
                 workflow.do_engine_steps()

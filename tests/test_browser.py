@@ -21,6 +21,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 CASE_NUMBER = re.compile(r"SNG-\d{4}-\d{6}")
+AGENCIES = {"kab-contoh": "Pemerintah Kabupaten Contoh", "kota-contoh": "Pemerintah Kota Contoh"}
 
 # What a real agency officer and the teams would type (valid against the forms in forms/).
 REQUEST = {
@@ -90,6 +91,8 @@ def live(database_url):
     """The app served over real HTTP on a free port, with the story's users; CSRF on."""
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})
     engine = app.extensions["engine"]
+    for code, name in AGENCIES.items():
+        engine.identity.ensure_agency(code, name)
     actors = {name: engine.identity.add_user(name, role, f"{name}@contoh.go.id", PASSWORD, agency, lane)
               for name, (role, agency, lane) in PEOPLE.items()}
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -168,21 +171,28 @@ def write_letter(tmp_path: Path) -> Path:
     return path
 
 
+def menu(page: Page, item: str) -> None:
+    """Clicks an item of the menu in the page header."""
+    page.locator("header nav").get_by_role("link", name=item, exact=True).click()
+
+
 def open_start_form(page: Page):
-    page.get_by_role("link", name="Ajukan sengketa").click()
+    menu(page, "Ajukan sengketa")
     expect(page).to_have_url(re.compile(r"/cases/new$"))
     expect(page.get_by_role("heading", name="Pengajuan Sengketa Nama Domain")).to_be_visible()
     return page.locator("#case-form")
 
 
-def claim_from_queue(page: Page, case_number: str, step: str, domain: str = "contoh.go.id") -> None:
+def claim_from_queue(page: Page, case_number: str, step: str, domain: str = "contoh.go.id",
+                     agency: str = AGENCIES["kab-contoh"]) -> None:
     """From the Antrian tab: find the step of the case, check its row, click Ambil, land on the task page."""
-    page.get_by_role("link", name="Daftar kerja").click()
+    menu(page, "Daftar kerja")
     page.get_by_role("link", name=re.compile(r"^Antrian")).click()
     expect(page).to_have_url(re.compile(r"/worklist\?tab=antrian"))
     row = page.locator("tr[data-task]").filter(has_text=case_number).filter(has_text=step)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(domain)
+    expect(row).to_contain_text(agency)
     task_id = row.get_attribute("data-task")
     row.get_by_role("button", name="Ambil").click()
     expect(page).to_have_url(re.compile(rf"/tasks/{re.escape(task_id)}$"))
@@ -219,6 +229,15 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     expect(step_row(ani, STEP_CHECK)).to_contain_text("Menunggu")
     expect(ani.get_by_role("link", name="surat-permohonan.pdf")).to_be_visible()
     assert live.case_count() == 1
+    # The applicant may look at the team's pending step, but is not offered to take it.
+    ani.locator("#steps").get_by_role("link", name=STEP_CHECK).click()
+    expect(ani.get_by_role("heading", name=STEP_CHECK, exact=True)).to_be_visible()
+    expect(ani.locator("main")).to_contain_text("langkah ini dikerjakan oleh Tim Layanan Domain")
+    expect(ani.get_by_role("button", name="Ambil tugas ini")).to_have_count(0)
+    menu(ani, "Daftar kerja")
+    ani.get_by_role("link", name=re.compile(r"^Semua terbuka")).click()
+    expect(ani.locator("tr[data-task]").filter(has_text=STEP_CHECK)).to_have_count(1)
+    expect(ani.locator("tr[data-task]").get_by_role("button", name="Ambil")).to_have_count(0)
 
     # 2. citra (Tim Layanan) takes "Periksa permohonan" from the queue and finds the request complete.
     citra = login("citra")
@@ -296,9 +315,16 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     expect(started.locator(".user")).to_have_text("ani")
     expect(ani.locator("#history li").filter(has_text="Kasus selesai")).to_have_count(1)
     ani.screenshot(path=f"/tmp/browser-case-{live.backend}.png", full_page=True)
-    ani.get_by_role("link", name="Daftar kerja").click()
+    menu(ani, "Daftar kerja")
     expect(ani.locator("p.empty")).to_have_text("Tidak ada tugas di sini.")
     assert live.case_count() == 1
+
+    # Another agency's officer neither lists nor opens the case.
+    bayu = login("bayu")
+    menu(bayu, "Kasus")
+    expect(bayu.locator("p.empty")).to_have_text("Belum ada kasus.")
+    assert bayu.goto(f"/cases/{case_number}").status == 404
+    expect(bayu.locator("main")).to_contain_text("Kasus tidak ditemukan.")
 
 
 def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
@@ -322,7 +348,17 @@ def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
     expect(ani.locator('[name="contact.nip"]')).to_have_value(REQUEST["contact"]["nip"])
     expect(ani.locator('[name="agency.level"]')).to_have_value("kabupaten")
     expect(ani.locator('input[name="dispute.category"][value="nama_sama"]')).to_be_checked()
+    # The browser dropped the chosen file; the page says so next to the file fields.
+    expect(ani.locator("#case-form .reattach")).to_contain_text("pilih kembali berkas Anda")
     ani.screenshot(path=f"/tmp/browser-start-form-error-{live.backend}.png", full_page=True)
     assert live.case_count() == 0
-    ani.get_by_role("link", name="Kasus").click()
-    expect(ani.locator("p.empty")).to_have_text("Belum ada kasus.")
+
+    # Correcting just the domain and attaching the letter again files the case.
+    form.locator('[name="domain.name"]').fill("contoh.go.id")
+    form.locator('input[type=file][name="letter"]').set_input_files(str(write_letter(tmp_path)))
+    form.get_by_role("button", name="Kirim permohonan").click()
+    expect(ani).to_have_url(re.compile(r"/cases/SNG-\d{4}-\d{6}$"))
+    expect(ani.locator("#case-status")).to_have_text("Berjalan")
+    assert live.case_count() == 1
+    menu(ani, "Kasus")
+    expect(ani.locator("#cases tbody tr")).to_have_count(1)

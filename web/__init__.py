@@ -12,6 +12,10 @@ from engine import Engine
 
 csrf = CSRFProtect()
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
+# Engine settings, from the environment unless the app's config (tests) sets them.
+ENGINE_SETTINGS = ("PUBLIC_URL", "DISPLAY_TIMEZONE", "SLA_CALENDAR", "SLA_WORKING_DAYS", "SLA_WORKING_HOURS",
+                   "SLA_TIMEZONE", "SLA_HOLIDAYS", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD",
+                   "SMTP_STARTTLS", "MAIL_FROM")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -32,16 +36,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    app.extensions["engine"] = Engine(app.config["DATABASE_URL"])
+    settings = {key: app.config.get(key, os.environ.get(key)) for key in ENGINE_SETTINGS}
+    app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
     csrf.init_app(app)
 
-    from . import api, auth, cases, cli, errors, filters, worklist
+    from . import api, auth, cases, cli, errors, filters, notifications, worklist
     auth.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(worklist.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF cannot ride on it
     cli.init_app(app)

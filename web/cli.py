@@ -105,7 +105,37 @@ def demo():
     click.echo(f"Pengguna demo siap; kata sandi semuanya: {DEMO_PASSWORD}")
 
 
+@click.command("timers")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Satu putaran saja, lalu berhenti.")
+@click.option("--exit-when-idle", is_flag=True, help="Berhenti bila tidak ada lagi timer atau e-mail menunggu.")
+@click.option("--max-sleep", default=1.0, show_default=True, help="Detik terlama sebelum memeriksa timer baru.")
+@click.option("--lease-seconds", default=30, show_default=True, help="Masa sewa timer sebelum diambil alih.")
+def timers(once: bool, exit_when_idle: bool, max_sleep: float, lease_seconds: int):
+    """Runs the timer worker: fires due SLA timers and sends the notification outbox."""
+    import logging
+    import signal
+    from datetime import timedelta
+
+    from engine.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine().timers.lease = timedelta(seconds=lease_seconds)
+    worker = Worker(engine().timers, engine().outbox, max_sleep=max_sleep)
+    if once:
+        fired, sent = worker.run_once()
+        click.echo(f"{fired} timer dijalankan, {sent} e-mail terkirim.")
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.stop())
+    smtp = engine().outbox.smtp
+    click.echo(f"Pekerja timer {worker.name} berjalan; SMTP: "
+               f"{f'{smtp.host}:{smtp.port}' if smtp else 'tidak dikonfigurasi (notifikasi hanya di aplikasi)'}.")
+    worker.run(exit_when_idle=exit_when_idle)
+
+
 def init_app(app) -> None:
+    app.cli.add_command(timers)
     app.cli.add_command(db)
     app.cli.add_command(users)
     app.cli.add_command(deploy)

@@ -1,0 +1,113 @@
+"""Notifications: written in the same transaction as the engine step that raised them (the outbox),
+shown in the app at once, and mailed by the sender (outbox.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from .identity import Actor
+from .models import Agency, Escalation, HumanTask, Instance, Notification, User, utcnow
+from .store import Store
+
+LANE_NAMES = {"pemohon": "Instansi", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    public_url: str = "http://127.0.0.1:8000"
+    mail_domain: str = "sengketa.local"
+    zone: ZoneInfo = ZoneInfo("Asia/Jakarta")
+
+
+@dataclass(frozen=True)
+class NotificationView:
+    id: int
+    subject: str
+    body: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+    delivery: str
+    case_id: int
+
+
+def notify_escalation(session: Session, settings: Settings, escalation: Escalation, now: datetime) -> int:
+    """One notification per supervisor of the escalation's lane (or one for the lane if it has none)."""
+    task = session.get(HumanTask, escalation.human_task_id) if escalation.human_task_id else None
+    instance = session.get(Instance, escalation.instance_id)
+    agency = session.get(Agency, instance.agency_id)
+    recipients = session.scalars(select(User).where(User.role == "supervisor", User.lane == escalation.lane,
+                                                    User.active.is_(True)).order_by(User.id)).all()
+    step = task.name if task else escalation.element_id
+    link = f"{settings.public_url.rstrip('/')}/tasks/{task.id}" if task else \
+        f"{settings.public_url.rstrip('/')}/cases/{instance.case_number}"
+    late = max(int((now - escalation.due_at).total_seconds() // 60), 0) if escalation.due_at else 0
+    due = escalation.due_at.astimezone(settings.zone).strftime("%d-%m-%Y %H:%M WIB") if escalation.due_at else "-"
+    subject = f"[Sengketa] Target terlewati: {step} — {instance.case_number}"
+    body = "\n".join([
+        f"Target waktu layanan terlewati pada lajur {LANE_NAMES.get(escalation.lane, escalation.lane)}.",
+        "",
+        f"Nomor kasus : {instance.case_number}",
+        f"Langkah     : {step}",
+        f"Instansi    : {agency.name}",
+        f"Domain      : {instance.domain_name}",
+        f"Tenggat     : {due}",
+        f"Terlambat   : {late} menit",
+        f"Diambil oleh: {_claimer(session, task)}",
+        "",
+        f"Buka tugas: {link}",
+        "",
+        "Tugas ini tetap terbuka sampai diselesaikan. Pesan ini dikirim otomatis oleh Sengketa.",
+    ])
+    for user in recipients or [None]:
+        session.add(Notification(
+            escalation_id=escalation.id, user_id=user.id if user else None, instance_id=instance.id,
+            task_id=task.id if task else None, subject=subject, body=body, link=link, created_at=now,
+            message_id=f"<sengketa.{escalation.id}.{user.id if user else 'lajur'}@{settings.mail_domain}>",
+            delivery="pending" if user is not None and user.email else "no_address", next_attempt_at=now))
+    return len(recipients) or 1
+
+
+def _claimer(session, task) -> str:
+    if task is None or task.claimed_by is None:
+        return "belum diambil"
+    user = session.get(User, task.claimed_by)
+    return user.username if user else "-"
+
+
+class Notifications:
+    """The in-app list: each user sees their own; admins also see those of lanes without a supervisor."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def _mine(self, actor: Actor):
+        if actor.role == "admin":
+            return or_(Notification.user_id == actor.id, Notification.user_id.is_(None))
+        return Notification.user_id == actor.id
+
+    def list(self, actor: Actor, unread_only: bool = False, limit: int = 50) -> list[NotificationView]:
+        with self.store.transaction() as session:
+            stmt = select(Notification).where(self._mine(actor))
+            if unread_only:
+                stmt = stmt.where(Notification.read_at.is_(None))
+            rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()
+            return [NotificationView(n.id, n.subject, n.body, n.link, n.created_at, n.read_at, n.delivery,
+                                     n.instance_id) for n in rows]
+
+    def unread_count(self, actor: Actor) -> int:
+        with self.store.transaction() as session:
+            return session.scalar(select(func.count()).select_from(Notification)
+                                  .where(self._mine(actor), Notification.read_at.is_(None)))
+
+    def mark_read(self, actor: Actor, notification_id: int | None = None) -> int:
+        """Marks one notification (or all of them) as read; returns how many changed."""
+        with self.store.transaction(write=True) as session:
+            stmt = update(Notification).where(self._mine(actor), Notification.read_at.is_(None))
+            if notification_id is not None:
+                stmt = stmt.where(Notification.id == notification_id)
+            return session.execute(stmt.values(read_at=utcnow())).rowcount

@@ -1,0 +1,139 @@
+"""The mail sender: delivers pending notifications by SMTP with retries and backoff, and records it.
+
+A notification's Message-ID is fixed when it is written, so a message sent again after a crash (sent,
+but not yet recorded as sent) is recognisably the same message to the receiving side."""
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy import or_, select, update
+
+from .models import Notification, User, utcnow
+from .store import Store
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    mail_from: str = "sengketa@localhost"
+    timeout: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "SmtpSettings | None":
+        """SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS, MAIL_FROM; None without a host."""
+        host = settings.get("SMTP_HOST")
+        if not host:
+            return None
+        return cls(host=host, port=int(settings.get("SMTP_PORT") or 25),
+                   username=settings.get("SMTP_USERNAME") or None, password=settings.get("SMTP_PASSWORD") or None,
+                   starttls=str(settings.get("SMTP_STARTTLS", "")).lower() in ("1", "true", "yes", "ya"),
+                   mail_from=settings.get("MAIL_FROM") or "sengketa@localhost")
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s, … capped at 30 minutes."""
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 1800))
+
+
+class Outbox:
+    def __init__(self, store: Store, smtp: SmtpSettings | None, lease: timedelta = timedelta(seconds=60)):
+        self.store = store
+        self.smtp = smtp
+        self.lease = lease
+
+    def next_attempt(self) -> datetime | None:
+        if self.smtp is None:
+            return None
+        with self.store.transaction() as session:
+            return session.scalar(select(Notification.next_attempt_at).where(Notification.delivery == "pending")
+                                  .order_by(Notification.next_attempt_at).limit(1))
+
+    def deliver_due(self, now: datetime | None = None, limit: int = 50) -> int:
+        """Sends what is due over one SMTP connection; returns how many were delivered."""
+        if self.smtp is None:
+            return 0
+        now = now or utcnow()
+        batch = self._lease(now, limit)
+        if not batch:
+            return 0
+        delivered = 0
+        try:
+            with self._connect() as smtp:
+                for notification_id, message in batch:
+                    try:
+                        smtp.send_message(message)
+                    except (smtplib.SMTPException, OSError) as exc:
+                        self._failed(notification_id, exc)
+                        if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+                            raise
+                        continue
+                    self._sent(notification_id)
+                    delivered += 1
+        except (smtplib.SMTPException, OSError) as exc:
+            log.warning("SMTP %s:%s tidak dapat dihubungi: %s", self.smtp.host, self.smtp.port, exc)
+            for notification_id, _ in batch:
+                self._failed(notification_id, exc)
+        return delivered
+
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.smtp.host, self.smtp.port, timeout=self.smtp.timeout)
+        if self.smtp.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if self.smtp.username:
+            smtp.login(self.smtp.username, self.smtp.password or "")
+        return smtp
+
+    def _lease(self, now: datetime, limit: int) -> list[tuple[int, EmailMessage]]:
+        with self.store.transaction(write=True) as session:
+            rows = session.execute(
+                select(Notification, User.email).join(User, User.id == Notification.user_id)
+                .where(Notification.delivery == "pending", Notification.next_attempt_at <= now,
+                       or_(Notification.lease_until.is_(None), Notification.lease_until < now))
+                .order_by(Notification.next_attempt_at).limit(limit)
+                .with_for_update(skip_locked=True, of=Notification)).all()
+            for notification, _ in rows:
+                notification.lease_until = now + self.lease
+            return [(n.id, self._message(n, email)) for n, email in rows]
+
+    def _message(self, notification: Notification, to: str) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.smtp.mail_from
+        message["To"] = to
+        message["Subject"] = notification.subject
+        message["Message-ID"] = notification.message_id
+        message["Date"] = format_datetime(notification.created_at)
+        message["Content-Language"] = "id"
+        message.set_content(notification.body)
+        return message
+
+    def _sent(self, notification_id: int) -> None:
+        with self.store.transaction(write=True) as session:
+            session.execute(update(Notification).where(Notification.id == notification_id).values(
+                delivery="sent", sent_at=utcnow(), attempts=Notification.attempts + 1, lease_until=None,
+                last_error=None))
+
+    def _failed(self, notification_id: int, exc: Exception) -> None:
+        with self.store.transaction(write=True) as session:
+            notification = session.get(Notification, notification_id)
+            if notification is None or notification.delivery != "pending":
+                return
+            notification.attempts += 1
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            notification.lease_until = None
+            if notification.attempts >= MAX_ATTEMPTS:
+                notification.delivery = "failed"
+            else:
+                notification.next_attempt_at = utcnow() + backoff(notification.attempts)
