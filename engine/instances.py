@@ -104,6 +104,8 @@ class Instances:
             _store_documents(session, instance.id, None, attachments, actor, now)
             self.execution.save(session, instance, deployed, workflow, now)
             agency = session.get(Agency, actor.agency_id)
+            if agency.name == agency.code and data.get("agency", {}).get("name"):
+                agency.name = data["agency"]["name"][:200]  # an agency made from its code learns its name
             summary = CaseSummary(instance.id, instance.case_number, instance.status, agency.name,
                                   instance.domain_name, now, instance.completed_at, deployed.version)
         self.execution.remember(instance, workflow)

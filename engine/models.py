@@ -136,6 +136,7 @@ class Timer(Base):
     __table_args__ = (
         CheckConstraint("state IN ('waiting', 'fired', 'cancelled')", name="ck_timer_state"),
         Index("ix_timer_state_due", "state", "due_at"),
+        Index("ix_timer_state_lease", "state", "lease_until"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)

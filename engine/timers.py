@@ -33,11 +33,16 @@ class Timers:
         self.lease = lease
 
     def next_due(self, now: datetime | None = None) -> datetime | None:
-        """The earliest due time a worker could act on: one indexed lookup, whatever the number waiting."""
+        """When a worker next has something to do: the earliest unleased due time, or the earliest
+        lease to run out (a crashed worker's). Two index lookups, whatever the number waiting."""
         now = now or utcnow()
         with self.store.transaction() as session:
-            return session.scalar(select(func.min(Timer.due_at)).where(
-                Timer.state == "waiting", or_(Timer.lease_until.is_(None), Timer.lease_until < now)))
+            due = session.scalar(select(Timer.due_at).where(
+                Timer.state == "waiting", or_(Timer.lease_until.is_(None), Timer.lease_until < now))
+                .order_by(Timer.due_at).limit(1))
+            lease = session.scalar(select(func.min(Timer.lease_until)).where(
+                Timer.state == "waiting", Timer.lease_until >= now))
+        return min((t for t in (due, lease) if t is not None), default=None)
 
     def lease_due(self, owner: str, now: datetime | None = None, limit: int = 50) -> list[str]:
         now = now or utcnow()

@@ -85,9 +85,15 @@ def database_url(request, templates, tmp_path):
 
 
 @pytest.fixture
-def app(database_url, tmp_path):
+def app_settings():
+    """Extra app config for a module's tests (SMTP, calendar); override the fixture to set some."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_settings):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
-                      "SECRET_KEY": "test"})
+                      "SECRET_KEY": "test", "SMTP_HOST": None, **app_settings})
     yield app
     app.extensions["engine"].close()
 

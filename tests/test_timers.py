@@ -1,0 +1,214 @@
+"""SLA targets on the real diagram: a missed target tells the lane's supervisor, once, in the app and by mail."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import func, select, update
+
+from engine.models import Escalation, HistoryEvent, Notification, Timer, utcnow
+from engine.worker import Worker
+from samples import CHECK_COMPLETE
+from smtp import SmtpServer, free_port
+from test_sop_api import file_case, open_task
+
+SMTP_PORT = free_port()
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer(SMTP_PORT).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_settings():
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SMTP_PORT), "MAIL_FROM": "helpdesk@komdigi.go.id",
+            "PUBLIC_URL": "https://sengketa.example.go.id"}
+
+
+def count(engine, what, *where):
+    with engine.store.transaction() as session:
+        return session.scalar(select(func.count()).select_from(what).where(*where))
+
+
+def test_a_missed_check_tells_the_supervisor_once_and_the_task_stays_open(engine, people, smtp):
+    case = file_case(people["ani"])
+    step2 = open_task(people["citra"], case)
+    with time_machine.travel(utcnow() + timedelta(minutes=9, seconds=50), tick=False):
+        assert engine.timers.run_pass("w1") == 0                     # not yet due
+    with time_machine.travel(utcnow() + timedelta(minutes=10, seconds=5), tick=False):
+        assert engine.timers.run_pass("w1") == 1
+        assert engine.timers.run_pass("w1") == 0                     # and never again
+        assert engine.outbox.deliver_due() == 1
+        assert engine.outbox.deliver_due() == 0
+
+    fajar = engine.identity.by_username("fajar")
+    [note] = engine.notifications.list(fajar)
+    assert case["case_number"] in note.subject and "Periksa permohonan" in note.subject
+    for words in ("Pemerintah Kabupaten Contoh", "contoh.go.id", "Terlambat", "WIB",
+                  f"https://sengketa.example.go.id/tasks/{step2['id']}"):
+        assert words in note.body
+    assert note.delivery == "sent" and engine.notifications.unread_count(fajar) == 1
+    assert engine.notifications.list(engine.identity.by_username("citra")) == []
+
+    [mail] = smtp.messages
+    assert mail["To"] == "fajar@contoh.go.id" and mail["From"] == "helpdesk@komdigi.go.id"
+    assert mail["Message-ID"].startswith("<sengketa.") and case["case_number"] in mail["Subject"]
+    assert "Terlambat" in mail.get_payload(decode=True).decode()
+
+    # The task is still open, shows as overdue, and can be completed.
+    citra = people["citra"]
+    assert citra.get("/tasks?overdue=1").get_json()["items"] == []
+    with time_machine.travel(utcnow() + timedelta(minutes=10, seconds=5), tick=False):
+        overdue = citra.get("/tasks?overdue=1").get_json()["items"]
+    assert [t["id"] for t in overdue] == [step2["id"]]
+    citra.post(f"/tasks/{step2['id']}/claim")
+    assert citra.post(f"/tasks/{step2['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 200
+    history = [h["event"] for h in citra.get(f"/cases/{case['id']}").get_json()["history"]]
+    assert history.count("timer_fired") == 1 and history.count("sla_escalated") == 1
+    assert engine.notifications.mark_read(fajar) == 1 and engine.notifications.unread_count(fajar) == 0
+
+
+def test_a_step_completed_in_time_escalates_nothing(engine, people):
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    step2 = open_task(citra, case)
+    citra.post(f"/tasks/{step2['id']}/claim")
+    citra.post(f"/tasks/{step2['id']}/complete", json={"data": CHECK_COMPLETE})
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        assert engine.timers.run_pass("w1") == 0        # step 3's 15 minutes are not over
+    assert count(engine, Escalation) == 0
+    with engine.store.transaction() as session:
+        states = dict(session.execute(select(Timer.element_id, Timer.state)).all())
+    assert states == {"Timer_Periksa": "cancelled", "Timer_Analisa": "waiting"}
+
+
+def test_fire_versus_complete_race_loses_nothing(app, engine, people):
+    """Over and over: the timer fires while the officer completes the same task."""
+    citra = people["citra"]
+    for round_ in range(6):
+        case = file_case(people["ani"])
+        step2 = open_task(citra, case)
+        citra.post(f"/tasks/{step2['id']}/claim")
+        with engine.store.transaction() as session:
+            timer_id = session.scalar(select(Timer.id).where(Timer.human_task_id == step2["id"]))
+        results = {}
+        with time_machine.travel(utcnow() + timedelta(minutes=10, seconds=1), tick=True):
+            client = app.test_client()
+            barrier = threading.Barrier(2)
+
+            def complete():
+                barrier.wait()
+                results["complete"] = client.post(f"/api/v1/tasks/{step2['id']}/complete",
+                                                  json={"data": CHECK_COMPLETE},
+                                                  headers={"Authorization": f"Bearer {citra.token}"})
+
+            def fire():
+                barrier.wait()
+                results["fire"] = engine.timers.fire(timer_id)
+
+            threads = [threading.Thread(target=complete), threading.Thread(target=fire)]
+            [t.start() for t in threads]
+            [t.join(60) for t in threads]
+        assert results["complete"].status_code == 200, (round_, results["complete"].get_json())
+        view = citra.get(f"/cases/{case['id']}").get_json()
+        assert [t["element_id"] for t in view["open_tasks"]] == ["Task_Analisa"]
+        # Whoever came first, the target was missed before completion: escalated exactly once.
+        with engine.store.transaction() as session:
+            assert session.get(Timer, timer_id).state == "fired"
+            assert session.scalar(select(func.count()).select_from(Escalation)
+                                  .where(Escalation.timer_id == timer_id)) == 1
+            assert session.scalar(select(func.count()).select_from(Notification)
+                                  .where(Notification.instance_id == case["id"])) == 1
+
+
+def test_mail_waits_while_smtp_is_down_and_is_delivered_once_when_it_returns(engine, people):
+    file_case(people["ani"])
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        assert engine.timers.run_pass("w1") == 1
+        assert engine.outbox.deliver_due() == 0                      # nobody listens on the port
+    with engine.store.transaction() as session:
+        note = session.scalar(select(Notification))
+        assert (note.delivery, note.attempts) == ("pending", 1) and note.last_error
+        retry_at = note.next_attempt_at
+    server = SmtpServer(SMTP_PORT).start()
+    try:
+        with time_machine.travel(retry_at - timedelta(seconds=1), tick=False):
+            assert engine.outbox.deliver_due() == 0                  # backing off
+        with time_machine.travel(retry_at + timedelta(seconds=1), tick=False):
+            assert engine.outbox.deliver_due() == 1
+            assert engine.outbox.deliver_due() == 0
+        assert len(server.messages) == 1
+    finally:
+        server.stop()
+    with engine.store.transaction() as session:
+        assert session.scalar(select(Notification.delivery)) == "sent"
+
+
+def test_two_workers_at_once_fire_each_timer_once(app, engine, people):
+    """On SQLite one worker is enough, but a second one must not fire anything twice (PostgreSQL too)."""
+    for _ in range(12):
+        file_case(people["ani"])
+    with engine.store.transaction(write=True) as session:
+        session.execute(update(Timer).values(due_at=utcnow() - timedelta(seconds=1)))
+    fired = []
+    barrier = threading.Barrier(2)
+
+    def work(name):
+        barrier.wait()
+        total = 0
+        while True:
+            n = engine.timers.run_pass(name, limit=3)
+            total += n
+            if n == 0 and engine.timers.next_due() is None:
+                break
+        fired.append(total)
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
+    [t.start() for t in threads]
+    [t.join(120) for t in threads]
+    assert sum(fired) == 12
+    assert count(engine, Escalation) == 12 and count(engine, Notification) == 12
+    assert count(engine, HistoryEvent, HistoryEvent.event == "timer_fired") == 12
+
+
+def test_the_worker_sleeps_until_the_next_due_time_not_a_fixed_period(engine, people):
+    file_case(people["ani"])
+    with engine.store.transaction(write=True) as session:
+        session.execute(update(Timer).values(due_at=utcnow() + timedelta(seconds=1.5)))
+    worker = Worker(engine.timers, engine.outbox, max_sleep=60)       # a fixed 60 s poll would miss it
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while count(engine, Escalation) == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+        thread.join(10)
+    assert count(engine, Escalation) == 1
+    assert not thread.is_alive()
+
+
+def test_restarting_the_app_keeps_timers_and_fires_none_twice(app, database_url, people):
+    from web import create_app
+    case = file_case(people["ani"])
+    app.extensions["engine"].close()
+    restarted = create_app({"DATABASE_URL": database_url, "TESTING": True, "SMTP_HOST": None})
+    engine = restarted.extensions["engine"]
+    try:
+        assert engine.timers.next_due() is not None
+        with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+            assert engine.timers.run_pass("after-restart") == 1
+        again = create_app({"DATABASE_URL": database_url, "TESTING": True, "SMTP_HOST": None})
+        with time_machine.travel(utcnow() + timedelta(minutes=12), tick=False):
+            assert again.extensions["engine"].timers.run_pass("after-second-restart") == 0
+        again.extensions["engine"].close()
+        assert count(engine, Escalation, Escalation.instance_id == case["id"]) == 1
+    finally:
+        engine.close()
