@@ -117,9 +117,11 @@ def browser():
 
 
 @pytest.fixture
-def login(browser: Browser, live: Live):
-    """login(name) -> a page in a fresh browser context of that person, logged in through /login."""
+def login(request, browser: Browser, live: Live):
+    """login(name) -> a page in a fresh browser context of that person, logged in through /login.
+    When the test fails, every person's page is kept as /tmp/browser-failure-<test>-<n>.png."""
     contexts = []
+    failed_before = request.session.testsfailed
 
     def login_as(name: str) -> Page:
         context = browser.new_context(base_url=live.url, locale="id-ID", viewport={"width": 1280, "height": 900},
@@ -137,6 +139,12 @@ def login(browser: Browser, live: Live):
         return page
 
     yield login_as
+    if request.session.testsfailed > failed_before:
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name)
+        for number, context in enumerate(contexts):
+            for page in context.pages:
+                print(f"page {number}: {page.url}")
+                page.screenshot(path=f"/tmp/browser-failure-{slug}-{number}.png", full_page=True)
     for context in contexts:
         context.close()
 

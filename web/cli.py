@@ -120,6 +120,7 @@ def timers(once: bool, exit_when_idle: bool, max_sleep: float, lease_seconds: in
     from engine.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state change is noise here
     engine().timers.lease = timedelta(seconds=lease_seconds)
     worker = Worker(engine().timers, engine().outbox, max_sleep=max_sleep)
     if once:
