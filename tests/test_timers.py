@@ -212,3 +212,31 @@ def test_restarting_the_app_keeps_timers_and_fires_none_twice(app, database_url,
         assert count(engine, Escalation, Escalation.instance_id == case["id"]) == 1
     finally:
         engine.close()
+
+
+def test_sla_is_visible_on_pages_and_in_the_api(app, engine, people):
+    from test_pages import login
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    step2 = open_task(citra, case)
+    citra.post(f"/tasks/{step2['id']}/claim")
+    with time_machine.travel(utcnow() + timedelta(minutes=12), tick=False):
+        engine.timers.run_pass("w1")
+        client = app.test_client()
+        login(client, "citra")
+        worklist = client.get("/worklist?tab=saya&terlambat=1").get_data(as_text=True)
+        assert 'class="overdue"' in worklist and "terlambat" in worklist
+        citra.post(f"/tasks/{step2['id']}/complete", json={"data": CHECK_COMPLETE})
+        page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+        assert "/ 10 mnt" in page and "terlambat 2 mnt" in page and "target 15 mnt" in page
+        login(client, "fajar")
+        header = client.get("/worklist").get_data(as_text=True)
+        assert 'class="unread-count"' in header
+        notes = client.get("/notifications").get_data(as_text=True)
+        assert case["case_number"] in notes and "Periksa permohonan" in notes
+    api_case = citra.get(f"/cases/{case['id']}").get_json()
+    assert api_case["targets_minutes"]["Task_PeriksaPermohonan"] == 10
+    fajar_token = engine.identity.new_token("fajar")
+    listed = app.test_client().get("/api/v1/notifications?unread=1",
+                                   headers={"Authorization": f"Bearer {fajar_token}"}).get_json()
+    assert listed["unread"] == 1 and case["case_number"] in listed["items"][0]["subject"]

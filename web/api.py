@@ -69,6 +69,7 @@ def get_case(case_ref):
         documents=[{"id": d.id, "field": d.field, "filename": d.filename, "content_type": d.content_type,
                     "size": d.size, "sha256": d.sha256, "uploaded_at": _iso(d.uploaded_at), "task_id": d.task_id,
                     "url": f"/api/v1/cases/{case.id}/documents/{d.id}"} for d in case.documents],
+        targets_minutes=case.targets,
         history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
                   "element_id": h.element_id, "name": h.name} for h in case.history],
     )
@@ -78,6 +79,16 @@ def get_case(case_ref):
 @bp.get("/cases/<case_ref>/documents/<int:document_id>")
 def get_document(case_ref, document_id):
     return download(*engine().instances.document(actor(), case_ref, document_id))
+
+
+@bp.get("/notifications")
+def list_notifications():
+    unread = request.args.get("unread", "").lower() in ("1", "true")
+    items = engine().notifications.list(actor(), unread_only=unread, limit=_paging()[0])
+    return jsonify({"items": [{"id": n.id, "subject": n.subject, "body": n.body, "link": n.link,
+                               "created_at": _iso(n.created_at), "read_at": _iso(n.read_at),
+                               "delivery": n.delivery, "case_id": n.case_id} for n in items],
+                    "unread": engine().notifications.unread_count(actor())})
 
 
 @bp.get("/tasks")

@@ -33,6 +33,10 @@ def init_app(app) -> None:
         return STATUS_LABELS.get(value or "", value or "–")
 
     @app.template_global()
+    def durasi(start: datetime | None, end: datetime | None) -> str:
+        return _minutes(end - start) if start and end else "–"
+
+    @app.template_global()
     def sisa_waktu(due: datetime | None) -> tuple[str, bool]:
         """Remaining time to a target, or how far past it; and whether it is overdue."""
         if due is None:

@@ -86,6 +86,13 @@ def document() -> dict:
                     {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
                 "responses": _responses("200", {"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Task")}, "total": {"type": "integer"}}}, "400", "401")}},
+            "/notifications": {"get": {
+                "summary": "Notifikasi Anda (mis. target waktu terlewati)", "operationId": "listNotifications",
+                "parameters": [{"name": "unread", "in": "query", "schema": {"type": "boolean"}},
+                               {"$ref": "#/components/parameters/Limit"}],
+                "responses": _responses("200", {"type": "object", "properties": {
+                    "items": {"type": "array", "items": {"type": "object"}}, "unread": {"type": "integer"}}},
+                    "400", "401")}},
             "/tasks/{task_id}": {"get": {
                 "summary": "Tugas beserta skema formulirnya", "operationId": "getTask",
                 "parameters": [{"$ref": "#/components/parameters/TaskId"}],
