@@ -96,3 +96,15 @@ def test_deploy_command_reports_problems_by_element(runner, tmp_path):
     assert "Timer_Analisa" in result.output
     result = runner.invoke(args=["deploy", str(PROCESS)])
     assert result.exit_code == 0 and "versi 1" in result.output
+
+
+@pytest.mark.parametrize("kind, literal", [("timeDate", "2027-01-04T08:00:00+07:00"), ("timeCycle", "R3/PT10M")])
+def test_iso_dates_and_cycles_are_accepted_as_literals(engine, kind, literal):
+    changed = BPMN.replace(b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT10M</bpmn:timeDuration>',
+                           f'<bpmn:{kind} xsi:type="bpmn:tFormalExpression">{literal}</bpmn:{kind}>'.encode())
+    assert changed != BPMN
+    assert engine.definitions.deploy(changed, forms()).created
+    broken = changed.replace(literal.encode(), b"R3/PT10X" if kind == "timeCycle" else b"2027-13-45")
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(broken, forms())
+    assert refused.value.errors[0]["element"] == "Timer_Periksa"
