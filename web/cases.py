@@ -6,8 +6,6 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from engine.errors import Invalid
-
 from . import formdata
 from .context import actor, engine
 
@@ -34,19 +32,12 @@ def new():
     if actor().role != "pemohon":
         abort(403)
     schema = engine().instances.start_form()
-    values, errors, status = {}, {}, 200
-    if request.method == "POST":
-        values = formdata.from_form(schema, request.form)
-        try:
-            case = engine().instances.start(actor(), values, formdata.uploads(request.files, schema))
-        except Invalid as exc:
-            errors, status = formdata.errors_by_field(exc.errors), 422
-            flash(exc.message, "error")
-        else:
-            flash(f"Permohonan tercatat sebagai kasus {case.case_number}.", "success")
-            return redirect(url_for("cases.show", case_ref=case.case_number))
-    return render_template("new_case.html", schema=schema, fields=formdata.fields(schema, values, errors),
-                           attachments=schema.get("x-attachments", []), errors=errors), status
+    sent = formdata.submit(schema, lambda values, files: engine().instances.start(actor(), values, files))
+    if sent.result is not None:
+        flash(f"Permohonan tercatat sebagai kasus {sent.result.case_number}.", "success")
+        return redirect(url_for("cases.show", case_ref=sent.result.case_number))
+    return render_template("new_case.html", schema=schema, fields=formdata.fields(schema, sent.values, sent.errors),
+                           attachments=schema.get("x-attachments", []), errors=sent.errors), sent.status
 
 
 @bp.get("/<case_ref>")

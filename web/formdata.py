@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import flash, request
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from engine.errors import Invalid
 from engine.forms import Upload
 
 
@@ -109,3 +111,24 @@ def uploads(files: MultiDict, schema: dict) -> dict[str, list[Upload]]:
         if items:
             result[name] = [Upload(f.filename, f.read(), f.mimetype or "") for f in items]
     return result
+
+
+@dataclass
+class Submission:
+    """A posted form, run through an engine command: what to show again if the command refused it."""
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    status: int = 200
+    result: object = None
+
+
+def submit(schema: dict, command) -> Submission:
+    """On POST, calls command(values, uploads); a refusal (422) keeps the values and marks the fields."""
+    if request.method != "POST":
+        return Submission()
+    values = from_form(schema, request.form)
+    try:
+        return Submission(values, result=command(values, uploads(request.files, schema)))
+    except Invalid as exc:
+        flash(exc.message, "error")
+        return Submission(values, errors_by_field(exc.errors), 422)

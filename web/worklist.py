@@ -4,8 +4,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
-from engine.errors import Invalid
-
 from . import formdata
 from .context import actor, engine
 
@@ -56,18 +54,11 @@ def unclaim(task_id):
 @login_required
 def task(task_id):
     detail = engine().tasks.get(actor(), task_id)
-    values, errors, status = {}, {}, 200
-    if request.method == "POST":
-        values = formdata.from_form(detail.form, request.form)
-        try:
-            engine().tasks.complete(actor(), task_id, values, formdata.uploads(request.files, detail.form))
-        except Invalid as exc:
-            errors, status = formdata.errors_by_field(exc.errors), 422
-            flash(exc.message, "error")
-        else:
-            flash(f"Tugas '{detail.name}' selesai.", "success")
-            return redirect(url_for("cases.show", case_ref=detail.case_number))
+    sent = formdata.submit(detail.form, lambda values, files: engine().tasks.complete(actor(), task_id, values, files))
+    if sent.result is not None:
+        flash(f"Tugas '{detail.name}' selesai.", "success")
+        return redirect(url_for("cases.show", case_ref=detail.case_number))
     mine = detail.claimed_by == actor().username
     return render_template("task.html", task=detail, mine=mine,
-                           fields=formdata.fields(detail.form, values, errors),
-                           attachments=detail.form.get("x-attachments", []), errors=errors), status
+                           fields=formdata.fields(detail.form, sent.values, sent.errors),
+                           attachments=detail.form.get("x-attachments", []), errors=sent.errors), sent.status
