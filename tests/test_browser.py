@@ -161,7 +161,6 @@ def fill_form(form, values: dict) -> None:
     """Types, picks and ticks every value into the field with that (dotted) name, by the field's widget."""
     for name, value in flatten(values):
         field = form.locator(f'[name="{name}"]').first
-        expect(field).to_be_visible()
         kind = field.evaluate("e => e.tagName.toLowerCase() === 'input' ? e.type : e.tagName.toLowerCase()")
         if kind == "radio":
             form.locator(f'input[type=radio][name="{name}"][value="{value}"]').check()
@@ -193,10 +192,10 @@ def open_start_form(page: Page):
 
 def claim_from_queue(page: Page, case_number: str, step: str, domain: str = "contoh.go.id",
                      agency: str = AGENCIES["kab-contoh"]) -> None:
-    """From the Antrian tab: find the step of the case, check its row, click Ambil, land on the task page."""
+    """The worklist opens on Antrian: find the step of the case, check its row, click Ambil, land on the task page."""
     menu(page, "Daftar kerja")
-    page.get_by_role("link", name=re.compile(r"^Antrian")).click()
-    expect(page).to_have_url(re.compile(r"/worklist\?tab=antrian"))
+    expect(page).to_have_url(re.compile(r"/worklist$"))
+    expect(page.locator(".tabs a.active")).to_contain_text("Antrian")
     row = page.locator("tr[data-task]").filter(has_text=case_number).filter(has_text=step)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(domain)
