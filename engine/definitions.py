@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -80,6 +80,11 @@ def read_forms(bpmn_xml: bytes, forms_dir: Path) -> dict[str, dict]:
     return result
 
 
+# The newest version's id only: the row itself carries the whole diagram and its forms.
+LATEST_ID = (select(Definition.__table__.c.id).where(Definition.__table__.c.process_key == bindparam("key"))
+             .order_by(Definition.__table__.c.version.desc()).limit(1))
+
+
 class Definitions:
     def __init__(self, store: Store):
         self.store = store
@@ -110,10 +115,10 @@ class Definitions:
         return self.deploy(bpmn_xml, read_forms(bpmn_xml, Path(forms_dir)), deployed_by)
 
     def latest(self, session: Session, process_key: str) -> Deployed:
-        row = self._latest_row(session, process_key)
-        if row is None:
+        latest_id = session.connection().execute(LATEST_ID, {"key": process_key}).scalar()
+        if latest_id is None:
             raise NotFound("no_definition", f"Proses {process_key} belum dipasang (jalankan perintah deploy).")
-        return self.get(session, row.id)
+        return self.get(session, latest_id)
 
     def get(self, session: Session, definition_id: int) -> Deployed:
         deployed = self._parsed.get(definition_id)

@@ -3,10 +3,9 @@ waiting user tasks and timers into queryable rows."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
@@ -15,12 +14,56 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import Intermedia
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import state
+from . import sql, state
 from .calendar import AlwaysOpen
 from .definitions import Definitions, Deployed
-from .errors import Invalid
-from .models import Escalation, HistoryEvent, HumanTask, Instance, Timer
+from .errors import Conflict, Invalid
+from .models import Escalation, HistoryEvent
 from .notifications import Settings, notify_escalation
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """What the rows mirror of a workflow: its ready user tasks, waiting timers, escalations thrown.
+    Comparing the mirror before and after a command says which rows to write, without reading them."""
+    ready: frozenset
+    waiting: frozenset
+    thrown: frozenset
+
+    @classmethod
+    def of(cls, workflow: BpmnWorkflow) -> "Mirror":
+        ready, waiting, thrown = set(), set(), set()
+        for task in workflow.tasks.values():
+            if task.state == TaskState.READY and task.task_spec.manual:
+                ready.add(task.id)
+            elif task.state == TaskState.WAITING and _is_timer(task):
+                waiting.add(task.id)
+            elif task.state == TaskState.COMPLETED and _is_escalation(task):
+                thrown.add(task.id)
+        return cls(frozenset(ready), frozenset(waiting), frozenset(thrown))
+
+
+NOTHING = Mirror(frozenset(), frozenset(), frozenset())
+
+
+@dataclass
+class Locked:
+    """An instance row a command holds for its whole transaction."""
+    id: int
+    definition_id: int
+    revision: int
+    status: str
+
+
+@dataclass(frozen=True)
+class NewTask:
+    id: str
+    element_id: str
+    name: str
+    lane: str
+    form_key: str | None
+    created_at: datetime
+    due_at: datetime | None
 
 
 class Execution:
@@ -34,15 +77,20 @@ class Execution:
     def new_workflow(self, deployed: Deployed) -> BpmnWorkflow:
         return BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
 
-    def load(self, session: Session, instance: Instance) -> tuple[Deployed, BpmnWorkflow]:
+    def lock(self, session: Session, instance_id: int) -> Locked:
+        """Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes writers)."""
+        return Locked(*session.connection().execute(sql.LOCK_INSTANCE, {"instance_id": instance_id}).one())
+
+    def load(self, session: Session, instance) -> tuple[Deployed, BpmnWorkflow]:
         """The instance's workflow, taken out of the cache if nobody changed it since, else restored."""
         deployed = self.definitions.get(session, instance.definition_id)
         workflow = self.cache.take(instance.id, instance.revision)
         if workflow is None:
-            workflow = state.load(instance.state, deployed.spec, deployed.subprocess_specs)
+            text = session.connection().execute(sql.INSTANCE_STATE, {"instance_id": instance.id}).scalar_one()
+            workflow = state.load(text, deployed.spec, deployed.subprocess_specs)
         return deployed, workflow
 
-    def peek(self, session: Session, instance: Instance) -> tuple[Deployed, BpmnWorkflow]:
+    def peek(self, session: Session, instance) -> tuple[Deployed, BpmnWorkflow]:
         """Read-only access for pages: the workflow goes back into the cache unchanged."""
         deployed, workflow = self.load(session, instance)
         self.cache.put(instance.id, instance.revision, workflow)
@@ -57,22 +105,34 @@ class Execution:
             raise Invalid("engine", f"Proses tidak dapat dilanjutkan: {exc}",
                           [{"field": "", "message": str(exc)}]) from exc
 
-    def save(self, session: Session, instance: Instance, deployed: Deployed, workflow: BpmnWorkflow,
-             now: datetime) -> list[HumanTask]:
-        """Writes the state and brings human-task, timer and escalation rows in line with it; returns new tasks."""
+    def save(self, session: Session, locked: Locked, deployed: Deployed, workflow: BpmnWorkflow,
+             now: datetime, before: Mirror, done: str | None = None, extra: dict | None = None) -> list[NewTask]:
+        """Writes the state and brings human-task, timer and escalation rows in line with it, in the
+        command's transaction; `done` is the human task the command itself completed. Returns new tasks."""
         self._schedule(workflow, now)
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
-        if workflow.is_completed() and instance.status == "running":
-            instance.status = "completed"
-            instance.completed_at = now
-            session.add(HistoryEvent(instance_id=instance.id, at=now, event="case_completed"))
-        created = self._sync_tasks(session, instance, deployed, workflow, now)
-        session.flush()
-        self._sync_timers(session, instance, workflow, now)
-        session.flush()
-        self._raise_escalations(session, instance, deployed, workflow, now)
-        instance.state = state.dump(workflow)
+        after = Mirror.of(workflow)
+        created = self._write_tasks(session, locked, deployed, workflow, before, after, now, done)
+        self._write_timers(session, locked, workflow, before, after, now)
+        for task_id in after.thrown - before.thrown:
+            self._escalate(session, locked, deployed, workflow.tasks[task_id], now)
+        conn = session.connection()
+        values = dict(extra or {})
+        if workflow.is_completed() and locked.status == "running":
+            values.update(status="completed", completed_at=now)
+            conn.execute(sql.ADD_HISTORY, sql.history_row(instance_id=locked.id, at=now, event="case_completed"))
+        params = {"instance_id": locked.id, "old_revision": locked.revision, "new_revision": locked.revision + 1,
+                  "state": state.dump(workflow)}
+        statement = sql.SAVE_STATE.values(**values) if values else sql.SAVE_STATE
+        if conn.execute(statement, params).rowcount != 1:
+            raise Conflict("stale", "Kasus ini baru saja diubah oleh perintah lain; coba lagi.")
+        locked.revision += 1
+        locked.status = values.get("status", locked.status)
         return created
+
+    def remember(self, locked: Locked, workflow: BpmnWorkflow) -> None:
+        """After commit: the next command on this instance can skip restoring it."""
+        self.cache.put(locked.id, locked.revision, workflow)
 
     def _schedule(self, workflow, now) -> None:
         """Due times of new duration timers follow the service calendar (SpiffWorkflow's own is 24x7)."""
@@ -86,74 +146,64 @@ class Execution:
             task.internal_data["event_value"] = self.calendar.add(now, duration).isoformat()
             task.internal_data["calendar"] = self.calendar.name
 
-    def remember(self, instance: Instance, workflow: BpmnWorkflow) -> None:
-        """After commit: the next command on this instance can skip restoring it."""
-        self.cache.put(instance.id, instance.revision, workflow)
-
-    def _sync_tasks(self, session, instance, deployed, workflow, now) -> list[HumanTask]:
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        open_rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                            HumanTask.state == "ready")).all()
-        for row in open_rows:
-            if row.id not in ready:
-                row.state = "cancelled"
-                row.completed_at = now
-        known = {row.id for row in open_rows}
+    def _write_tasks(self, session, locked, deployed, workflow, before, after, now, done) -> list[NewTask]:
+        conn = session.connection()
+        gone = [str(t) for t in before.ready - after.ready if str(t) != done]
+        if gone:
+            conn.execute(sql.CANCEL_TASKS, {"ids": gone, "at": now})
         created = []
-        for task_id, task in ready.items():
-            if task_id in known:
-                continue
+        for task_id in after.ready - before.ready:
+            task = workflow.tasks[task_id]
             meta = deployed.model.steps[task.task_spec.bpmn_id]
-            row = HumanTask(id=task_id, instance_id=instance.id, element_id=meta.element_id, name=meta.name,
-                            lane=meta.lane, form_key=meta.form_key, state="ready", created_at=now,
-                            due_at=_earliest_due(task))
-            session.add(row)
-            session.add(HistoryEvent(instance_id=instance.id, at=now, event="task_created", task_id=task_id,
-                                     element_id=meta.element_id, name=meta.name))
-            created.append(row)
+            created.append(NewTask(str(task_id), meta.element_id, meta.name, meta.lane, meta.form_key, now,
+                                   _earliest_due(task)))
+        if created:
+            conn.execute(sql.ADD_TASK, [
+                {"id": t.id, "instance_id": locked.id, "element_id": t.element_id, "name": t.name, "lane": t.lane,
+                 "form_key": t.form_key, "state": "ready", "created_at": now, "due_at": t.due_at,
+                 "claimed_by": None, "claimed_at": None, "completed_at": None, "completed_by": None}
+                for t in created])
+            conn.execute(sql.ADD_HISTORY, [
+                sql.history_row(instance_id=locked.id, at=now, event="task_created", task_id=t.id,
+                                element_id=t.element_id, name=t.name) for t in created])
         return created
 
-    def _sync_timers(self, session, instance, workflow, now) -> None:
-        waiting = {str(t.id): t for t in workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)}
-        rows = session.scalars(select(Timer).where(Timer.instance_id == instance.id,
-                                                   Timer.state == "waiting")).all()
-        for row in rows:
-            if row.id not in waiting:
-                task = workflow.tasks.get(UUID(row.id))
-                fired = task is not None and task.state == TaskState.COMPLETED
-                row.state, row.fired_at = ("fired", now) if fired else ("cancelled", None)
-                row.lease_owner = row.lease_until = None
-        known = {row.id for row in rows}
-        for timer_id, task in waiting.items():
+    def _write_timers(self, session, locked, workflow, before, after, now) -> None:
+        gone = before.waiting - after.waiting
+        fired = [str(t) for t in gone if t in workflow.tasks and workflow.tasks[t].state == TaskState.COMPLETED]
+        cancelled = [str(t) for t in gone if str(t) not in fired]
+        conn = session.connection()
+        for ids, new_state, fired_at in ((fired, "fired", now), (cancelled, "cancelled", None)):
+            if ids:
+                conn.execute(sql.END_TIMERS, {"ids": ids, "new_state": new_state, "fired_at": fired_at})
+        rows = []
+        for timer_id in after.waiting - before.waiting:
+            task = workflow.tasks[timer_id]
             due = _due(task)
-            if timer_id in known or due is None:
+            if due is None:
                 continue
             host = _host_task(task)
-            session.add(Timer(id=timer_id, instance_id=instance.id, element_id=task.task_spec.bpmn_id,
-                              human_task_id=str(host.id) if host is not None else None, due_at=due))
+            rows.append({"id": str(timer_id), "instance_id": locked.id, "element_id": task.task_spec.bpmn_id,
+                         "human_task_id": str(host.id) if host is not None else None, "state": "waiting",
+                         "due_at": due, "fired_at": None, "lease_owner": None, "lease_until": None})
+        if rows:
+            conn.execute(sql.ADD_TIMER, rows)
 
-    def _raise_escalations(self, session, instance, deployed, workflow, now) -> None:
-        """Each escalation event the diagram reached is recorded once and notifies its lane's supervisors."""
-        thrown = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if _is_escalation(t)]
-        if not thrown:
-            return
-        known = set(session.scalars(select(Escalation.id).where(Escalation.instance_id == instance.id)))
-        for task in thrown:
-            if str(task.id) in known:
-                continue
-            timer = _timer_ancestor(task)
-            host = _host_task(timer) if timer is not None else None
-            escalation = Escalation(id=str(task.id), instance_id=instance.id, element_id=task.task_spec.bpmn_id,
-                                    timer_id=str(timer.id) if timer else None,
-                                    human_task_id=str(host.id) if host is not None else None,
-                                    lane=deployed.model.lanes.get(task.task_spec.bpmn_id),
-                                    due_at=_due(timer) if timer else None, raised_at=now)
-            session.add(escalation)
-            session.flush()
-            session.add(HistoryEvent(instance_id=instance.id, at=now, event="sla_escalated",
-                                     task_id=escalation.human_task_id, element_id=escalation.element_id,
-                                     name=task.task_spec.bpmn_name))
-            notify_escalation(session, self.settings, escalation, now)
+    def _escalate(self, session, locked, deployed, task, now) -> None:
+        """An escalation event the diagram reached: recorded once, and the lane's supervisors are told."""
+        timer = _timer_ancestor(task)
+        host = _host_task(timer) if timer is not None else None
+        escalation = Escalation(id=str(task.id), instance_id=locked.id, element_id=task.task_spec.bpmn_id,
+                                timer_id=str(timer.id) if timer else None,
+                                human_task_id=str(host.id) if host is not None else None,
+                                lane=deployed.model.lanes.get(task.task_spec.bpmn_id),
+                                due_at=_due(timer) if timer else None, raised_at=now)
+        session.add(escalation)
+        session.add(HistoryEvent(instance_id=locked.id, at=now, event="sla_escalated",
+                                 task_id=escalation.human_task_id, element_id=escalation.element_id,
+                                 name=task.task_spec.bpmn_name))
+        session.flush()
+        notify_escalation(session, self.settings, escalation, now)
 
 
 def _is_escalation(task) -> bool:

@@ -102,7 +102,7 @@ def validate_data(schema: dict, data) -> None:
     if not isinstance(data, dict):
         raise Invalid("invalid", "Data formulir harus berupa objek JSON.", [{"field": "", "message":
                                                                            "Data formulir harus berupa objek."}])
-    validator = FormValidator(schema, format_checker=FORMATS)
+    validator = _validator(schema)
     errors = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         for field, message in _describe(error):
@@ -110,6 +110,19 @@ def validate_data(schema: dict, data) -> None:
     if errors:
         raise Invalid("invalid", "Isian formulir belum benar.",
                       [{"field": f, "message": m} for f, m in errors.items()])
+
+
+_VALIDATORS: dict[int, tuple[dict, object]] = {}
+
+
+def _validator(schema: dict):
+    """One validator per deployed form schema (those are never changed, only replaced by a new version)."""
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        if len(_VALIDATORS) > 512:
+            _VALIDATORS.clear()
+        entry = _VALIDATORS[id(schema)] = (schema, FormValidator(schema, format_checker=FORMATS))
+    return entry[1]
 
 
 def _describe(error):

@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
-from . import forms
+from . import forms, sql
 from .errors import Forbidden, NotFound
-from .execution import Execution
+from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
 from .identity import Actor
 from .models import Agency, Definition, Document, HistoryEvent, HumanTask, Instance, User, utcnow
@@ -39,6 +39,7 @@ class CaseSummary:
     started_at: datetime
     completed_at: datetime | None
     version: int
+    open_tasks: list = field(default_factory=list)
 
 
 @dataclass
@@ -77,39 +78,39 @@ class Instances:
         """Files a case: checks the request against the start form, then runs the process to its first tasks."""
         if actor.role != "pemohon" or actor.agency_id is None:
             raise Forbidden("not_applicant", "Hanya petugas instansi (pemohon) yang dapat mengajukan sengketa.")
-        with self.store.transaction() as session:
-            deployed = self.execution.definitions.latest(session, self.process_key)
-        schema = deployed.form(deployed.model.start.form_key)
-        forms.validate_data(schema, data)
-        attachments = forms.validate_files(schema, uploads or {})
-
         now = utcnow()
-        workflow = self.execution.new_workflow(deployed)
-        variable = deployed.model.start.output
-        if variable in deployed.spec.data_objects:
-            workflow.data_objects[variable] = data
-        else:
-            workflow.task_tree.data[variable] = data
-        with self.execution.engine_steps():
-            workflow.do_engine_steps()
-
         with self.store.transaction(write=True) as session:
-            instance = Instance(definition_id=deployed.id, agency_id=actor.agency_id, state="{}",
-                                domain_name=_domain_of(data), status="running", started_at=now,
-                                started_by=actor.id)
-            session.add(instance)
-            session.flush()
-            instance.case_number = case_number(instance.id, now)
-            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="case_started",
-                                     element_id=deployed.model.start.element_id, name=deployed.model.start.name))
-            _store_documents(session, instance.id, None, attachments, actor, now)
-            self.execution.save(session, instance, deployed, workflow, now)
+            deployed = self.execution.definitions.latest(session, self.process_key)
+            schema = deployed.form(deployed.model.start.form_key)
+            forms.validate_data(schema, data)
+            attachments = forms.validate_files(schema, uploads or {})
+            workflow = self.execution.new_workflow(deployed)
+            variable = deployed.model.start.output
+            if variable in deployed.spec.data_objects:
+                workflow.data_objects[variable] = data
+            else:
+                workflow.task_tree.data[variable] = data
+            with self.execution.engine_steps():
+                workflow.do_engine_steps()
+
+            instance_id = session.execute(insert(Instance).values(
+                definition_id=deployed.id, agency_id=actor.agency_id, state="", revision=0, status="running",
+                domain_name=_domain_of(data), started_at=now, started_by=actor.id).returning(Instance.id)).scalar_one()
+            number = case_number(instance_id, now)
+            session.connection().execute(sql.ADD_HISTORY, sql.history_row(
+                instance_id=instance_id, at=now, user_id=actor.id, event="case_started",
+                element_id=deployed.model.start.element_id, name=deployed.model.start.name))
+            _store_documents(session, instance_id, None, attachments, actor, now)
+            locked = Locked(instance_id, deployed.id, 0, "running")
+            created = self.execution.save(session, locked, deployed, workflow, now, NOTHING,
+                                          extra={"case_number": number})
             agency = session.get(Agency, actor.agency_id)
             if agency.name == agency.code and data.get("agency", {}).get("name"):
                 agency.name = data["agency"]["name"][:200]  # an agency made from its code learns its name
-            summary = CaseSummary(instance.id, instance.case_number, instance.status, agency.name,
-                                  instance.domain_name, now, instance.completed_at, deployed.version)
-        self.execution.remember(instance, workflow)
+            summary = CaseSummary(instance_id, number, locked.status, agency.name, _domain_of(data), now,
+                                  now if locked.status == "completed" else None, deployed.version,
+                                  open_tasks=created)
+        self.execution.remember(locked, workflow)
         return summary
 
     def get(self, actor: Actor, case_ref: str | int) -> CaseView:
@@ -196,10 +197,11 @@ def _case_data(deployed, workflow) -> tuple[dict, dict]:
 
 
 def _store_documents(session, instance_id, task_id, attachments, actor, now) -> None:
-    for a in attachments:
-        session.add(Document(instance_id=instance_id, task_id=task_id, field=a.field, filename=a.filename,
-                             content_type=a.content_type, size=len(a.data), sha256=a.sha256, content=a.data,
-                             uploaded_at=now, uploaded_by=actor.id))
+    if attachments:
+        session.execute(insert(Document), [
+            {"instance_id": instance_id, "task_id": task_id, "field": a.field, "filename": a.filename,
+             "content_type": a.content_type, "size": len(a.data), "sha256": a.sha256, "content": a.data,
+             "uploaded_at": now, "uploaded_by": actor.id} for a in attachments])
 
 
 def _doc_info(d: Document) -> DocumentInfo:

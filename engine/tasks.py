@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
-from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms
+from . import forms, sql
 from .errors import Conflict, Forbidden, Malformed, NotFound
-from .execution import Execution
+from .execution import Execution, Mirror
 from .identity import Actor
 from .instances import DocumentInfo, _doc_info, _store_documents, visible
 from .models import LANES, Agency, Document, HistoryEvent, HumanTask, Instance, User, utcnow
@@ -40,6 +39,7 @@ class TaskRow:
     agency: str
     domain: str
     form_key: str | None
+    next_tasks: list = field(default_factory=list)
 
 
 @dataclass
@@ -50,6 +50,16 @@ class TaskDetail(TaskRow):
     documents: list[DocumentInfo] = field(default_factory=list)
 
 
+_claimer, _completer = aliased(User, name="claimer"), aliased(User, name="completer")
+# Built once: a statement is immutable, and compiling it again for every row costs more than running it.
+TASK_ROWS = (select(HumanTask.id, HumanTask.instance_id, Instance.case_number, HumanTask.name,
+                    HumanTask.element_id, HumanTask.lane, HumanTask.state, _claimer.username,
+                    HumanTask.created_at, HumanTask.due_at, HumanTask.completed_at, _completer.username,
+                    Agency.name, Instance.domain_name, HumanTask.form_key)
+             .join(Instance, Instance.id == HumanTask.instance_id)
+             .join(Agency, Agency.id == Instance.agency_id)
+             .outerjoin(_claimer, _claimer.id == HumanTask.claimed_by)
+             .outerjoin(_completer, _completer.id == HumanTask.completed_by))
 def may_work(actor: Actor, lane: str, agency_id: int) -> bool:
     return actor.works(lane) and (lane != "pemohon" or actor.agency_id == agency_id)
 
@@ -95,15 +105,7 @@ class Tasks:
 
     @staticmethod
     def _rows():
-        claimer, completer = aliased(User), aliased(User)
-        return (select(HumanTask.id, HumanTask.instance_id, Instance.case_number, HumanTask.name,
-                       HumanTask.element_id, HumanTask.lane, HumanTask.state, claimer.username,
-                       HumanTask.created_at, HumanTask.due_at, HumanTask.completed_at, completer.username,
-                       Agency.name, Instance.domain_name, HumanTask.form_key)
-                .join(Instance, Instance.id == HumanTask.instance_id)
-                .join(Agency, Agency.id == Instance.agency_id)
-                .outerjoin(claimer, claimer.id == HumanTask.claimed_by)
-                .outerjoin(completer, completer.id == HumanTask.completed_by))
+        return TASK_ROWS
 
     def get(self, actor: Actor, task_id: str) -> TaskDetail:
         with self.store.transaction() as session:
@@ -132,29 +134,24 @@ class Tasks:
     def claim(self, actor: Actor, task_id: str) -> TaskRow:
         now = utcnow()
         with self.store.transaction(write=True) as session:
-            task, instance = self._task_for(session, actor, task_id, lock=True)
-            self._check_lane(actor, task, instance)
+            task = self._task_for(session, actor, task_id)
+            self._check_lane(actor, task)
             if task.state != "ready":
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             if task.claimed_by == actor.id:
-                return self._row(session, task.id)
+                return _row(task, "ready", actor.username)
             # The condition makes the claim atomic: of two claims at once, one updates the row.
-            won = session.execute(update(HumanTask)
-                                  .where(HumanTask.id == task.id, HumanTask.state == "ready",
-                                         HumanTask.claimed_by.is_(None))
-                                  .values(claimed_by=actor.id, claimed_at=now)
-                                  .execution_options(synchronize_session="fetch")).rowcount
+            won = session.connection().execute(sql.CLAIM, {"task_id": task.id, "user_id": actor.id,
+                                                           "at": now}).rowcount
             if won != 1:
                 raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
-            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="task_claimed",
-                                     task_id=task.id, element_id=task.element_id, name=task.name))
-            session.flush()
-            return self._row(session, task.id)
+            _history(session, task, actor, "task_claimed", now)
+            return _row(task, "ready", actor.username)
 
     def unclaim(self, actor: Actor, task_id: str) -> TaskRow:
         now = utcnow()
         with self.store.transaction(write=True) as session:
-            task, instance = self._task_for(session, actor, task_id, lock=True)
+            task = self._task_for(session, actor, task_id)
             if task.state != "ready":
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             if task.claimed_by is None:
@@ -163,71 +160,64 @@ class Tasks:
             if task.claimed_by != actor.id and not supervises:
                 raise Forbidden("not_yours", "Tugas ini diambil oleh petugas lain; hanya dia atau supervisor "
                                              "lajurnya yang dapat melepasnya.")
-            task.claimed_by, task.claimed_at = None, None
-            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="task_unclaimed",
-                                     task_id=task.id, element_id=task.element_id, name=task.name))
-            session.flush()
-            return self._row(session, task.id)
+            released = session.connection().execute(sql.UNCLAIM, {"task_id": task.id,
+                                                                   "holder": task.claimed_by}).rowcount
+            if released != 1:
+                raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
+            _history(session, task, actor, "task_unclaimed", now)
+            return _row(task, "ready", None)
 
     def complete(self, actor: Actor, task_id: str, data,
                  uploads: dict[str, list[forms.Upload]] | None = None) -> TaskRow:
-        """Checks the form, then runs the engine on to the next waiting point, in one transaction."""
-        with self.store.transaction() as session:
-            task, instance = self._task_for(session, actor, task_id)
-            self._check_ready_and_mine(actor, task, instance)
-            deployed = self.execution.definitions.get(session, instance.definition_id)
-        schema = deployed.form(task.form_key)
-        forms.validate_data(schema, data)
-        attachments = forms.validate_files(schema, uploads or {})
-
+        """Checks the form, then runs the engine on to the next waiting point, in one transaction.
+        The returned row carries the tasks that became ready (`next_tasks`)."""
         now = utcnow()
         with self.store.transaction(write=True) as session:
-            task, instance = self._task_for(session, actor, task_id, lock=True)
-            self._check_ready_and_mine(actor, task, instance)
-            deployed, workflow = self.execution.load(session, instance)
-            try:
-                spiff_task = workflow.get_task_from_id(UUID(task.id))
-            except TaskNotFoundException:
-                spiff_task = None
+            task = self._task_for(session, actor, task_id)
+            self._check_ready_and_mine(actor, task)
+            locked = self.execution.lock(session, task.instance_id)
+            deployed = self.execution.definitions.get(session, locked.definition_id)
+            schema = deployed.form(task.form_key)
+            forms.validate_data(schema, data)
+            attachments = forms.validate_files(schema, uploads or {})
+            # Under the case's lock, the task must still be ready and mine: the update says so atomically.
+            done = session.connection().execute(sql.COMPLETE, {"task_id": task.id, "user_id": actor.id,
+                                                               "at": now}).rowcount
+            if done != 1:
+                raise Conflict("not_ready", "Tugas ini baru saja berubah (diselesaikan atau dilepas); muat ulang.")
+            deployed, workflow = self.execution.load(session, locked)
+            spiff_task = workflow.tasks.get(UUID(task.id))
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
+            before = Mirror.of(workflow)
             meta = deployed.model.steps[task.element_id]
             with self.execution.engine_steps():
                 workflow.refresh_timers()  # a target missed before this completion is still escalated
                 spiff_task.data[meta.output] = data
                 spiff_task.run()
                 workflow.do_engine_steps()
-            task.state, task.completed_at, task.completed_by = "completed", now, actor.id
-            session.add(HistoryEvent(instance_id=instance.id, at=now, user_id=actor.id, event="task_completed",
-                                     task_id=task.id, element_id=task.element_id, name=task.name,
-                                     detail={meta.output: data}))
-            _store_documents(session, instance.id, task.id, attachments, actor, now)
-            self.execution.save(session, instance, deployed, workflow, now)
-            result = self._row(session, task.id)
-        self.execution.remember(instance, workflow)
+            _history(session, task, actor, "task_completed", now, {meta.output: data})
+            _store_documents(session, task.instance_id, task.id, attachments, actor, now)
+            created = self.execution.save(session, locked, deployed, workflow, now, before, done=task.id)
+            result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
+            result.next_tasks = [_new_row(task, t) for t in created]
+        self.execution.remember(locked, workflow)
         return result
 
     # -- rules ----------------------------------------------------------------------------------
-    def _task_for(self, session, actor, task_id, lock=False) -> tuple[HumanTask, Instance]:
-        task = session.get(HumanTask, str(task_id))
-        if task is None:
+    def _task_for(self, session, actor, task_id):
+        task = session.connection().execute(sql.TASK_FOR_COMMAND, {"task_id": str(task_id)}).first()
+        if task is None or not visible(actor, task.agency_id):
             raise NotFound("no_task", "Tugas tidak ditemukan.")
-        query = select(Instance).where(Instance.id == task.instance_id)
-        # The row lock orders commands on one case on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
-        instance = session.scalar(query.with_for_update() if lock else query)
-        if not visible(actor, instance.agency_id):
-            raise NotFound("no_task", "Tugas tidak ditemukan.")
-        if lock:
-            session.refresh(task)
-        return task, instance
+        return task
 
     @staticmethod
-    def _check_lane(actor, task, instance) -> None:
-        if not may_work(actor, task.lane, instance.agency_id):
+    def _check_lane(actor, task) -> None:
+        if not may_work(actor, task.lane, task.agency_id):
             raise Forbidden("not_your_lane", "Tugas ini berada di lajur lain; Anda tidak dapat mengambilnya.")
 
-    def _check_ready_and_mine(self, actor, task, instance) -> None:
-        self._check_lane(actor, task, instance)
+    def _check_ready_and_mine(self, actor, task) -> None:
+        self._check_lane(actor, task)
         if task.state != "ready":
             raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
         if task.claimed_by is None:
@@ -235,5 +225,20 @@ class Tasks:
         if task.claimed_by != actor.id:
             raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")
 
-    def _row(self, session, task_id) -> TaskRow:
-        return TaskRow(*session.execute(self._rows().where(HumanTask.id == task_id)).one())
+
+def _history(session, task, actor, event, now, detail=None) -> None:
+    session.connection().execute(sql.ADD_HISTORY, sql.history_row(
+        instance_id=task.instance_id, at=now, user_id=actor.id, event=event, task_id=task.id,
+        element_id=task.element_id, name=task.name, detail=detail))
+
+
+def _row(task, state, claimed_by, completed_at=None, completed_by=None) -> TaskRow:
+    return TaskRow(task.id, task.instance_id, task.case_number, task.name, task.element_id, task.lane, state,
+                   claimed_by, task.created_at, task.due_at, completed_at, completed_by, task.agency,
+                   task.domain_name, task.form_key)
+
+
+def _new_row(case, new) -> TaskRow:
+    """A task the command just created, described from what the command already knows of its case."""
+    return TaskRow(new.id, case.instance_id, case.case_number, new.name, new.element_id, new.lane, "ready", None,
+                   new.created_at, new.due_at, None, None, case.agency, case.domain_name, new.form_key)

@@ -7,6 +7,7 @@ A worker that dies leaves leases that expire; another worker then takes the time
 the timer is still waiting, so a timer is fired at most once however often it is leased."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
@@ -16,10 +17,13 @@ from uuid import UUID
 from sqlalchemy import func, or_, select, update
 from SpiffWorkflow.util.task import TaskState
 
+from . import sql
 from .errors import Conflict
-from .execution import Execution
-from .models import HistoryEvent, Instance, Timer, utcnow
+from .execution import Execution, Mirror
+from .models import Timer, utcnow
 from .store import Store
+
+log = logging.getLogger(__name__)
 
 
 def worker_name() -> str:
@@ -60,30 +64,33 @@ class Timers:
         """Fires one timer if it still waits; returns whether it fired."""
         now = now or utcnow()
         with self.store.transaction(write=True) as session:
-            timer = session.get(Timer, timer_id)
-            if timer is None:
+            conn = session.connection()
+            timer = conn.execute(sql.TIMER_OF, {"timer_id": timer_id}).first()
+            if timer is None or timer.state != "waiting":
                 return False
-            instance = session.scalar(select(Instance).where(Instance.id == timer.instance_id).with_for_update())
-            session.refresh(timer)
+            locked = self.execution.lock(session, timer.instance_id)  # the order user commands use: case, timer
+            timer = conn.execute(sql.TIMER_OF, {"timer_id": timer_id}).one()  # as it is now that we hold the lock
             if timer.state != "waiting":
                 return False
-            deployed, workflow = self.execution.load(session, instance)
+            deployed, workflow = self.execution.load(session, locked)
             task = workflow.tasks.get(UUID(timer_id))
             if task is None or task.state != TaskState.WAITING:
-                timer.state = "cancelled"
+                session.execute(update(Timer).where(Timer.id == timer_id).values(state="cancelled"))
                 return False
+            before = Mirror.of(workflow)
             # The database's due time is the truth (it follows the service calendar), not the clock
             # SpiffWorkflow would compare with: mark the event fired and let the engine take its path.
             task.internal_data["event_fired"] = True
             with self.execution.engine_steps():
                 workflow.refresh_timers()
                 workflow.do_engine_steps()
-            session.add(HistoryEvent(instance_id=instance.id, at=now, event="timer_fired", task_id=timer.human_task_id,
-                                     element_id=timer.element_id, name=task.task_spec.bpmn_name,
-                                     detail={"due_at": timer.due_at.isoformat(),
-                                             "late_ms": int((now - timer.due_at).total_seconds() * 1000)}))
-            self.execution.save(session, instance, deployed, workflow, now)
-        self.execution.remember(instance, workflow)
+            conn.execute(sql.ADD_HISTORY, sql.history_row(
+                instance_id=locked.id, at=now, event="timer_fired", task_id=timer.human_task_id,
+                element_id=timer.element_id, name=task.task_spec.bpmn_name,
+                detail={"due_at": timer.due_at.isoformat(),
+                        "late_ms": int((now - timer.due_at).total_seconds() * 1000)}))
+            self.execution.save(session, locked, deployed, workflow, now, before)
+        self.execution.remember(locked, workflow)
         return True
 
     def run_pass(self, owner: str, now: datetime | None = None, limit: int = 50) -> int:
@@ -94,6 +101,9 @@ class Timers:
                 fired += self.fire(timer_id, now)
             except Conflict:
                 self.release(timer_id, owner)  # a user command won the race: look at it again next pass
+            except Exception:
+                # One case that cannot run must not hold up the others: its lease runs out, it is retried.
+                log.exception("timer %s could not fire; retried when its lease runs out", timer_id)
         return fired
 
     def release(self, timer_id: str, owner: str) -> None:

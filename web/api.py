@@ -40,7 +40,9 @@ def spec():
 def start_case():
     data, files = _payload()
     case = engine().instances.start(actor(), data, files)
-    response = jsonify(_case_summary(case))
+    body = _case_summary(case)
+    body["open_tasks"] = [_task(t) for t in engine().tasks.list(actor(), case_id=case.id, state="ready")[0]]
+    response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
     return response
@@ -126,7 +128,8 @@ def unclaim(task_id):
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id):
     data, files = _payload()
-    return jsonify(_task(engine().tasks.complete(actor(), task_id, data, files)))
+    done = engine().tasks.complete(actor(), task_id, data, files)
+    return jsonify({**_task(done), "next_tasks": [_task(t) for t in done.next_tasks]})
 
 
 # -- reading requests -----------------------------------------------------------------------------
