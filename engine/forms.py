@@ -103,13 +103,33 @@ def validate_data(schema: dict, data) -> None:
         raise Invalid("invalid", "Data formulir harus berupa objek JSON.", [{"field": "", "message":
                                                                            "Data formulir harus berupa objek."}])
     validator = _validator(schema)
-    errors = {}
+    errors = dict(_control_characters(data))
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         for field, message in _describe(error):
             errors.setdefault(field, message)
     if errors:
         raise Invalid("invalid", "Isian formulir belum benar.",
                       [{"field": f, "message": m} for f, m in errors.items()])
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_characters(value, path=""):
+    """Control characters (NUL above all) have no place in a form and cannot be stored as text."""
+    if isinstance(value, str):
+        if CONTROL.search(value):
+            yield path, "Isian mengandung karakter kontrol yang tidak diizinkan."
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if CONTROL.search(str(key)):
+                yield name, "Nama isian mengandung karakter kontrol yang tidak diizinkan."
+            else:
+                yield from _control_characters(item, name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _control_characters(item, f"{path}.{index}" if path else str(index))
 
 
 _VALIDATORS: dict[int, tuple[dict, object]] = {}

@@ -6,11 +6,11 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine as SqlEngine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from .errors import Conflict
+from .errors import Conflict, Malformed
 
 SQLITE_BUSY_MS = 15000
 
@@ -62,6 +62,11 @@ class Store:
         except StaleDataError as exc:
             session.rollback()
             raise Conflict("stale", "Data telah diubah oleh pengguna lain; muat ulang dan coba lagi.") from exc
+        except (DataError, OverflowError) as exc:
+            # The database refused a value (a NUL byte, a number out of range): bad input, nothing written.
+            session.rollback()
+            raise Malformed("malformed", "Nilai pada permintaan tidak dapat diproses (karakter atau angka "
+                                         "di luar batas).") from exc
         except OperationalError as exc:
             session.rollback()
             if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():

@@ -152,3 +152,33 @@ def test_only_agencies_file_cases(people):
     response = people["citra"].post("/cases", data=multipart(request_data(), letter=[("s.pdf", make_pdf())]),
                                     content_type="multipart/form-data")
     problem(response, 403)
+
+
+ODD_VALUES = [None, 0, -1, 10 ** 30, 1.5, True, "", " ", "x" * 100_000, "\x00", "'; DROP TABLE human_task; --",
+              "<script>alert(1)</script>", [], [[[[]]]], {}, {"a": {"b": {"c": {}}}}, "2020-13-45", "\U0001F600" * 50]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES, ids=range(len(ODD_VALUES)))
+def test_no_odd_value_anywhere_causes_a_server_error(people, value):
+    """Every field of the request and of a task form, set to each odd value: always a 4xx, never a 500."""
+    ani, citra = people["ani"], people["citra"]
+    for path in ("agency.name", "contact.nip", "domain.name", "letter.attachments_count", "letter.signatory"):
+        data = request_data(**{path: value}) if value is not None else request_data(**{path: None})
+        response = ani.post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
+                            content_type="multipart/form-data")
+        assert response.status_code in (201, 400, 422), (path, response.status_code, response.get_data()[:300])
+    case = file_case(ani)
+    task = open_task(citra, case)
+    citra.post(f"/tasks/{task['id']}/claim")
+    for body in ({"data": value}, {"data": {"decision": value, "summary": value}}, value):
+        response = citra.post(f"/tasks/{task['id']}/complete", json=body)
+        assert response.status_code in (400, 422), (body, response.status_code)
+    assert open_task(citra, case)["id"] == task["id"]
+
+
+def test_values_the_database_cannot_hold_are_4xx_not_500(client, people):
+    citra = people["citra"]
+    for path in ("/cases/99999999999999999999999", "/cases/SNG%00", "/tasks/a%00b", "/cases?q=%00"):
+        assert citra.get(path).status_code < 500, path
+    assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code in (400, 401)
+    assert client.get("/api/v1/tasks", headers={"Authorization": "Bearer a\x00b"}).status_code in (400, 401)

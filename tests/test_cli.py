@@ -53,3 +53,11 @@ def test_tokens_and_passwords_are_stored_hashed(engine):
         stored = session.scalars(select(ApiToken.token_hash)).all()
     assert "rahasia-123" not in user.password_hash and user.password_hash.startswith("scrypt$")
     assert token not in stored and len(stored) == 1
+
+
+def test_migrations_build_exactly_the_schema_the_models_describe(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from engine.models import Base
+    with app.extensions["engine"].store.sql.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
