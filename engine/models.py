@@ -135,11 +135,11 @@ class Timer(Base):
     __tablename__ = "timer"
     __table_args__ = (
         CheckConstraint("state IN ('waiting', 'fired', 'cancelled')", name="ck_timer_state"),
-        # Partial: only waiting timers are ever looked up by due time, and the planner then needs no
-        # statistics to pick this index (with 100,000 waiting it otherwise may not, on a fresh database).
-        Index("ix_timer_waiting_due", "due_at", postgresql_where=text("state = 'waiting'"),
-              sqlite_where=text("state = 'waiting'")),
-        Index("ix_timer_state_lease", "state", "lease_until"),
+        Index("ix_timer_state_due", "state", "due_at"),
+        # Only leased rows: few, and no planner (SQLite's, or PostgreSQL's before it has statistics) is
+        # tempted to use it instead of (state, due_at) for "the earliest unleased due time".
+        Index("ix_timer_leased", "lease_until", postgresql_where=text("lease_until IS NOT NULL"),
+              sqlite_where=text("lease_until IS NOT NULL")),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)

@@ -44,8 +44,9 @@ class Timers:
             due = session.scalar(select(Timer.due_at).where(
                 Timer.state == "waiting", or_(Timer.lease_until.is_(None), Timer.lease_until < now))
                 .order_by(Timer.due_at).limit(1))
-            lease = session.scalar(select(func.min(Timer.lease_until)).where(
-                Timer.state == "waiting", Timer.lease_until >= now))
+            # Leases exist only on waiting timers (firing or cancelling clears them): the small partial
+            # index on leased rows answers this alone.
+            lease = session.scalar(select(func.min(Timer.lease_until)).where(Timer.lease_until >= now))
         return min((t for t in (due, lease) if t is not None), default=None)
 
     def lease_due(self, owner: str, now: datetime | None = None, limit: int = 50) -> list[str]:
@@ -75,7 +76,7 @@ class Timers:
             deployed, workflow = self.execution.load(session, locked)
             task = workflow.tasks.get(UUID(timer_id))
             if task is None or task.state != TaskState.WAITING:
-                session.execute(update(Timer).where(Timer.id == timer_id).values(state="cancelled"))
+                conn.execute(sql.END_TIMERS, {"ids": [timer_id], "new_state": "cancelled", "fired_at": None})
                 return False
             before = Mirror.of(workflow)
             # The database's due time is the truth (it follows the service calendar), not the clock
