@@ -112,14 +112,14 @@ def validate_data(schema: dict, data) -> None:
                       [{"field": f, "message": m} for f, m in errors.items()])
 
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
 
 
 def _control_characters(value, path=""):
     """Control characters (NUL above all) have no place in a form and cannot be stored as text."""
     if isinstance(value, str):
         if CONTROL.search(value):
-            yield path, "Isian mengandung karakter kontrol yang tidak diizinkan."
+            yield path, "Isian mengandung karakter kontrol atau karakter tidak sah."
     elif isinstance(value, dict):
         for key, item in value.items():
             name = f"{path}.{key}" if path else str(key)

@@ -16,6 +16,8 @@ EVENT_LABELS = {
     "task_unclaimed": "Tugas dilepas",
     "task_completed": "Tugas diselesaikan",
     "case_completed": "Kasus selesai",
+    "timer_fired": "Target waktu terlewati",
+    "sla_escalated": "Supervisor diberi tahu",
 }
 
 

@@ -1,6 +1,7 @@
 """Runtime service: file a case (start an instance of the latest version), look cases up."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -168,7 +169,7 @@ class Instances:
 
 def _find(session, case_ref) -> Instance | None:
     ref = str(case_ref).strip()
-    if ref.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", ref):
         return session.get(Instance, int(ref))
     return session.scalar(select(Instance).where(Instance.case_number == ref.upper()))
 

@@ -46,13 +46,14 @@ def notify_escalation(session: Session, settings: Settings, escalation: Escalati
     link = f"{settings.public_url.rstrip('/')}/tasks/{task.id}" if task else \
         f"{settings.public_url.rstrip('/')}/cases/{instance.case_number}"
     late = max(int((now - escalation.due_at).total_seconds() // 60), 0) if escalation.due_at else 0
-    due = escalation.due_at.astimezone(settings.zone).strftime("%d-%m-%Y %H:%M WIB") if escalation.due_at else "-"
-    subject = f"[Sengketa] Target terlewati: {step} — {instance.case_number}"
+    due = escalation.due_at.astimezone(settings.zone).strftime("%d-%m-%Y %H:%M %Z") if escalation.due_at else "-"
+    subject = " ".join(f"[Sengketa] Target terlewati: {step} — {instance.case_number}".split())[:300]
+    still_open = task is None or task.state == "ready"
     body = "\n".join([
         f"Target waktu layanan terlewati pada lajur {LANE_NAMES.get(escalation.lane, escalation.lane)}.",
         "",
         f"Nomor kasus : {instance.case_number}",
-        f"Langkah     : {step}",
+        f"Langkah     : {' '.join(step.split())}",
         f"Instansi    : {agency.name}",
         f"Domain      : {instance.domain_name}",
         f"Tenggat     : {due}",
@@ -61,7 +62,8 @@ def notify_escalation(session: Session, settings: Settings, escalation: Escalati
         "",
         f"Buka tugas: {link}",
         "",
-        "Tugas ini tetap terbuka sampai diselesaikan. Pesan ini dikirim otomatis oleh Sengketa.",
+        ("Tugas ini tetap terbuka sampai diselesaikan." if still_open else
+         "Tugas ini diselesaikan setelah tenggatnya.") + " Pesan ini dikirim otomatis oleh Sengketa.",
     ])
     for user in recipients or [None]:
         session.add(Notification(

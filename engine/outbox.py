@@ -69,10 +69,11 @@ class Outbox:
         batch = self._lease(now, limit)
         if not batch:
             return 0
-        delivered = 0
+        delivered, handled = 0, set()
         try:
             with self._connect() as smtp:
                 for notification_id, message in batch:
+                    handled.add(notification_id)
                     try:
                         smtp.send_message(message)
                     except (smtplib.SMTPException, OSError) as exc:
@@ -85,7 +86,8 @@ class Outbox:
         except (smtplib.SMTPException, OSError) as exc:
             log.warning("SMTP %s:%s tidak dapat dihubungi: %s", self.smtp.host, self.smtp.port, exc)
             for notification_id, _ in batch:
-                self._failed(notification_id, exc)
+                if notification_id not in handled:  # the one that failed was counted where it failed
+                    self._failed(notification_id, exc)
         return delivered
 
     def _connect(self) -> smtplib.SMTP:
@@ -104,9 +106,18 @@ class Outbox:
                        or_(Notification.lease_until.is_(None), Notification.lease_until < now))
                 .order_by(Notification.next_attempt_at).limit(limit)
                 .with_for_update(skip_locked=True, of=Notification)).all()
-            for notification, _ in rows:
-                notification.lease_until = now + self.lease
-            return [(n.id, self._message(n, email)) for n, email in rows]
+            # Long enough for the whole batch even if every message takes the full timeout: a second
+            # worker must not take over (and send again) what this one is still sending.
+            until = now + max(self.lease, timedelta(seconds=self.smtp.timeout * (len(rows) + 1) + 30))
+            batch = []
+            for notification, email in rows:
+                try:
+                    batch.append((notification.id, self._message(notification, email)))
+                except (ValueError, TypeError) as exc:  # a header no mail can carry: give up on this one only
+                    notification.delivery, notification.last_error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+                    continue
+                notification.lease_until = until
+            return batch
 
     def _message(self, notification: Notification, to: str) -> EmailMessage:
         message = EmailMessage()

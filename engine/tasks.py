@@ -156,7 +156,7 @@ class Tasks:
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             if task.claimed_by is None:
                 raise Conflict("not_claimed", "Tugas ini belum diambil siapa pun.")
-            supervises = actor.role == "supervisor" and actor.lane == task.lane
+            supervises = actor.role == "supervisor" and actor.works(task.lane)
             if task.claimed_by != actor.id and not supervises:
                 raise Forbidden("not_yours", "Tugas ini diambil oleh petugas lain; hanya dia atau supervisor "
                                              "lajurnya yang dapat melepasnya.")

@@ -182,3 +182,16 @@ def test_values_the_database_cannot_hold_are_4xx_not_500(client, people):
         assert citra.get(path).status_code < 500, path
     assert client.post("/login", data={"username": "a\x00b", "password": "x"}).status_code in (400, 401)
     assert client.get("/api/v1/tasks", headers={"Authorization": "Bearer a\x00b"}).status_code in (400, 401)
+
+
+def test_lone_surrogates_deep_nesting_and_odd_digits_are_4xx(people, client):
+    ani = people["ani"]
+    data = request_data(**{"dispute.description": "\ud800" + "x" * 30})
+    body = problem(ani.post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
+                            content_type="multipart/form-data"), 422)
+    assert body["errors"][0]["field"] == "dispute.description"
+    deep = "[" * 100000 + "]" * 100000
+    problem(ani.post("/cases", data={"data": deep}, content_type="multipart/form-data"), 400)
+    for ref in ("%C2%B2", "9" * 5000):
+        assert ani.get(f"/cases/{ref}").status_code == 404
+    nothing_changed(ani)

@@ -62,3 +62,18 @@ def test_someone_elses_claim_is_not_mine_to_release_or_complete(people):
     mine = citra.get("/tasks?mine=true").get_json()["items"]
     assert [t["id"] for t in mine] == [step2["id"]]
     assert dodi.get("/tasks?view=mine").get_json()["total"] == 0
+
+
+def test_a_supervisor_of_the_agency_lane_cannot_release_agencies_claims(engine, people):
+    from samples import CHECK_INCOMPLETE
+    ani, citra = people["ani"], people["citra"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case), CHECK_INCOMPLETE)
+    completion = open_task(ani, case, "Task_LengkapiPermohonan")
+    assert ani.post(f"/tasks/{completion['id']}/claim").status_code == 200
+    engine.identity.add_user("gita", "supervisor", "gita@contoh.go.id", "rahasia-123", lane="pemohon")
+    from conftest import ApiUser
+    gita = ApiUser(ani.client, "gita", engine.identity.new_token("gita"))
+    assert gita.post(f"/tasks/{completion['id']}/claim").status_code == 403
+    assert gita.post(f"/tasks/{completion['id']}/unclaim").status_code == 403
+    assert ani.get(f"/tasks/{completion['id']}").get_json()["claimed_by"] == "ani"

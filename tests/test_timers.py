@@ -240,3 +240,20 @@ def test_sla_is_visible_on_pages_and_in_the_api(app, engine, people):
     listed = app.test_client().get("/api/v1/notifications?unread=1",
                                    headers={"Authorization": f"Bearer {fajar_token}"}).get_json()
     assert listed["unread"] == 1 and case["case_number"] in listed["items"][0]["subject"]
+
+
+def test_one_unsendable_message_does_not_stall_the_others(engine, people, smtp):
+    file_case(people["ani"])
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        engine.timers.run_pass("w1")
+    with engine.store.transaction(write=True) as session:
+        good = session.scalar(select(Notification))
+        session.add(Notification(instance_id=good.instance_id, user_id=good.user_id, subject="Baris\nrusak",
+                                 body="x", link="x", message_id="<rusak@sengketa.local>", delivery="pending",
+                                 next_attempt_at=utcnow() - timedelta(seconds=1), created_at=utcnow()))
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        assert engine.outbox.deliver_due() == 1
+    assert len(smtp.messages) == 1
+    with engine.store.transaction() as session:
+        assert dict(session.execute(select(Notification.message_id, Notification.delivery)).all())[
+            "<rusak@sengketa.local>"] == "failed"

@@ -155,6 +155,8 @@ def _json(raw: str):
     except ValueError as exc:
         raise Malformed("malformed", f"JSON tidak valid: {exc.msg} (baris {exc.lineno}, kolom {exc.colno}).") \
             from exc
+    except RecursionError as exc:
+        raise Malformed("malformed", "JSON terlalu dalam bersarang.") from exc
     return data
 
 

@@ -18,7 +18,7 @@ def init_app(app) -> None:
     def waktu(value: datetime | None) -> str:
         if value is None:
             return "–"
-        return value.astimezone(zone).strftime("%d-%m-%Y %H:%M") + " WIB"
+        return value.astimezone(zone).strftime("%d-%m-%Y %H:%M %Z")
 
     @app.template_filter("umur")
     def umur(value: datetime | None) -> str:

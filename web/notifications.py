@@ -1,7 +1,9 @@
 """In-app notifications: each user's list, with the unread count shown in the header."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import re
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .context import actor, engine
@@ -28,5 +30,7 @@ def index():
 @login_required
 def mark_read():
     raw = request.form.get("id", "")
-    engine().notifications.mark_read(actor(), int(raw) if raw.isdigit() else None)
+    if raw and not re.fullmatch(r"[0-9]{1,18}", raw):
+        abort(400)
+    engine().notifications.mark_read(actor(), int(raw) if raw else None)
     return redirect(url_for("notifications.index"))
