@@ -257,3 +257,37 @@ def test_one_unsendable_message_does_not_stall_the_others(engine, people, smtp):
     with engine.store.transaction() as session:
         assert dict(session.execute(select(Notification.message_id, Notification.delivery)).all())[
             "<rusak@sengketa.local>"] == "failed"
+
+
+def test_a_mail_server_that_never_answers_does_not_delay_timers(engine, people):
+    """A server that accepts connections but never greets (each send waits out the SMTP timeout, 10 s):
+    mail waits, and timers still fire when due."""
+    import socket
+    silent = socket.socket()
+    silent.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    silent.bind(("127.0.0.1", SMTP_PORT))
+    silent.listen(16)
+    first, second = file_case(people["ani"]), file_case(people["ani"])
+    with engine.store.transaction(write=True) as session:
+        session.execute(update(Timer).where(Timer.instance_id == first["id"])
+                        .values(due_at=utcnow() - timedelta(seconds=1)))
+        session.execute(update(Timer).where(Timer.instance_id == second["id"])
+                        .values(due_at=utcnow() + timedelta(seconds=2)))
+    worker = Worker(engine.timers, engine.outbox, max_sleep=0.2)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while count(engine, Escalation) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        thread.join(30)
+        silent.close()
+    with engine.store.transaction() as session:
+        fired_at, due_at = session.execute(select(Timer.fired_at, Timer.due_at)
+                                           .where(Timer.instance_id == second["id"])).one()
+        assert session.scalar(select(func.count()).select_from(Notification)
+                              .where(Notification.delivery == "sent")) == 0
+    # Behind a blocked send it would have waited ~10 s; on its own it fires within the worker's sleep.
+    assert (fired_at - due_at) < timedelta(seconds=5)
