@@ -12,7 +12,7 @@ from .errors import Forbidden, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
 from .identity import Actor
-from .models import Agency, Definition, Document, HistoryEvent, HumanTask, Instance, User, utcnow
+from .models import Agency, Definition, Document, HumanTask, Instance, User, utcnow
 from .store import Store
 
 CASE_PREFIX = "SNG"

@@ -16,7 +16,7 @@ from .errors import Conflict, Forbidden, Malformed, NotFound
 from .execution import Execution, Mirror
 from .identity import Actor
 from .instances import DocumentInfo, _doc_info, _store_documents, visible
-from .models import LANES, Agency, Document, HistoryEvent, HumanTask, Instance, User, utcnow
+from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
 from .store import Store
 
 STATES = ("ready", "completed", "cancelled")
