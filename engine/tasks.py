@@ -80,7 +80,7 @@ class Tasks:
             raise Malformed("bad_filter", f"Lajur tidak dikenal; pilih salah satu: {', '.join(LANES)}.")
         if state is not None and state not in STATES:
             raise Malformed("bad_filter", f"Status tugas tidak dikenal; pilih salah satu: {', '.join(STATES)}.")
-        stmt = self._rows()
+        stmt = TASK_ROWS
         if not actor.sees_all_cases():
             stmt = stmt.where(Instance.agency_id == actor.agency_id)
         if view == "queue":
@@ -103,13 +103,9 @@ class Tasks:
                                                  HumanTask.created_at).limit(limit).offset(offset)).all()
             return [TaskRow(*row) for row in rows], total
 
-    @staticmethod
-    def _rows():
-        return TASK_ROWS
-
     def get(self, actor: Actor, task_id: str) -> TaskDetail:
         with self.store.transaction() as session:
-            row = session.execute(self._rows().where(HumanTask.id == str(task_id))).first()
+            row = session.execute(TASK_ROWS.where(HumanTask.id == str(task_id))).first()
             instance = session.get(Instance, row.instance_id) if row else None
             if row is None or not visible(actor, instance.agency_id):
                 raise NotFound("no_task", "Tugas tidak ditemukan.")
