@@ -272,8 +272,8 @@ def lateness(url: str, due: int, lead: float, timeout: float, deadline: float) -
         # The worker's engine: its own pool and an empty workflow cache, as in the `flask timers` process;
         # the definition is parsed now (a worker that has run for a while has it already).
         worker_engine = Engine(url, settings={})
-        with worker_engine.store.transaction() as session:
-            worker_engine.definitions.latest(session, PROCESS_KEY)
+        with worker_engine.store.command() as tx:
+            worker_engine.definitions.latest(tx, PROCESS_KEY)
         worker = Worker(worker_engine.timers, worker_engine.outbox, max_sleep=1.0, name="bench-worker")
 
         at = utcnow() + timedelta(seconds=lead)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from . import bpmn, forms
 from .errors import Conflict, DeploymentError, NotFound
 from .models import Definition
-from .store import Store
+from .store import Store, Tx
 
 
 @dataclass(frozen=True)
@@ -114,17 +114,17 @@ class Definitions:
         bpmn_xml = Path(path).read_bytes()
         return self.deploy(bpmn_xml, read_forms(bpmn_xml, Path(forms_dir)), deployed_by)
 
-    def latest(self, session: Session, process_key: str) -> Deployed:
-        latest_id = session.connection().execute(LATEST_ID, {"key": process_key}).scalar()
+    def latest(self, tx: Tx, process_key: str) -> Deployed:
+        latest_id = tx.scalar(LATEST_ID, {"key": process_key})
         if latest_id is None:
             raise NotFound("no_definition", f"Proses {process_key} belum dipasang (jalankan perintah deploy).")
-        return self.get(session, latest_id)
+        return self.get(tx, latest_id)
 
-    def get(self, session: Session, definition_id: int) -> Deployed:
+    def get(self, tx: Tx, definition_id: int) -> Deployed:
         deployed = self._parsed.get(definition_id)
         if deployed is not None:
             return deployed
-        row = session.get(Definition, definition_id)
+        row = tx.session.get(Definition, definition_id)
         if row is None:
             raise NotFound("no_definition", "Versi proses tidak ditemukan.")
         model, spec, subs = compile_definition(row.bpmn_xml.encode("utf-8"), row.forms)

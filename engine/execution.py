@@ -6,7 +6,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.orm import Session
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import DurationTimerEventDefinition, TimerEventDefinition
@@ -19,6 +18,7 @@ from .calendar import AlwaysOpen
 from .definitions import Definitions, Deployed
 from .errors import Conflict, Invalid
 from .models import Escalation, HistoryEvent
+from .store import Tx
 from .notifications import Settings, notify_escalation
 
 
@@ -77,22 +77,25 @@ class Execution:
     def new_workflow(self, deployed: Deployed) -> BpmnWorkflow:
         return BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
 
-    def lock(self, session: Session, instance_id: int) -> Locked:
+    def lock(self, tx: Tx, instance_id: int) -> Locked:
         """Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes writers)."""
-        return Locked(*session.connection().execute(sql.LOCK_INSTANCE, {"instance_id": instance_id}).one())
+        row = tx.first(sql.LOCK_INSTANCE, {"instance_id": instance_id})
+        if row is None:
+            raise Conflict("stale", "Kasus ini tidak ditemukan lagi; muat ulang.")
+        return Locked(*row)
 
-    def load(self, session: Session, instance) -> tuple[Deployed, BpmnWorkflow]:
+    def load(self, tx: Tx, instance) -> tuple[Deployed, BpmnWorkflow]:
         """The instance's workflow, taken out of the cache if nobody changed it since, else restored."""
-        deployed = self.definitions.get(session, instance.definition_id)
+        deployed = self.definitions.get(tx, instance.definition_id)
         workflow = self.cache.take(instance.id, instance.revision)
         if workflow is None:
-            text = session.connection().execute(sql.INSTANCE_STATE, {"instance_id": instance.id}).scalar_one()
+            text = tx.scalar(sql.INSTANCE_STATE, {"instance_id": instance.id})
             workflow = state.load(text, deployed.spec, deployed.subprocess_specs)
         return deployed, workflow
 
-    def peek(self, session: Session, instance) -> tuple[Deployed, BpmnWorkflow]:
+    def peek(self, tx: Tx, instance) -> tuple[Deployed, BpmnWorkflow]:
         """Read-only access for pages: the workflow goes back into the cache unchanged."""
-        deployed, workflow = self.load(session, instance)
+        deployed, workflow = self.load(tx, instance)
         self.cache.put(instance.id, instance.revision, workflow)
         return deployed, workflow
 
@@ -105,29 +108,31 @@ class Execution:
             raise Invalid("engine", f"Proses tidak dapat dilanjutkan: {exc}",
                           [{"field": "", "message": str(exc)}]) from exc
 
-    def save(self, session: Session, locked: Locked, deployed: Deployed, workflow: BpmnWorkflow,
-             now: datetime, before: Mirror, done: str | None = None, extra: dict | None = None) -> list[NewTask]:
+    def save(self, tx: Tx, locked: Locked, deployed: Deployed, workflow: BpmnWorkflow,
+             now: datetime, before: Mirror, done: str | None = None, case_number: str | None = None) -> list[NewTask]:
         """Writes the state and brings human-task, timer and escalation rows in line with it, in the
         command's transaction; `done` is the human task the command itself completed. Returns new tasks."""
         self._schedule(workflow, now)
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         after = Mirror.of(workflow)
-        created = self._write_tasks(session, locked, deployed, workflow, before, after, now, done)
-        self._write_timers(session, locked, workflow, before, after, now)
+        created = self._write_tasks(tx, locked, deployed, workflow, before, after, now, done)
+        self._write_timers(tx, locked, workflow, before, after, now)
         for task_id in after.thrown - before.thrown:
-            self._escalate(session, locked, deployed, workflow.tasks[task_id], now)
-        conn = session.connection()
-        values = dict(extra or {})
-        if workflow.is_completed() and locked.status == "running":
-            values.update(status="completed", completed_at=now)
-            conn.execute(sql.ADD_HISTORY, sql.history_row(instance_id=locked.id, at=now, event="case_completed"))
+            self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)
         params = {"instance_id": locked.id, "old_revision": locked.revision, "new_revision": locked.revision + 1,
                   "state": state.dump(workflow)}
-        statement = sql.SAVE_STATE.values(**values) if values else sql.SAVE_STATE
-        if conn.execute(statement, params).rowcount != 1:
+        statement = sql.SAVE_STATE
+        if case_number is not None:
+            statement, params["case_number"] = sql.SAVE_STATE_NUMBERED, case_number
+        completed = workflow.is_completed() and locked.status == "running"
+        if completed:
+            statement, params["at"] = sql.SAVE_STATE_COMPLETED, now
+            tx.run(sql.ADD_HISTORY, sql.history_row(instance_id=locked.id, at=now, event="case_completed"))
+        if tx.run(statement, params) != 1:
             raise Conflict("stale", "Kasus ini baru saja diubah oleh perintah lain; coba lagi.")
         locked.revision += 1
-        locked.status = values.get("status", locked.status)
+        if completed:
+            locked.status = "completed"
         return created
 
     def remember(self, locked: Locked, workflow: BpmnWorkflow) -> None:
@@ -146,11 +151,10 @@ class Execution:
             task.internal_data["event_value"] = self.calendar.add(now, duration).isoformat()
             task.internal_data["calendar"] = self.calendar.name
 
-    def _write_tasks(self, session, locked, deployed, workflow, before, after, now, done) -> list[NewTask]:
-        conn = session.connection()
+    def _write_tasks(self, tx, locked, deployed, workflow, before, after, now, done) -> list[NewTask]:
         gone = [str(t) for t in before.ready - after.ready if str(t) != done]
         if gone:
-            conn.execute(sql.CANCEL_TASKS, {"ids": gone, "at": now})
+            tx.many(sql.CANCEL_TASK, [{"task_id": t, "at": now} for t in gone])
         created = []
         for task_id in after.ready - before.ready:
             task = workflow.tasks[task_id]
@@ -158,24 +162,25 @@ class Execution:
             created.append(NewTask(str(task_id), meta.element_id, meta.name, meta.lane, meta.form_key, now,
                                    _earliest_due(task)))
         if created:
-            conn.execute(sql.ADD_TASK, [
+            tx.many(sql.ADD_TASK, [
                 {"id": t.id, "instance_id": locked.id, "element_id": t.element_id, "name": t.name, "lane": t.lane,
                  "form_key": t.form_key, "state": "ready", "created_at": now, "due_at": t.due_at,
                  "claimed_by": None, "claimed_at": None, "completed_at": None, "completed_by": None}
                 for t in created])
-            conn.execute(sql.ADD_HISTORY, [
+            tx.many(sql.ADD_HISTORY, [
                 sql.history_row(instance_id=locked.id, at=now, event="task_created", task_id=t.id,
                                 element_id=t.element_id, name=t.name) for t in created])
         return created
 
-    def _write_timers(self, session, locked, workflow, before, after, now) -> None:
-        gone = before.waiting - after.waiting
-        fired = [str(t) for t in gone if t in workflow.tasks and workflow.tasks[t].state == TaskState.COMPLETED]
-        cancelled = [str(t) for t in gone if str(t) not in fired]
-        conn = session.connection()
-        for ids, new_state, fired_at in ((fired, "fired", now), (cancelled, "cancelled", None)):
-            if ids:
-                conn.execute(sql.END_TIMERS, {"ids": ids, "new_state": new_state, "fired_at": fired_at})
+    def _write_timers(self, tx, locked, workflow, before, after, now) -> None:
+        ended = []
+        for timer_id in before.waiting - after.waiting:
+            task = workflow.tasks.get(timer_id)
+            fired = task is not None and task.state == TaskState.COMPLETED
+            ended.append({"timer_id": str(timer_id), "new_state": "fired" if fired else "cancelled",
+                          "fired_at": now if fired else None})
+        if ended:
+            tx.many(sql.END_TIMER, ended)
         rows = []
         for timer_id in after.waiting - before.waiting:
             task = workflow.tasks[timer_id]
@@ -187,9 +192,9 @@ class Execution:
                          "human_task_id": str(host.id) if host is not None else None, "state": "waiting",
                          "due_at": due, "fired_at": None, "lease_owner": None, "lease_until": None})
         if rows:
-            conn.execute(sql.ADD_TIMER, rows)
+            tx.many(sql.ADD_TIMER, rows)
 
-    def _escalate(self, session, locked, deployed, task, now) -> None:
+    def _escalate(self, tx, locked, deployed, task, now) -> None:
         """An escalation event the diagram reached: recorded once, and the lane's supervisors are told."""
         timer = _timer_ancestor(task)
         host = _host_task(timer) if timer is not None else None
@@ -198,6 +203,7 @@ class Execution:
                                 human_task_id=str(host.id) if host is not None else None,
                                 lane=deployed.model.lanes.get(task.task_spec.bpmn_id),
                                 due_at=_due(timer) if timer else None, raised_at=now)
+        session = tx.session
         session.add(escalation)
         session.add(HistoryEvent(instance_id=locked.id, at=now, event="sla_escalated",
                                  task_id=escalation.human_task_id, element_id=escalation.element_id,

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from . import forms, sql
 from .errors import Forbidden, NotFound
@@ -71,8 +71,8 @@ class Instances:
         self.process_key = process_key
 
     def start_form(self) -> dict:
-        with self.store.transaction() as session:
-            deployed = self.execution.definitions.latest(session, self.process_key)
+        with self.store.command() as tx:
+            deployed = self.execution.definitions.latest(tx, self.process_key)
             return deployed.form(deployed.model.start.form_key)
 
     def start(self, actor: Actor, data, uploads: dict[str, list[forms.Upload]] | None = None) -> CaseSummary:
@@ -80,8 +80,8 @@ class Instances:
         if actor.role != "pemohon" or actor.agency_id is None:
             raise Forbidden("not_applicant", "Hanya petugas instansi (pemohon) yang dapat mengajukan sengketa.")
         now = utcnow()
-        with self.store.transaction(write=True) as session:
-            deployed = self.execution.definitions.latest(session, self.process_key)
+        with self.store.command(write=True) as tx:
+            deployed = self.execution.definitions.latest(tx, self.process_key)
             schema = deployed.form(deployed.model.start.form_key)
             forms.validate_data(schema, data)
             attachments = forms.validate_files(schema, uploads or {})
@@ -94,32 +94,34 @@ class Instances:
             with self.execution.engine_steps():
                 workflow.do_engine_steps()
 
-            instance_id = session.execute(insert(Instance).values(
-                definition_id=deployed.id, agency_id=actor.agency_id, state="", revision=0, status="running",
-                domain_name=_domain_of(data), started_at=now, started_by=actor.id).returning(Instance.id)).scalar_one()
+            instance_id = tx.scalar(sql.ADD_INSTANCE, {
+                "definition_id": deployed.id, "agency_id": actor.agency_id, "domain_name": _domain_of(data),
+                "at": now, "user_id": actor.id})
             number = case_number(instance_id, now)
-            session.connection().execute(sql.ADD_HISTORY, sql.history_row(
+            tx.run(sql.ADD_HISTORY, sql.history_row(
                 instance_id=instance_id, at=now, user_id=actor.id, event="case_started",
                 element_id=deployed.model.start.element_id, name=deployed.model.start.name))
-            _store_documents(session, instance_id, None, attachments, actor, now)
+            _store_documents(tx, instance_id, None, attachments, actor, now)
             locked = Locked(instance_id, deployed.id, 0, "running")
-            created = self.execution.save(session, locked, deployed, workflow, now, NOTHING,
-                                          extra={"case_number": number})
-            agency = session.get(Agency, actor.agency_id)
+            created = self.execution.save(tx, locked, deployed, workflow, now, NOTHING, case_number=number)
+            agency = tx.first(sql.AGENCY, {"agency_id": actor.agency_id})
+            agency_name = agency.name
             if agency.name == agency.code and data.get("agency", {}).get("name"):
-                agency.name = data["agency"]["name"][:200]  # an agency made from its code learns its name
-            summary = CaseSummary(instance_id, number, locked.status, agency.name, _domain_of(data), now,
+                agency_name = data["agency"]["name"][:200]  # an agency made from its code learns its name
+                tx.run(sql.NAME_AGENCY, {"agency_id": actor.agency_id, "name": agency_name})
+            summary = CaseSummary(instance_id, number, locked.status, agency_name, _domain_of(data), now,
                                   now if locked.status == "completed" else None, deployed.version,
                                   open_tasks=created)
         self.execution.remember(locked, workflow)
         return summary
 
     def get(self, actor: Actor, case_ref: str | int) -> CaseView:
-        with self.store.transaction() as session:
+        with self.store.command() as tx:
+            session = tx.session
             instance = _find(session, case_ref)
             if instance is None or not visible(actor, instance.agency_id):
                 raise NotFound("no_case", "Kasus tidak ditemukan.")
-            deployed, workflow = self.execution.peek(session, instance)
+            deployed, workflow = self.execution.peek(tx, instance)
             agency = session.get(Agency, instance.agency_id)
             starter = session.get(User, instance.started_by) if instance.started_by else None
             open_tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
@@ -197,9 +199,9 @@ def _case_data(deployed, workflow) -> tuple[dict, dict]:
     return data, described
 
 
-def _store_documents(session, instance_id, task_id, attachments, actor, now) -> None:
+def _store_documents(tx, instance_id, task_id, attachments, actor, now) -> None:
     if attachments:
-        session.execute(insert(Document), [
+        tx.many(sql.ADD_DOCUMENT, [
             {"instance_id": instance_id, "task_id": task_id, "field": a.field, "filename": a.filename,
              "content_type": a.content_type, "size": len(a.data), "sha256": a.sha256, "content": a.data,
              "uploaded_at": now, "uploaded_by": actor.id} for a in attachments])

@@ -1,16 +1,22 @@
-"""The database the engine services share: one session per command, one transaction per session."""
+"""The database the engine services share: one transaction per command.
+
+A command runs on a `Tx`: the hot statements (claim, complete, start, fire) go straight to the DBAPI
+cursor, compiled once per dialect (see `sql.Prepared`); anything else goes through an ORM session
+opened on the same connection, in the same transaction, only when the command asks for it."""
 from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SqlEngine
-from sqlalchemy.exc import DataError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict, Malformed
+from .sql import Prepared, PreparedCache
 
 SQLITE_BUSY_MS = 15000
 
@@ -44,39 +50,115 @@ def _configure_sqlite(engine: SqlEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+class Tx:
+    """One command's transaction."""
+
+    def __init__(self, conn: Connection, prepared: PreparedCache):
+        self.conn = conn
+        self._prepared = prepared
+        self.dialect = conn.dialect
+        self._dbapi = conn.connection.driver_connection
+        self._cursor = self._dbapi.cursor()
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in this transaction, for the commands and pages that need objects."""
+        if self._session is None:
+            self._session = Session(bind=self.conn, expire_on_commit=False)
+        return self._session
+
+    def run(self, statement, params: dict | None = None) -> int:
+        """Runs one of `sql`'s statements; returns the number of rows it changed."""
+        return self._execute(statement, params).rowcount
+
+    def many(self, statement, rows: list[dict]) -> None:
+        prepared = self._prepared[statement]
+        values = [prepared.bind(row) for row in rows]
+        try:
+            self._cursor.executemany(prepared.text, values)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(self.dialect, prepared, values, exc) from exc
+
+    def first(self, statement, params: dict | None = None):
+        """The first row as a named tuple, or None."""
+        row = self._execute(statement, params).fetchone()
+        return self._prepared[statement].row(row) if row is not None else None
+
+    def scalar(self, statement, params: dict | None = None):
+        row = self._execute(statement, params).fetchone()
+        return self._prepared[statement].row(row)[0] if row is not None else None
+
+    def _execute(self, statement, params):
+        prepared = self._prepared[statement]
+        values = prepared.bind(params or {})
+        try:
+            self._cursor.execute(prepared.text, values)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(self.dialect, prepared, values, exc) from exc
+        return self._cursor
+
+    def finish(self) -> None:
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._cursor.close()
+
+
+def _wrapped(dialect, prepared: Prepared, values, exc: Exception) -> DBAPIError:
+    """The DBAPI's error as SQLAlchemy would have raised it, so one set of rules maps both."""
+    return DBAPIError.instance(prepared.text, values, exc, dialect.loaded_dbapi.Error, dialect=dialect)
+
+
 class Store:
     def __init__(self, url: str):
         self.url = url
         self.sql = make_sql_engine(url)
+        self.dialect = self.sql.dialect
         self.is_sqlite = url.startswith("sqlite")
-        self._sessions = sessionmaker(self.sql, expire_on_commit=False)
+        self.prepared = PreparedCache(self.dialect)
 
     @contextmanager
-    def transaction(self, write: bool = False) -> Iterator[Session]:
+    def command(self, write: bool = False) -> Iterator[Tx]:
         """One unit of work: commits when the block ends, rolls back if it raises."""
-        session = self._sessions()
+        conn = self.sql.connect()
+        tx = None
         try:
-            session.connection(execution_options={"write": write})
-            yield session
-            session.commit()
+            conn.execution_options(write=write)
+            conn.begin()
+            tx = Tx(conn, self.prepared)
+            yield tx
+            tx.finish()
+            conn.commit()
         except StaleDataError as exc:
-            session.rollback()
+            conn.rollback()
             raise Conflict("stale", "Data telah diubah oleh pengguna lain; muat ulang dan coba lagi.") from exc
         except (DataError, OverflowError) as exc:
             # The database refused a value (a NUL byte, a number out of range): bad input, nothing written.
-            session.rollback()
+            conn.rollback()
             raise Malformed("malformed", "Nilai pada permintaan tidak dapat diproses (karakter atau angka "
                                          "di luar batas).") from exc
         except OperationalError as exc:
-            session.rollback()
+            conn.rollback()
             if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
                 raise Conflict("busy", "Basis data sedang sibuk; coba lagi sebentar lagi.") from exc
             raise
         except BaseException:
-            session.rollback()
+            conn.rollback()
             raise
         finally:
-            session.close()
+            if tx is not None:
+                tx.close()
+            conn.close()
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[Session]:
+        """A command that works with ORM objects only."""
+        with self.command(write) as tx:
+            yield tx.session
 
     def dispose(self) -> None:
         self.sql.dispose()

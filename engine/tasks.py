@@ -104,13 +104,14 @@ class Tasks:
             return [TaskRow(*row) for row in rows], total
 
     def get(self, actor: Actor, task_id: str) -> TaskDetail:
-        with self.store.transaction() as session:
+        with self.store.command() as tx:
+            session = tx.session
             row = session.execute(TASK_ROWS.where(HumanTask.id == str(task_id))).first()
             instance = session.get(Instance, row.instance_id) if row else None
             if row is None or not visible(actor, instance.agency_id):
                 raise NotFound("no_task", "Tugas tidak ditemukan.")
             detail = TaskDetail(*row)
-            deployed, workflow = self.execution.peek(session, instance)
+            deployed, workflow = self.execution.peek(tx, instance)
             meta = deployed.model.steps.get(detail.element_id)
             detail.form = deployed.form(detail.form_key)
             detail.documentation = meta.documentation if meta else ""
@@ -129,25 +130,24 @@ class Tasks:
     # -- commands -------------------------------------------------------------------------------
     def claim(self, actor: Actor, task_id: str) -> TaskRow:
         now = utcnow()
-        with self.store.transaction(write=True) as session:
-            task = self._task_for(session, actor, task_id)
+        with self.store.command(write=True) as tx:
+            task = self._task_for(tx, actor, task_id)
             self._check_lane(actor, task)
             if task.state != "ready":
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             if task.claimed_by == actor.id:
                 return _row(task, "ready", actor.username)
             # The condition makes the claim atomic: of two claims at once, one updates the row.
-            won = session.connection().execute(sql.CLAIM, {"task_id": task.id, "user_id": actor.id,
-                                                           "at": now}).rowcount
+            won = tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now})
             if won != 1:
                 raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
-            _history(session, task, actor, "task_claimed", now)
+            _history(tx, task, actor, "task_claimed", now)
             return _row(task, "ready", actor.username)
 
     def unclaim(self, actor: Actor, task_id: str) -> TaskRow:
         now = utcnow()
-        with self.store.transaction(write=True) as session:
-            task = self._task_for(session, actor, task_id)
+        with self.store.command(write=True) as tx:
+            task = self._task_for(tx, actor, task_id)
             if task.state != "ready":
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             if task.claimed_by is None:
@@ -156,11 +156,10 @@ class Tasks:
             if task.claimed_by != actor.id and not supervises:
                 raise Forbidden("not_yours", "Tugas ini diambil oleh petugas lain; hanya dia atau supervisor "
                                              "lajurnya yang dapat melepasnya.")
-            released = session.connection().execute(sql.UNCLAIM, {"task_id": task.id,
-                                                                   "holder": task.claimed_by}).rowcount
+            released = tx.run(sql.UNCLAIM, {"task_id": task.id, "holder": task.claimed_by})
             if released != 1:
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
-            _history(session, task, actor, "task_unclaimed", now)
+            _history(tx, task, actor, "task_unclaimed", now)
             return _row(task, "ready", None)
 
     def complete(self, actor: Actor, task_id: str, data,
@@ -168,20 +167,19 @@ class Tasks:
         """Checks the form, then runs the engine on to the next waiting point, in one transaction.
         The returned row carries the tasks that became ready (`next_tasks`)."""
         now = utcnow()
-        with self.store.transaction(write=True) as session:
-            task = self._task_for(session, actor, task_id)
+        with self.store.command(write=True) as tx:
+            task = self._task_for(tx, actor, task_id)
             self._check_ready_and_mine(actor, task)
-            locked = self.execution.lock(session, task.instance_id)
-            deployed = self.execution.definitions.get(session, locked.definition_id)
+            locked = self.execution.lock(tx, task.instance_id)
+            deployed = self.execution.definitions.get(tx, locked.definition_id)
             schema = deployed.form(task.form_key)
             forms.validate_data(schema, data)
             attachments = forms.validate_files(schema, uploads or {})
             # Under the case's lock, the task must still be ready and mine: the update says so atomically.
-            done = session.connection().execute(sql.COMPLETE, {"task_id": task.id, "user_id": actor.id,
-                                                               "at": now}).rowcount
+            done = tx.run(sql.COMPLETE, {"task_id": task.id, "user_id": actor.id, "at": now})
             if done != 1:
                 raise Conflict("not_ready", "Tugas ini baru saja berubah (diselesaikan atau dilepas); muat ulang.")
-            deployed, workflow = self.execution.load(session, locked)
+            deployed, workflow = self.execution.load(tx, locked)
             spiff_task = workflow.tasks.get(UUID(task.id))
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
@@ -192,17 +190,17 @@ class Tasks:
                 spiff_task.data[meta.output] = data
                 spiff_task.run()
                 workflow.do_engine_steps()
-            _history(session, task, actor, "task_completed", now, {meta.output: data})
-            _store_documents(session, task.instance_id, task.id, attachments, actor, now)
-            created = self.execution.save(session, locked, deployed, workflow, now, before, done=task.id)
+            _history(tx, task, actor, "task_completed", now, {meta.output: data})
+            _store_documents(tx, task.instance_id, task.id, attachments, actor, now)
+            created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id)
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
             result.next_tasks = [_new_row(task, t) for t in created]
         self.execution.remember(locked, workflow)
         return result
 
     # -- rules ----------------------------------------------------------------------------------
-    def _task_for(self, session, actor, task_id):
-        task = session.connection().execute(sql.TASK_FOR_COMMAND, {"task_id": str(task_id)}).first()
+    def _task_for(self, tx, actor, task_id):
+        task = tx.first(sql.TASK_FOR_COMMAND, {"task_id": str(task_id)})
         if task is None or not visible(actor, task.agency_id):
             raise NotFound("no_task", "Tugas tidak ditemukan.")
         return task
@@ -222,8 +220,8 @@ class Tasks:
             raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")
 
 
-def _history(session, task, actor, event, now, detail=None) -> None:
-    session.connection().execute(sql.ADD_HISTORY, sql.history_row(
+def _history(tx, task, actor, event, now, detail=None) -> None:
+    tx.run(sql.ADD_HISTORY, sql.history_row(
         instance_id=task.instance_id, at=now, user_id=actor.id, event=event, task_id=task.id,
         element_id=task.element_id, name=task.name, detail=detail))
 

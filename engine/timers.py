@@ -64,19 +64,18 @@ class Timers:
     def fire(self, timer_id: str, now: datetime | None = None) -> bool:
         """Fires one timer if it still waits; returns whether it fired."""
         now = now or utcnow()
-        with self.store.transaction(write=True) as session:
-            conn = session.connection()
-            timer = conn.execute(sql.TIMER_OF, {"timer_id": timer_id}).first()
+        with self.store.command(write=True) as tx:
+            timer = tx.first(sql.TIMER_OF, {"timer_id": timer_id})
             if timer is None or timer.state != "waiting":
                 return False
-            locked = self.execution.lock(session, timer.instance_id)  # the order user commands use: case, timer
-            timer = conn.execute(sql.TIMER_OF, {"timer_id": timer_id}).one()  # as it is now that we hold the lock
+            locked = self.execution.lock(tx, timer.instance_id)  # the order user commands use: case, timer
+            timer = tx.first(sql.TIMER_OF, {"timer_id": timer_id})  # as it is now that we hold the lock
             if timer.state != "waiting":
                 return False
-            deployed, workflow = self.execution.load(session, locked)
+            deployed, workflow = self.execution.load(tx, locked)
             task = workflow.tasks.get(UUID(timer_id))
             if task is None or task.state != TaskState.WAITING:
-                conn.execute(sql.END_TIMERS, {"ids": [timer_id], "new_state": "cancelled", "fired_at": None})
+                tx.run(sql.END_TIMER, {"timer_id": timer_id, "new_state": "cancelled", "fired_at": None})
                 return False
             before = Mirror.of(workflow)
             # The database's due time is the truth (it follows the service calendar), not the clock
@@ -85,12 +84,12 @@ class Timers:
             with self.execution.engine_steps():
                 workflow.refresh_timers()
                 workflow.do_engine_steps()
-            conn.execute(sql.ADD_HISTORY, sql.history_row(
+            tx.run(sql.ADD_HISTORY, sql.history_row(
                 instance_id=locked.id, at=now, event="timer_fired", task_id=timer.human_task_id,
                 element_id=timer.element_id, name=task.task_spec.bpmn_name,
                 detail={"due_at": timer.due_at.isoformat(),
                         "late_ms": int((now - timer.due_at).total_seconds() * 1000)}))
-            self.execution.save(session, locked, deployed, workflow, now, before)
+            self.execution.save(tx, locked, deployed, workflow, now, before)
         self.execution.remember(locked, workflow)
         return True
 

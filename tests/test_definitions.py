@@ -39,9 +39,9 @@ def test_a_changed_diagram_is_a_new_version_and_running_cases_keep_theirs(engine
 
 
 def test_a_version_is_parsed_once_and_shared(engine):
-    with engine.store.transaction() as session:
-        a = engine.definitions.latest(session, "sengketa_domain")
-        b = engine.definitions.latest(session, "sengketa_domain")
+    with engine.store.command() as tx:
+        a = engine.definitions.latest(tx, "sengketa_domain")
+        b = engine.definitions.latest(tx, "sengketa_domain")
     assert a is b and a.spec is b.spec
 
 
