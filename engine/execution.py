@@ -112,9 +112,9 @@ class Execution:
              now: datetime, before: Mirror, done: str | None = None, case_number: str | None = None) -> list[NewTask]:
         """Writes the state and brings human-task, timer and escalation rows in line with it, in the
         command's transaction; `done` is the human task the command itself completed. Returns new tasks."""
-        self._schedule(workflow, now)
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         after = Mirror.of(workflow)
+        self._schedule(workflow, after.waiting - before.waiting, now)
         created = self._write_tasks(tx, locked, deployed, workflow, before, after, now, done)
         self._write_timers(tx, locked, workflow, before, after, now)
         for task_id in after.thrown - before.thrown:
@@ -139,10 +139,11 @@ class Execution:
         """After commit: the next command on this instance can skip restoring it."""
         self.cache.put(locked.id, locked.revision, workflow)
 
-    def _schedule(self, workflow, now) -> None:
+    def _schedule(self, workflow, started, now) -> None:
         """Due times of new duration timers follow the service calendar (SpiffWorkflow's own is 24x7)."""
-        for task in workflow.get_tasks(state=TaskState.WAITING):
-            definition = getattr(task.task_spec, "event_definition", None)
+        for task_id in started:
+            task = workflow.tasks[task_id]
+            definition = task.task_spec.event_definition
             if not isinstance(definition, DurationTimerEventDefinition) or task.internal_data.get("calendar"):
                 continue
             literal = definition.expression.strip().strip("'\"")

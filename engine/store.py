@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict, Malformed
-from .sql import Prepared, PreparedCache
+from .sql import PreparedCache
 
 SQLITE_BUSY_MS = 15000
 
@@ -44,6 +44,8 @@ def _configure_sqlite(engine: SqlEngine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):
+        if conn.connection.driver_connection.in_transaction:
+            return  # a command's Tx began it already, and an ORM session is joining it
         # A writer takes the write lock up front, so two writers queue on busy_timeout
         # instead of one failing when it upgrades a read lock mid-transaction.
         write = conn.get_execution_options().get("write", False)
@@ -51,15 +53,25 @@ def _configure_sqlite(engine: SqlEngine) -> None:
 
 
 class Tx:
-    """One command's transaction."""
+    """One command's transaction, on a connection of the pool."""
 
-    def __init__(self, conn: Connection, prepared: PreparedCache):
-        self.conn = conn
-        self._prepared = prepared
-        self.dialect = conn.dialect
-        self._dbapi = conn.connection.driver_connection
+    def __init__(self, store: "Store", raw):
+        self._store = store
+        self._raw = raw  # the pool's proxy for the DBAPI connection
+        self._dbapi = raw.driver_connection
+        self._prepared = store.prepared
+        self.dialect = store.dialect
         self._cursor = self._dbapi.cursor()
+        self._conn: Connection | None = None
         self._session: Session | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """SQLAlchemy's connection in this transaction, made when first asked for."""
+        if self._conn is None:
+            self._conn = Connection(self._store.sql, connection=self._raw)
+            self._conn.begin()  # joins the transaction the Tx opened (see on_begin)
+        return self._conn
 
     @property
     def session(self) -> Session:
@@ -78,7 +90,7 @@ class Tx:
         try:
             self._cursor.executemany(prepared.text, values)
         except self.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(self.dialect, prepared, values, exc) from exc
+            raise _wrapped(self.dialect, prepared.text, values, exc) from exc
 
     def first(self, statement, params: dict | None = None):
         """The first row as a named tuple, or None."""
@@ -95,22 +107,48 @@ class Tx:
         try:
             self._cursor.execute(prepared.text, values)
         except self.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(self.dialect, prepared, values, exc) from exc
+            raise _wrapped(self.dialect, prepared.text, values, exc) from exc
         return self._cursor
 
-    def finish(self) -> None:
+    def _begin(self, write: bool) -> None:
+        if self._store.is_sqlite:  # PostgreSQL's driver begins on the first statement
+            self._raw_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def _commit(self) -> None:
         if self._session is not None:
             self._session.flush()
+        if self._conn is not None:
+            self._conn.commit()
+        else:
+            try:
+                self._dbapi.commit()
+            except self.dialect.loaded_dbapi.Error as exc:
+                raise _wrapped(self.dialect, "COMMIT", (), exc) from exc
 
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-        self._cursor.close()
+    def _rollback(self) -> None:
+        if self._conn is not None:
+            self._conn.rollback()
+        else:
+            self._dbapi.rollback()
+
+    def _close(self) -> None:
+        try:
+            if self._session is not None:
+                self._session.close()
+            self._cursor.close()
+        finally:
+            (self._conn or self._raw).close()  # back to the pool
+
+    def _raw_sql(self, text: str) -> None:
+        try:
+            self._cursor.execute(text)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(self.dialect, text, (), exc) from exc
 
 
-def _wrapped(dialect, prepared: Prepared, values, exc: Exception) -> DBAPIError:
+def _wrapped(dialect, statement: str, values, exc: Exception) -> DBAPIError:
     """The DBAPI's error as SQLAlchemy would have raised it, so one set of rules maps both."""
-    return DBAPIError.instance(prepared.text, values, exc, dialect.loaded_dbapi.Error, dialect=dialect)
+    return DBAPIError.instance(statement, values, exc, dialect.loaded_dbapi.Error, dialect=dialect)
 
 
 class Store:
@@ -124,35 +162,29 @@ class Store:
     @contextmanager
     def command(self, write: bool = False) -> Iterator[Tx]:
         """One unit of work: commits when the block ends, rolls back if it raises."""
-        conn = self.sql.connect()
-        tx = None
+        tx = Tx(self, self.sql.raw_connection())
         try:
-            conn.execution_options(write=write)
-            conn.begin()
-            tx = Tx(conn, self.prepared)
+            tx._begin(write)
             yield tx
-            tx.finish()
-            conn.commit()
+            tx._commit()
         except StaleDataError as exc:
-            conn.rollback()
+            tx._rollback()
             raise Conflict("stale", "Data telah diubah oleh pengguna lain; muat ulang dan coba lagi.") from exc
         except (DataError, OverflowError) as exc:
             # The database refused a value (a NUL byte, a number out of range): bad input, nothing written.
-            conn.rollback()
+            tx._rollback()
             raise Malformed("malformed", "Nilai pada permintaan tidak dapat diproses (karakter atau angka "
                                          "di luar batas).") from exc
         except OperationalError as exc:
-            conn.rollback()
+            tx._rollback()
             if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
                 raise Conflict("busy", "Basis data sedang sibuk; coba lagi sebentar lagi.") from exc
             raise
         except BaseException:
-            conn.rollback()
+            tx._rollback()
             raise
         finally:
-            if tx is not None:
-                tx.close()
-            conn.close()
+            tx._close()
 
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Session]:
