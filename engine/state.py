@@ -12,6 +12,8 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 
 class StateOnlyConverter(BpmnWorkflowConverter):
@@ -22,6 +24,11 @@ class StateOnlyConverter(BpmnWorkflowConverter):
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
+
+    def mapping_to_dict(self, mapping, **kwargs):
+        if mapping and isinstance(next(iter(mapping.values())), Task):
+            return {}  # the tasks: dump() writes them, each finished one once (see _task_fragments)
+        return super().mapping_to_dict(mapping, **kwargs)
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
@@ -40,14 +47,38 @@ SERIALIZER = BpmnWorkflowSerializer(_registry)
 
 
 def dump(workflow: BpmnWorkflow) -> str:
+    """The workflow as SpiffWorkflow's serializer writes it, less the spec. Top-level only: the process
+    has no subprocesses (a diagram with them would need their tasks written the same way)."""
     registry = SERIALIZER.registry
     registry._encoder_mode = True
     try:
         dct = SERIALIZER.to_dict(workflow)
+        dct.pop("tasks")
         dct[SERIALIZER.VERSION_KEY] = VERSION
-        return json.dumps(dct, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+        rest = _encode(dct)
+        return '{"tasks":{' + ",".join(_task_fragments(workflow)) + "}," + rest[1:]
     finally:
         registry._encoder_mode = False
+
+
+def _encode(value) -> str:
+    return json.dumps(value, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+
+
+def _task_fragments(workflow: BpmnWorkflow):
+    """Each task as `"id":{...}`. A finished task (completed, cancelled, failed) never changes again, so
+    its text is kept with the live workflow and reused, keyed by what would change if it ever did."""
+    kept = workflow.__dict__.setdefault("_sengketa_fragments", {})
+    convert = SERIALIZER.registry.convert
+    for task_id, task in workflow.tasks.items():
+        if task.state & TaskState.FINISHED_MASK:
+            key = (task.state, task.last_state_change, len(task._children))
+            hit = kept.get(task_id)
+            if hit is None or hit[0] != key:
+                hit = kept[task_id] = (key, f'"{task_id}":{_encode(convert(task))}')
+            yield hit[1]
+        else:
+            yield f'"{task_id}":{_encode(convert(task))}'
 
 
 def load(text: str, spec, subprocess_specs) -> BpmnWorkflow:
