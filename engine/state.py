@@ -70,15 +70,21 @@ def _task_fragments(workflow: BpmnWorkflow):
     its text is kept with the live workflow and reused, keyed by what would change if it ever did."""
     kept = workflow.__dict__.setdefault("_sengketa_fragments", {})
     convert = SERIALIZER.registry.convert
+    live = {}  # consecutive unfinished tasks, written by one encoder run, in their order
     for task_id, task in workflow.tasks.items():
         if task.state & TaskState.FINISHED_MASK:
+            if live:
+                yield _encode(live)[1:-1]
+                live = {}
             key = (task.state, task.last_state_change, len(task._children))
             hit = kept.get(task_id)
             if hit is None or hit[0] != key:
                 hit = kept[task_id] = (key, f'"{task_id}":{_encode(convert(task))}')
             yield hit[1]
         else:
-            yield f'"{task_id}":{_encode(convert(task))}'
+            live[str(task_id)] = convert(task)
+    if live:
+        yield _encode(live)[1:-1]
 
 
 def load(text: str, spec, subprocess_specs) -> BpmnWorkflow:

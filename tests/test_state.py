@@ -50,6 +50,7 @@ def test_each_save_equals_spiffworkflows_own_serialization(specs, path):
     for data in PATHS[path] + [None]:
         text = state.dump(workflow)
         assert json.loads(text) == stock(workflow)
+        assert list(json.loads(text)["tasks"]) == [str(t) for t in workflow.tasks]  # order kept too
         assert state.dump(workflow) == text  # reused fragments give the same text
         restored = state.load(text, spec, subprocess_specs)
         assert json.loads(state.dump(restored)) == json.loads(text)
