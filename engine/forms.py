@@ -26,7 +26,34 @@ def _whole_pattern(validator, pattern, instance, schema):
             yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-FormValidator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern})
+_ONE_OF = Draft202012Validator.VALIDATORS["oneOf"]
+_CHOICES: dict[int, tuple[list, frozenset | None]] = {}
+_LABEL_KEYS = {"const", "title", "description"}
+
+
+def _labelled_choice(validator, branches, instance, schema):
+    """A `oneOf` of `{"const": "...", "title": "..."}` branches is a choice list with labels: a lookup.
+    (The general `oneOf` builds and throws away an error for every branch not chosen.)"""
+    choices = _choices(branches)
+    if choices is None:
+        yield from _ONE_OF(validator, branches, instance, schema)
+    elif not (isinstance(instance, str) and instance in choices):
+        yield ValidationError(f"{instance!r} is not one of the choices")
+
+
+def _choices(branches) -> frozenset | None:
+    entry = _CHOICES.get(id(branches))
+    if entry is None or entry[0] is not branches:
+        consts = [b.get("const") for b in branches if isinstance(b, dict) and set(b) <= _LABEL_KEYS]
+        plain = len(consts) == len(branches) and all(isinstance(c, str) for c in consts) \
+            and len(set(consts)) == len(consts)
+        if len(_CHOICES) > 4096:
+            _CHOICES.clear()
+        entry = _CHOICES[id(branches)] = (branches, frozenset(consts) if plain else None)
+    return entry[1]
+
+
+FormValidator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern, "oneOf": _labelled_choice})
 
 
 @FORMATS.checks("nip", raises=())

@@ -43,6 +43,8 @@ def test_malformed_json_is_400(people):
     ({"contact.email": "budi@gmail.com"}, "contact.email", "e-mail dinas"),
     ({"letter.signatory.position": "Kepala Dinas"}, "letter.signatory.position", "Sekretaris"),
     ({"dispute.category": None}, "dispute.category", "Wajib diisi"),
+    ({"dispute.category": "bukan_pilihan"}, "dispute.category", "Pilihan tidak dikenal"),
+    ({"agency.level": "Kabupaten"}, "agency.level", "Pilihan tidak dikenal"),   # the label's case, not the value
     ({"domain.name": "contoh.go.id\n"}, "domain.name", ".go.id"),
 ])
 def test_a_request_breaking_its_form_is_422_per_field(people, change, field, words):
