@@ -109,13 +109,20 @@ class Execution:
                           [{"field": "", "message": str(exc)}]) from exc
 
     def save(self, tx: Tx, locked: Locked, deployed: Deployed, workflow: BpmnWorkflow,
-             now: datetime, before: Mirror, done: str | None = None, case_number: str | None = None) -> list[NewTask]:
+             now: datetime, before: Mirror, done: str | None = None, case_number: str | None = None,
+             events: tuple[dict, ...] = ()) -> list[NewTask]:
         """Writes the state and brings human-task, timer and escalation rows in line with it, in the
-        command's transaction; `done` is the human task the command itself completed. Returns new tasks."""
+        command's transaction; `done` is the human task the command itself completed, `events` its own
+        history rows (written first, with those of the tasks it created). Returns the new tasks."""
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         after = Mirror.of(workflow)
         self._schedule(workflow, after.waiting - before.waiting, now)
         created = self._write_tasks(tx, locked, deployed, workflow, before, after, now, done)
+        history = list(events) + [
+            sql.history_row(instance_id=locked.id, at=now, event="task_created", task_id=t.id,
+                            element_id=t.element_id, name=t.name) for t in created]
+        if history:
+            tx.many(sql.ADD_HISTORY, history)
         self._write_timers(tx, locked, workflow, before, after, now)
         for task_id in after.thrown - before.thrown:
             self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)
@@ -168,9 +175,6 @@ class Execution:
                  "form_key": t.form_key, "state": "ready", "created_at": now, "due_at": t.due_at,
                  "claimed_by": None, "claimed_at": None, "completed_at": None, "completed_by": None}
                 for t in created])
-            tx.many(sql.ADD_HISTORY, [
-                sql.history_row(instance_id=locked.id, at=now, event="task_created", task_id=t.id,
-                                element_id=t.element_id, name=t.name) for t in created])
         return created
 
     def _write_timers(self, tx, locked, workflow, before, after, now) -> None:

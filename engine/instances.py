@@ -98,12 +98,13 @@ class Instances:
                 "definition_id": deployed.id, "agency_id": actor.agency_id, "domain_name": _domain_of(data),
                 "at": now, "user_id": actor.id})
             number = case_number(instance_id, now)
-            tx.run(sql.ADD_HISTORY, sql.history_row(
+            started = sql.history_row(
                 instance_id=instance_id, at=now, user_id=actor.id, event="case_started",
-                element_id=deployed.model.start.element_id, name=deployed.model.start.name))
+                element_id=deployed.model.start.element_id, name=deployed.model.start.name)
             _store_documents(tx, instance_id, None, attachments, actor, now)
             locked = Locked(instance_id, deployed.id, 0, "running")
-            created = self.execution.save(tx, locked, deployed, workflow, now, NOTHING, case_number=number)
+            created = self.execution.save(tx, locked, deployed, workflow, now, NOTHING, case_number=number,
+                                          events=(started,))
             agency = tx.first(sql.AGENCY, {"agency_id": actor.agency_id})
             agency_name = agency.name
             if agency.name == agency.code and data.get("agency", {}).get("name"):

@@ -29,6 +29,10 @@ TASK_FOR_COMMAND = (
     .join(agency, agency.c.id == instance.c.agency_id)
     .where(task.c.id == bindparam("task_id")))
 
+# complete: the task and its case, the case locked (PostgreSQL) as every command on it does first
+TASK_FOR_COMPLETE = (TASK_FOR_COMMAND.add_columns(instance.c.definition_id, instance.c.revision, instance.c.status)
+                     .with_for_update(of=instance))
+
 CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None))
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
 UNCLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",

@@ -13,7 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from . import forms, sql
 from .errors import Conflict, Forbidden, Malformed, NotFound
-from .execution import Execution, Mirror
+from .execution import Execution, Locked, Mirror
 from .identity import Actor
 from .instances import DocumentInfo, _doc_info, _store_documents, visible
 from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
@@ -168,9 +168,9 @@ class Tasks:
         The returned row carries the tasks that became ready (`next_tasks`)."""
         now = utcnow()
         with self.store.command(write=True) as tx:
-            task = self._task_for(tx, actor, task_id)
+            task = self._task_for(tx, actor, task_id, sql.TASK_FOR_COMPLETE)  # and its case, locked
             self._check_ready_and_mine(actor, task)
-            locked = self.execution.lock(tx, task.instance_id)
+            locked = Locked(task.instance_id, task.definition_id, task.revision, task.status)
             deployed = self.execution.definitions.get(tx, locked.definition_id)
             schema = deployed.form(task.form_key)
             forms.validate_data(schema, data)
@@ -190,17 +190,18 @@ class Tasks:
                 spiff_task.data[meta.output] = data
                 spiff_task.run()
                 workflow.do_engine_steps()
-            _history(tx, task, actor, "task_completed", now, {meta.output: data})
             _store_documents(tx, task.instance_id, task.id, attachments, actor, now)
-            created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id)
+            completed = _history_row(task, actor, "task_completed", now, {meta.output: data})
+            created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id,
+                                          events=(completed,))
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
             result.next_tasks = [_new_row(task, t) for t in created]
         self.execution.remember(locked, workflow)
         return result
 
     # -- rules ----------------------------------------------------------------------------------
-    def _task_for(self, tx, actor, task_id):
-        task = tx.first(sql.TASK_FOR_COMMAND, {"task_id": str(task_id)})
+    def _task_for(self, tx, actor, task_id, statement=sql.TASK_FOR_COMMAND):
+        task = tx.first(statement, {"task_id": str(task_id)})
         if task is None or not visible(actor, task.agency_id):
             raise NotFound("no_task", "Tugas tidak ditemukan.")
         return task
@@ -220,10 +221,13 @@ class Tasks:
             raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")
 
 
-def _history(tx, task, actor, event, now, detail=None) -> None:
-    tx.run(sql.ADD_HISTORY, sql.history_row(
-        instance_id=task.instance_id, at=now, user_id=actor.id, event=event, task_id=task.id,
-        element_id=task.element_id, name=task.name, detail=detail))
+def _history(tx, task, actor, event, now) -> None:
+    tx.run(sql.ADD_HISTORY, _history_row(task, actor, event, now))
+
+
+def _history_row(task, actor, event, now, detail=None) -> dict:
+    return sql.history_row(instance_id=task.instance_id, at=now, user_id=actor.id, event=event, task_id=task.id,
+                           element_id=task.element_id, name=task.name, detail=detail)
 
 
 def _row(task, state, claimed_by, completed_at=None, completed_by=None) -> TaskRow:
