@@ -324,7 +324,7 @@ def profile_service(service: Service, cases: int) -> None:
 class _Layers:
     """Exclusive wall time per layer, by wrapping the layer boundaries (much lighter than cProfile)."""
 
-    BASE = "SQLAlchemy ORM/Core + engine/ glue (the rest)"
+    BASE = "engine/ glue, pool, ORM (the rest)"
 
     def __init__(self):
         self.acc = defaultdict(float)
@@ -358,11 +358,13 @@ def layer_breakdown(service: Service, cases: int) -> None:
     import engine.state
     from SpiffWorkflow.task import Task
     from SpiffWorkflow.workflow import Workflow
-    from sqlalchemy import event
+
+    from engine.store import Tx
 
     layers = _Layers()
-    spiff, dump, schema, driver = ("SpiffWorkflow (run, engine steps, get_tasks)", "state.dump (Spiff to_dict + json)",
-                                   "jsonschema (forms.validate_data)", "sqlite3 driver (execute/commit/rollback)")
+    spiff, dump, schema = ("SpiffWorkflow (run, engine steps, get_tasks)", "state.dump (Spiff to_dict + json)",
+                           "jsonschema (forms.validate_data)")
+    statements, commit = "SQL statements (bind + execute + fetch)", "BEGIN / COMMIT (SQLite writes the WAL)"
     patched = [
         layers.wrap(engine.execution.Execution, "new_workflow", spiff),
         layers.wrap(BpmnWorkflow, "do_engine_steps", spiff),
@@ -374,42 +376,32 @@ def layer_breakdown(service: Service, cases: int) -> None:
         original = getattr(module, name)
         setattr(module, name, _layered(layers, original, label))
         patched.append((module, name, original))
-    dialect = service.engine.store.sql.dialect
-    for name in ("do_commit", "do_rollback"):
-        original = getattr(dialect, name)
-        setattr(dialect, name, _layered(layers, original, driver))
-        patched.append((dialect, name, None))
-    sql = service.engine.store.sql
+    # The commands' statements run on the DBAPI cursor through engine.store.Tx: time them there.
+    for name in ("run", "many", "first", "scalar"):
+        original = Tx.__dict__[name]
 
-    def before(*_args):
-        layers.enter(driver)
-        layers.counts["statements"] += 1
-
-    def after(*_args):
-        layers.exit()
-
-    event.listen(sql, "before_cursor_execute", before)
-    event.listen(sql, "after_cursor_execute", after)
+        def counted(*args, _original=original, **kwargs):
+            layers.counts["statements"] += 1
+            return _original(*args, **kwargs)
+        setattr(Tx, name, _layered(layers, counted, statements))
+        patched.append((Tx, name, original))
+    for name in ("_begin", "_commit", "_rollback"):
+        patched.append(layers.wrap(Tx, name, commit))
     try:
         gc.collect()
         t0 = time.perf_counter()
-        for _ in range(cases):
+        for case_inputs in [service.inputs() for _ in range(cases)]:
             layers.enter(layers.BASE)
-            service.case()
+            service.case(None, case_inputs)
             layers.exit()
         elapsed = time.perf_counter() - t0
     finally:
-        event.remove(sql, "before_cursor_execute", before)
-        event.remove(sql, "after_cursor_execute", after)
         for owner, name, original in reversed(patched):
-            if original is None:
-                delattr(owner, name)       # the instance attribute; the class method shows again
-            else:
-                setattr(owner, name, original)
+            setattr(owner, name, original)
     print()
     print(f"== wall time by layer, no profiler: {cases} cases in {elapsed:.2f} s "
           f"({cases / elapsed:.1f} cases/s, {1000 * elapsed / cases:.2f} ms/case; "
-          f"{layers.counts['statements'] / cases:.0f} SQL statements/case incl. BEGIN)")
+          f"{layers.counts['statements'] / cases:.0f} SQL statements/case besides BEGIN and COMMIT)")
     for label, seconds in sorted(layers.acc.items(), key=lambda kv: -kv[1]):
         print(f"  {label:<48} {1000 * seconds / cases:7.2f} ms/case  {100 * seconds / elapsed:5.1f}%")
 

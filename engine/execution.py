@@ -131,7 +131,8 @@ class Execution:
         statement = sql.SAVE_STATE
         if case_number is not None:
             statement, params["case_number"] = sql.SAVE_STATE_NUMBERED, case_number
-        completed = workflow.is_completed() and locked.status == "running"
+        # Nothing ready and no timer waiting: only then can the case have ended (saves a walk of the tree).
+        completed = not after.ready and not after.waiting and locked.status == "running" and workflow.is_completed()
         if completed:
             statement, params["at"] = sql.SAVE_STATE_COMPLETED, now
             tx.run(sql.ADD_HISTORY, sql.history_row(instance_id=locked.id, at=now, event="case_completed"))
