@@ -5,6 +5,7 @@ cursor, compiled once per dialect (see `sql.Prepared`); anything else goes throu
 opened on the same connection, in the same transaction, only when the command asks for it."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -19,6 +20,7 @@ from .errors import Conflict, Malformed
 from .sql import PreparedCache
 
 SQLITE_BUSY_MS = 15000
+log = logging.getLogger(__name__)
 
 
 def make_sql_engine(url: str) -> SqlEngine:
@@ -126,10 +128,15 @@ class Tx:
                 raise _wrapped(self.dialect, "COMMIT", (), exc) from exc
 
     def _rollback(self) -> None:
-        if self._conn is not None:
-            self._conn.rollback()
-        else:
-            self._dbapi.rollback()
+        """Never hides the error that led here: a connection that cannot roll back is thrown away."""
+        try:
+            if self._conn is not None:
+                self._conn.rollback()
+            else:
+                self._dbapi.rollback()
+        except Exception:  # noqa: BLE001 - the original error is the one to report
+            log.warning("rollback failed; the connection is discarded", exc_info=True)
+            self._raw.invalidate()
 
     def _close(self) -> None:
         try:
@@ -162,7 +169,12 @@ class Store:
     @contextmanager
     def command(self, write: bool = False) -> Iterator[Tx]:
         """One unit of work: commits when the block ends, rolls back if it raises."""
-        tx = Tx(self, self.sql.raw_connection())
+        raw = self.sql.raw_connection()
+        try:
+            tx = Tx(self, raw)
+        except BaseException:
+            raw.close()
+            raise
         try:
             tx._begin(write)
             yield tx
