@@ -91,14 +91,9 @@ class Prepared:
         self._defaults = {name: b.effective_value for name, b in binds.items() if not b.required}
         processors = [(name, b.type.dialect_impl(dialect).bind_processor(dialect)) for name, b in binds.items()]
         self._processors = [(name, process) for name, process in processors if process is not None]
-        columns = getattr(statement, "selected_columns", None)
-        if columns is None and getattr(statement, "_returning", None):
-            columns = statement.returning_column_descriptions and [c["expr"] for c in
-                                                                   statement.returning_column_descriptions]
-        columns = list(columns or ())
+        columns = statement.exported_columns  # what a SELECT or a RETURNING gives back
         self._readers = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
-        self._row = namedtuple("Row", [_key(c, i) for i, c in enumerate(columns)], rename=True) \
-            if columns else None
+        self._row = namedtuple("Row", list(columns.keys()), rename=True) if len(columns) else None
 
     def bind(self, params: dict):
         values = {**self._defaults, **params} if self._defaults else dict(params)
@@ -110,10 +105,6 @@ class Prepared:
 
     def row(self, raw):
         return self._row._make(read(value) if read else value for read, value in zip(self._readers, raw))
-
-
-def _key(column, index: int) -> str:
-    return getattr(column, "key", None) or getattr(column, "name", None) or f"c{index}"
 
 
 class PreparedCache:
