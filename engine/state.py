@@ -47,8 +47,8 @@ SERIALIZER = BpmnWorkflowSerializer(_registry)
 
 
 def dump(workflow: BpmnWorkflow) -> str:
-    """The workflow as SpiffWorkflow's serializer writes it, less the spec. Top-level only: the process
-    has no subprocesses (a diagram with them would need their tasks written the same way)."""
+    """The workflow as SpiffWorkflow's serializer writes it, less the spec. The top-level tasks are written
+    here (see _task_fragments); subprocesses, if a diagram has them, by SpiffWorkflow's own converters."""
     registry = SERIALIZER.registry
     registry._encoder_mode = True
     try:

@@ -41,6 +41,12 @@ class TaskRow:
     form_key: str | None
     next_tasks: list = field(default_factory=list)
 
+    @classmethod
+    def created(cls, case_id: int, case_number: str, agency: str, domain: str, new) -> "TaskRow":
+        """A task a command just created, described from what the command already knows of its case."""
+        return cls(new.id, case_id, case_number, new.name, new.element_id, new.lane, "ready", None, new.created_at,
+                   new.due_at, None, None, agency, domain, new.form_key)
+
 
 @dataclass
 class TaskDetail(TaskRow):
@@ -195,7 +201,8 @@ class Tasks:
             created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id,
                                           events=(completed,))
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
-            result.next_tasks = [_new_row(task, t) for t in created]
+            result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, task.domain_name, t)
+                                 for t in created]
         self.execution.remember(locked, workflow)
         return result
 
@@ -235,8 +242,3 @@ def _row(task, state, claimed_by, completed_at=None, completed_by=None) -> TaskR
                    claimed_by, task.created_at, task.due_at, completed_at, completed_by, task.agency,
                    task.domain_name, task.form_key)
 
-
-def _new_row(case, new) -> TaskRow:
-    """A task the command just created, described from what the command already knows of its case."""
-    return TaskRow(new.id, case.instance_id, case.case_number, new.name, new.element_id, new.lane, "ready", None,
-                   new.created_at, new.due_at, None, None, case.agency, case.domain_name, new.form_key)

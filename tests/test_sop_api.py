@@ -38,6 +38,9 @@ def test_agency_files_a_dispute_and_receives_the_answer(people):
 
     case = file_case(ani)
     assert case["case_number"].startswith("SNG-") and case["status"] == "running"
+    # What the filing answers of its first task is what the case and the worklist say of it.
+    assert case["open_tasks"] == ani.get(f"/cases/{case['id']}").get_json()["open_tasks"]
+    assert case["open_tasks"][0]["element_id"] == "Task_PeriksaPermohonan" and case["open_tasks"][0]["due_at"]
     assert case["domain"] == "contoh.go.id" and case["version"] == 1
 
     # Step 2 waits in Tim Layanan's queue with its 10-minute target as due time.

@@ -6,6 +6,7 @@ import json
 from flask import Blueprint, g, jsonify, request
 
 from engine.errors import Malformed
+from engine.tasks import TaskRow
 
 from . import openapi
 from .cases import download
@@ -41,7 +42,9 @@ def start_case():
     data, files = _payload()
     case = engine().instances.start(actor(), data, files)
     body = _case_summary(case)
-    body["open_tasks"] = [_task(t) for t in engine().tasks.list(actor(), case_id=case.id, state="ready")[0]]
+    # The filing already knows the tasks it made ready: no worklist query for them.
+    body["open_tasks"] = [_task(TaskRow.created(case.id, case.case_number, case.agency, case.domain, t))
+                          for t in case.open_tasks]
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
