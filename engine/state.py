@@ -66,17 +66,20 @@ def _encode(value) -> str:
 
 
 def _task_fragments(workflow: BpmnWorkflow):
-    """Each task as `"id":{...}`. A finished task (completed, cancelled, failed) never changes again, so
-    its text is kept with the live workflow and reused, keyed by what would change if it ever did."""
+    """Each task as `"id":{...}`. A finished task under a finished parent never changes again (its data is
+    stored as a delta against the parent's), so its text is kept with the live workflow and reused, keyed by
+    what would change if it ever did. Under a live parent (a loop, a multi-instance task) it is written anew."""
     kept = workflow.__dict__.setdefault("_sengketa_fragments", {})
     convert = SERIALIZER.registry.convert
-    live = {}  # consecutive unfinished tasks, written by one encoder run, in their order
+    live = {}  # consecutive tasks written anew, by one encoder run, in their order
     for task_id, task in workflow.tasks.items():
-        if task.state & TaskState.FINISHED_MASK:
+        parent = task.parent
+        if task.state & TaskState.FINISHED_MASK and (parent is None or parent.state & TaskState.FINISHED_MASK):
             if live:
                 yield _encode(live)[1:-1]
                 live = {}
-            key = (task.state, task.last_state_change, len(task._children))
+            key = (task.state, task.last_state_change, len(task._children),
+                   parent.last_state_change if parent is not None else None)
             hit = kept.get(task_id)
             if hit is None or hit[0] != key:
                 hit = kept[task_id] = (key, f'"{task_id}":{_encode(convert(task))}')
@@ -85,6 +88,9 @@ def _task_fragments(workflow: BpmnWorkflow):
             live[str(task_id)] = convert(task)
     if live:
         yield _encode(live)[1:-1]
+    if len(kept) > len(workflow.tasks):  # tasks Spiff dropped (predictions that did not happen)
+        for task_id in [t for t in kept if t not in workflow.tasks]:
+            del kept[task_id]
 
 
 def load(text: str, spec, subprocess_specs) -> BpmnWorkflow:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
 
@@ -73,3 +74,44 @@ def test_a_finished_task_that_changes_anyway_is_written_anew(specs):
     finished = next(t for t in workflow.tasks.values() if t.state == TaskState.COMPLETED)
     finished._set_state(TaskState.CANCELLED)
     assert json.loads(state.dump(workflow)) == stock(workflow)
+
+
+MULTI_INSTANCE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+                  targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="loop" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="u" name="U">
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+      <bpmn:multiInstanceLoopCharacteristics isSequential="true">
+        <bpmn:loopCardinality>3</bpmn:loopCardinality>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="u"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="u" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_finished_tasks_under_a_live_parent_are_written_anew(tmp_path):
+    """A multi-instance task's parent stays live and takes in each finished instance's data, which changes
+    the finished instances' deltas: their text must not be reused."""
+    (tmp_path / "loop.bpmn").write_bytes(MULTI_INSTANCE)
+    parser = BpmnParser()
+    parser.add_bpmn_file(str(tmp_path / "loop.bpmn"))
+    spec, subprocess_specs = parser.get_spec("loop"), parser.get_subprocess_specs("loop")
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    workflow.do_engine_steps()
+    answered = 0
+    while not workflow.is_completed():
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        answered += 1
+        task.data[f"answer{answered}"] = answered
+        task.run()
+        workflow.do_engine_steps()
+        text = state.dump(workflow)
+        assert json.loads(text) == stock(workflow)
+        restored = state.load(text, spec, subprocess_specs)
+        assert {k: t.data for k, t in restored.tasks.items()} == {k: t.data for k, t in workflow.tasks.items()}
+    assert answered == 3
