@@ -90,6 +90,8 @@ class Execution:
         workflow = self.cache.take(instance.id, instance.revision)
         if workflow is None:
             text = tx.scalar(sql.INSTANCE_STATE, {"instance_id": instance.id})
+            if text is None:
+                raise Conflict("stale", "Kasus ini tidak ditemukan lagi; muat ulang.")
             workflow = state.load(text, deployed.spec, deployed.subprocess_specs)
         return deployed, workflow
 

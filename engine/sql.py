@@ -31,7 +31,7 @@ TASK_FOR_COMMAND = (
 
 # complete: the task and its case, the case locked (PostgreSQL) as every command on it does first
 TASK_FOR_COMPLETE = (TASK_FOR_COMMAND.add_columns(instance.c.definition_id, instance.c.revision, instance.c.status)
-                     .with_for_update(of=instance))
+                     .with_for_update(of=instance, key_share=True))
 
 CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None))
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
@@ -46,7 +46,7 @@ CANCEL_TASK = (update(task).where(task.c.id == bindparam("task_id"), task.c.stat
 ADD_TASK = _insert(task)
 
 LOCK_INSTANCE = (select(instance.c.id, instance.c.definition_id, instance.c.revision, instance.c.status)
-                 .where(instance.c.id == bindparam("instance_id")).with_for_update())
+                 .where(instance.c.id == bindparam("instance_id")).with_for_update(key_share=True))
 INSTANCE_STATE = select(instance.c.state).where(instance.c.id == bindparam("instance_id"))
 ADD_INSTANCE = (insert(instance).values(
     definition_id=bindparam("definition_id"), agency_id=bindparam("agency_id"), state="", revision=0,
@@ -89,6 +89,7 @@ class Prepared:
             {name for name in compiled.binds if f"%({name})s" in self.text}
         binds = {name: b for name, b in compiled.binds.items() if name in used}
         self._defaults = {name: b.effective_value for name, b in binds.items() if not b.required}
+        self._required = frozenset(binds) - set(self._defaults)
         processors = [(name, b.type.dialect_impl(dialect).bind_processor(dialect)) for name, b in binds.items()]
         self._processors = [(name, process) for name, process in processors if process is not None]
         columns = statement.exported_columns  # what a SELECT or a RETURNING gives back
@@ -96,6 +97,10 @@ class Prepared:
         self._row = namedtuple("Row", list(columns.keys()), rename=True) if len(columns) else None
 
     def bind(self, params: dict):
+        """Raises KeyError for a parameter not given, as SQLAlchemy would: never a silent NULL."""
+        missing = self._required.difference(params)
+        if missing:
+            raise KeyError(f"parameters not given for {self.text[:60]!r}...: {sorted(missing)}")
         values = {**self._defaults, **params} if self._defaults else dict(params)
         for name, process in self._processors:
             values[name] = process(values.get(name))

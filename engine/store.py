@@ -136,13 +136,18 @@ class Tx:
                 self._dbapi.rollback()
         except Exception:  # noqa: BLE001 - the original error is the one to report
             log.warning("rollback failed; the connection is discarded", exc_info=True)
-            self._raw.invalidate()
+            if self._raw.is_valid:
+                self._raw.invalidate()
 
     def _close(self) -> None:
+        """Runs after commit or rollback: a connection that fails here must not replace their outcome."""
         try:
             if self._session is not None:
                 self._session.close()
             self._cursor.close()
+        except Exception:  # noqa: BLE001
+            log.warning("closing a command's cursor failed; the connection is discarded", exc_info=True)
+            self._raw.invalidate()
         finally:
             (self._conn or self._raw).close()  # back to the pool
 

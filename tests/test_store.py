@@ -1,0 +1,49 @@
+"""A command is one transaction, whether its statements went through the cursor or the ORM session."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine import sql
+from engine.models import Agency, HistoryEvent
+from engine.sql import Prepared
+
+
+def count(engine, model) -> int:
+    with engine.store.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_cursor_and_session_writes_commit_or_roll_back_together(engine):
+    agencies, events = count(engine, Agency), count(engine, HistoryEvent)
+    with pytest.raises(RuntimeError, match="gagal"):
+        with engine.store.command(write=True) as tx:
+            tx.session.add(Agency(code="kab-uji", name="Kabupaten Uji"))
+            tx.session.flush()
+            tx.run(sql.NAME_AGENCY, {"agency_id": tx.session.scalar(select(Agency.id).where(Agency.code == "kab-uji")),
+                                     "name": "Kabupaten Uji Baru"})
+            raise RuntimeError("gagal")
+    assert (count(engine, Agency), count(engine, HistoryEvent)) == (agencies, events)
+
+    with engine.store.command(write=True) as tx:
+        tx.session.add(Agency(code="kab-uji", name="Kabupaten Uji"))
+        tx.session.flush()
+        tx.run(sql.NAME_AGENCY, {"agency_id": tx.session.scalar(select(Agency.id).where(Agency.code == "kab-uji")),
+                                 "name": "Kabupaten Uji Baru"})
+    with engine.store.transaction() as session:
+        assert session.scalar(select(Agency.name).where(Agency.code == "kab-uji")) == "Kabupaten Uji Baru"
+
+
+def test_a_parameter_not_given_is_refused_not_stored_as_null(engine):
+    prepared = Prepared(sql.CLAIM, engine.store.dialect)
+    with pytest.raises(KeyError, match="'at'"):
+        prepared.bind({"task_id": "x", "user_id": 1})
+
+
+def test_a_broken_connection_does_not_hide_the_error_that_broke_the_command(engine):
+    with pytest.raises(ValueError, match="asli"):
+        with engine.store.command(write=True) as tx:
+            tx._dbapi.close()
+            raise ValueError("asli")
+    with engine.store.command() as tx:  # the pool hands out a working connection afterwards
+        assert tx.scalar(sql.AGENCY, {"agency_id": -1}) is None
