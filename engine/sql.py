@@ -17,7 +17,7 @@ history, timer, document = HistoryEvent.__table__, Timer.__table__, Document.__t
 
 def _insert(table, *generated):
     """An insert naming every column but the generated ones, so one compiled form serves all rows."""
-    return insert(table).values({c.key: bindparam(c.key, type_=c.type)
+    return insert(table).inline().values({c.key: bindparam(c.key, type_=c.type)
                                  for c in table.columns if c.key not in generated})
 
 
