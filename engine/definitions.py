@@ -28,6 +28,13 @@ class DefinitionInfo:
     created: bool = True
 
 
+@dataclass(frozen=True)
+class DiagramSource:
+    info: DefinitionInfo
+    xml: str
+    step_names: dict[str, str]  # element id -> name, for the start event and every user task
+
+
 @dataclass
 class Deployed:
     """A deployed version, parsed: shared by every instance of that version, never mutated."""
@@ -136,6 +143,23 @@ class Definitions:
         with self.store.transaction() as session:
             rows = session.scalars(select(Definition).order_by(Definition.process_key, Definition.version.desc()))
             return [DefinitionInfo(r.id, r.process_key, r.version, r.name, r.deployed_at, False) for r in rows]
+
+    def source(self, process_key: str, version: int | None = None) -> "DiagramSource":
+        """A version's BPMN XML exactly as deployed (the latest when no version is given), for diagram viewers,
+        with the names of its steps."""
+        with self.store.command() as tx:
+            session = tx.session
+            if version is None:
+                row = self._latest_row(session, process_key)
+            else:
+                row = session.scalar(select(Definition).where(Definition.process_key == process_key,
+                                                              Definition.version == version))
+            if row is None:
+                raise NotFound("no_definition", "Versi proses tidak ditemukan.")
+            model = self.get(tx, row.id).model
+            names = {m.element_id: m.name for m in (model.start, *model.steps.values())}
+            info = DefinitionInfo(row.id, row.process_key, row.version, row.name, row.deployed_at, False)
+            return DiagramSource(info, row.bpmn_xml, names)
 
     @staticmethod
     def _latest_row(session: Session, process_key: str) -> Definition | None:

@@ -369,3 +369,35 @@ def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
     assert live.case_count() == 1
     menu(ani, "Kasus")
     expect(ani.locator("#cases tbody tr")).to_have_count(1)
+
+
+def test_the_deployed_diagram_opens_cleanly_in_bpmn_js_and_marks_the_open_step(login, live: Live):
+    """bpmn.io's own viewer (vendored) draws the diagram the engine runs without a single import warning, and
+    the case page's link marks the step the case waits on. Nothing is fetched from outside this server."""
+    from engine.forms import Upload
+    summary = live.engine.instances.start(live.actors["ani"], REQUEST, {
+        "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
+    ani = login("ani")
+    requested = []
+    ani.on("request", lambda r: requested.append(r.url))
+    ani.goto(f"/cases/{summary.case_number}")
+    ani.locator("#case-diagram").click()
+    expect(ani).to_have_url(re.compile(r"/proses\?versi=1&sorot=Task_PeriksaPermohonan$"))
+    diagram = ani.locator("#diagram")
+    expect(diagram).to_have_attribute("data-state", "ok")
+    expect(diagram).to_have_attribute("data-warnings", "0")
+    expect(ani.locator("#diagram-message")).to_be_hidden()
+    for element in ("StartEvent_Permohonan", "Task_PeriksaPermohonan", "Task_Analisa", "Task_PenyelesaianPandi",
+                    "Task_JawabPemohon", "Task_TerimaJawaban", "Timer_Periksa", "Timer_Pandi",
+                    "Lane_Instansi", "Lane_TimLayanan", "Lane_PANDI"):
+        expect(diagram.locator(f'g.djs-element[data-element-id="{element}"]')).to_have_count(1)
+    expect(diagram.locator('g.djs-element.sorot[data-element-id="Task_PeriksaPermohonan"]')).to_have_count(1)
+    expect(diagram.locator("g.djs-element.sorot")).to_have_count(1)
+    expect(ani.locator("#marked-steps")).to_have_text("Periksa permohonan")
+    expect(diagram.locator("g.djs-element")).not_to_have_count(0)
+    ani.screenshot(path=f"/tmp/browser-diagram-{live.backend}.png", full_page=True)
+    assert requested and all(url.startswith(live.url) for url in requested), requested
+    menu(ani, "Diagram proses")
+    expect(ani).to_have_url(re.compile(r"/proses$"))
+    expect(ani.locator("#diagram")).to_have_attribute("data-state", "ok")
+    expect(ani.locator("#diagram g.djs-element.sorot")).to_have_count(0)

@@ -108,3 +108,30 @@ def _flatten(data, prefix=""):
         else:
             out[f"{prefix}{key}"] = str(value)
     return out
+
+
+def test_the_process_diagram_page_serves_the_deployed_xml_and_marks_a_cases_open_step(client, people):
+    assert client.get("/proses").status_code == 302  # login first
+    case = file_case(people["ani"])
+    login(client, "ani")
+    case_page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    link = re.search(r'id="case-diagram" href="([^"]+)"', case_page).group(1).replace("&amp;", "&")
+    assert "sorot=Task_PeriksaPermohonan" in link and f"versi={case['version']}" in link
+    page = client.get(link).get_data(as_text=True)
+    assert "vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in page
+    assert "Task_PeriksaPermohonan" in page and "<strong id=\"marked-steps\">Periksa permohonan</strong>" in page
+    assert "http://" not in page and "https://" not in page
+    source = client.get(f"/proses/{case['version']}.bpmn")
+    assert source.status_code == 200 and source.mimetype == "application/xml"
+    with open("process/sengketa.bpmn", encoding="utf-8") as deployed:
+        assert source.get_data(as_text=True) == deployed.read()
+
+
+def test_the_process_diagram_page_refuses_unknown_versions_and_odd_marks(client, people):
+    login(client, "citra")
+    assert client.get("/proses?versi=999").status_code == 404
+    assert client.get("/proses/999.bpmn").status_code == 404
+    page = client.get('/proses?sorot=<script>alert(1)</script>,Task_Analisa')
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<script>alert" not in text and "Task_Analisa" in text and ">Analisa aduan<" in text

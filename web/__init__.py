@@ -40,7 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
     csrf.init_app(app)
 
-    from . import api, auth, cases, cli, errors, filters, notifications, worklist
+    from . import api, auth, cases, cli, errors, filters, notifications, process, worklist
     auth.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(worklist.bp)
     app.register_blueprint(cases.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(process.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF cannot ride on it
     cli.init_app(app)
