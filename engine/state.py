@@ -42,61 +42,71 @@ class StateOnlyConverter(BpmnWorkflowConverter):
 
 _config = dict(DEFAULT_CONFIG)
 _config[BpmnWorkflow] = StateOnlyConverter
-_registry = BpmnWorkflowSerializer.configure(_config)
-SERIALIZER = BpmnWorkflowSerializer(_registry)
+_local = threading.local()
+
+
+def serializer() -> BpmnWorkflowSerializer:
+    """This thread's serializer. SpiffWorkflow's registry switches a shared flag (`_encoder_mode`) on and
+    off around every dump; with one registry per thread, no dump can switch it under another."""
+    found = getattr(_local, "serializer", None)
+    if found is None:
+        found = _local.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+    return found
 
 
 def dump(workflow: BpmnWorkflow) -> str:
     """The workflow as SpiffWorkflow's serializer writes it, less the spec. The top-level tasks are written
     here (see _task_fragments); subprocesses, if a diagram has them, by SpiffWorkflow's own converters."""
-    registry = SERIALIZER.registry
+    current = serializer()
+    registry = current.registry
     registry._encoder_mode = True
     try:
-        dct = SERIALIZER.to_dict(workflow)
+        dct = current.to_dict(workflow)
         dct.pop("tasks")
-        dct[SERIALIZER.VERSION_KEY] = VERSION
-        rest = _encode(dct)
-        return '{"tasks":{' + ",".join(_task_fragments(workflow)) + "}," + rest[1:]
+        dct[current.VERSION_KEY] = VERSION
+        encoder = current._encoder_cls
+        rest = _encode(dct, encoder)
+        return '{"tasks":{' + ",".join(_task_fragments(workflow, registry.convert, encoder)) + "}," + rest[1:]
     finally:
         registry._encoder_mode = False
 
 
-def _encode(value) -> str:
-    return json.dumps(value, cls=SERIALIZER._encoder_cls, separators=(",", ":"))
+def _encode(value, encoder) -> str:
+    return json.dumps(value, cls=encoder, separators=(",", ":"))
 
 
-def _task_fragments(workflow: BpmnWorkflow):
+def _task_fragments(workflow: BpmnWorkflow, convert, encoder):
     """Each task as `"id":{...}`. A finished task under a finished parent never changes again (its data is
     stored as a delta against the parent's), so its text is kept with the live workflow and reused, keyed by
     what would change if it ever did. Under a live parent (a loop, a multi-instance task) it is written anew."""
     kept = workflow.__dict__.setdefault("_sengketa_fragments", {})
-    convert = SERIALIZER.registry.convert
     live = {}  # consecutive tasks written anew, by one encoder run, in their order
     for task_id, task in workflow.tasks.items():
         parent = task.parent
         if task.state & TaskState.FINISHED_MASK and (parent is None or parent.state & TaskState.FINISHED_MASK):
             if live:
-                yield _encode(live)[1:-1]
+                yield _encode(live, encoder)[1:-1]
                 live = {}
             key = (task.state, task.last_state_change, len(task._children),
                    parent.last_state_change if parent is not None else None)
             hit = kept.get(task_id)
             if hit is None or hit[0] != key:
-                hit = kept[task_id] = (key, f'"{task_id}":{_encode(convert(task))}')
+                hit = kept[task_id] = (key, f'"{task_id}":{_encode(convert(task), encoder)}')
             yield hit[1]
         else:
             live[str(task_id)] = convert(task)
     if live:
-        yield _encode(live)[1:-1]
+        yield _encode(live, encoder)[1:-1]
     if len(kept) > len(workflow.tasks):  # tasks Spiff dropped (predictions that did not happen)
         for task_id in [t for t in kept if t not in workflow.tasks]:
             del kept[task_id]
 
 
 def load(text: str, spec, subprocess_specs) -> BpmnWorkflow:
+    current = serializer()
     dct = json.loads(text)
-    SERIALIZER.migrate(dct)
-    return SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    current.migrate(dct)
+    return current.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
 
 
 class WorkflowCache:

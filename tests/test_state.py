@@ -3,6 +3,7 @@ every step of every path, however much of it `state.dump` reused from an earlier
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,25 @@ def test_finished_tasks_under_a_live_parent_are_written_anew(tmp_path):
         restored = state.load(text, spec, subprocess_specs)
         assert {k: t.data for k, t in restored.tasks.items()} == {k: t.data for k, t in workflow.tasks.items()}
     assert answered == 3
+
+
+def test_a_dump_in_another_thread_leaves_this_threads_serializer_alone(specs):
+    """SpiffWorkflow's registry flips a flag around each dump; gunicorn threads dump at once, so each thread
+    has its own: another thread's dump ending must not switch off the flag while this thread is mid-dump."""
+    spec, subprocess_specs = specs
+    workflow = BpmnWorkflow(spec, subprocess_specs)
+    workflow.data_objects["permohonan"] = REQUEST
+    workflow.do_engine_steps()
+    mine = state.serializer()
+    mine.registry._encoder_mode = True  # as while this thread is inside state.dump
+    try:
+        other = {}
+        thread = threading.Thread(target=lambda: other.update(text=state.dump(workflow),
+                                                              serializer=state.serializer()))
+        thread.start()
+        thread.join()
+        assert mine.registry._encoder_mode is True
+        assert other["serializer"] is not mine
+    finally:
+        mine.registry._encoder_mode = False
+    assert json.loads(other["text"]) == stock(workflow) and state.dump(workflow) == other["text"]
