@@ -9,13 +9,14 @@ import logging
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from .checkpoint import SAFETY_NET_PAGES, Checkpointer
 from .errors import Conflict, Malformed
 from .sql import PreparedCache
 
@@ -23,16 +24,24 @@ SQLITE_BUSY_MS = 15000
 log = logging.getLogger(__name__)
 
 
-def make_sql_engine(url: str) -> SqlEngine:
+def make_sql_engine(url: str, autocheckpoint: int | None = None) -> SqlEngine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000,
                                                   "check_same_thread": False})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, autocheckpoint)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
-def _configure_sqlite(engine: SqlEngine) -> None:
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for other databases and in-memory ones."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return database if database and database != ":memory:" and not database.startswith("file:") else None
+
+
+def _configure_sqlite(engine: SqlEngine, autocheckpoint: int | None) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):
         # Let SQLAlchemy's "begin" event decide how a transaction starts (see on_begin).
@@ -42,6 +51,8 @@ def _configure_sqlite(engine: SqlEngine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        if autocheckpoint is not None:  # a Checkpointer does it; commands only past this many pages
+            cur.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -166,7 +177,9 @@ def _wrapped(dialect, statement: str, values, exc: Exception) -> DBAPIError:
 class Store:
     def __init__(self, url: str):
         self.url = url
-        self.sql = make_sql_engine(url)
+        path = sqlite_file(url)
+        self.checkpointer = Checkpointer(path, busy_ms=SQLITE_BUSY_MS) if path else None
+        self.sql = make_sql_engine(url, SAFETY_NET_PAGES if self.checkpointer else None)
         self.dialect = self.sql.dialect
         self.is_sqlite = url.startswith("sqlite")
         self.prepared = PreparedCache(self.dialect)
@@ -174,6 +187,8 @@ class Store:
     @contextmanager
     def command(self, write: bool = False) -> Iterator[Tx]:
         """One unit of work: commits when the block ends, rolls back if it raises."""
+        if write and self.checkpointer is not None:
+            self.checkpointer.ensure_running()
         raw = self.sql.raw_connection()
         try:
             tx = Tx(self, raw)
@@ -210,4 +225,6 @@ class Store:
             yield tx.session
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.sql.dispose()

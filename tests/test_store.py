@@ -47,3 +47,40 @@ def test_a_broken_connection_does_not_hide_the_error_that_broke_the_command(engi
             raise ValueError("asli")
     with engine.store.command() as tx:  # the pool hands out a working connection afterwards
         assert tx.scalar(sql.AGENCY, {"agency_id": -1}) is None
+
+
+def test_sqlite_checkpoints_in_the_background_not_in_the_commands(database_url, tmp_path):
+    """The commands' own checkpoint waits for SAFETY_NET_PAGES; a thread moves committed pages into the
+    database file meanwhile, so the file alone (no -wal beside it) already holds what was committed."""
+    import shutil
+    import sqlite3
+    import time
+
+    from engine.checkpoint import SAFETY_NET_PAGES
+    from engine.store import Store, sqlite_file
+
+    if not database_url.startswith("sqlite"):
+        postgresql = Store(database_url)
+        assert postgresql.checkpointer is None  # PostgreSQL checkpoints by itself
+        postgresql.dispose()
+        return
+    store = Store(database_url)
+    try:
+        with store.command() as tx:
+            tx._cursor.execute("PRAGMA wal_autocheckpoint")
+            assert tx._cursor.fetchone()[0] == SAFETY_NET_PAGES
+        with store.command(write=True) as tx:
+            tx.session.add(Agency(code="kab-wal", name="Kabupaten WAL"))
+        passes = store.checkpointer.passes
+        deadline = time.monotonic() + 10
+        while store.checkpointer.passes < passes + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.checkpointer.passes >= passes + 2
+        alone = tmp_path / "alone.db"
+        shutil.copyfile(sqlite_file(database_url), alone)  # the main file only, without its -wal
+        with sqlite3.connect(alone) as copy:
+            assert copy.execute("SELECT name FROM agency WHERE code = 'kab-wal'").fetchone() == ("Kabupaten WAL",)
+        thread = store.checkpointer._thread
+    finally:
+        store.dispose()
+    assert thread is not None and not thread.is_alive()
