@@ -6,6 +6,8 @@ opened on the same connection, in the same transaction, only when the command as
 from __future__ import annotations
 
 import logging
+import os
+import weakref
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -21,6 +23,7 @@ from .errors import Conflict, Malformed
 from .sql import PreparedCache
 
 SQLITE_BUSY_MS = 15000
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +41,9 @@ def sqlite_file(url: str) -> str | None:
     if not url.startswith("sqlite"):
         return None
     database = make_url(url).database
-    return database if database and database != ":memory:" and not database.startswith("file:") else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database)
 
 
 def _configure_sqlite(engine: SqlEngine, autocheckpoint: int | None) -> None:
@@ -53,6 +58,7 @@ def _configure_sqlite(engine: SqlEngine, autocheckpoint: int | None) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         if autocheckpoint is not None:  # a Checkpointer does it; commands only past this many pages
             cur.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
+        cur.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # the log shrinks back after a burst
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -179,6 +185,8 @@ class Store:
         self.url = url
         path = sqlite_file(url)
         self.checkpointer = Checkpointer(path, busy_ms=SQLITE_BUSY_MS) if path else None
+        if self.checkpointer is not None:  # a store dropped without dispose() takes its thread along
+            weakref.finalize(self, self.checkpointer.stop)
         self.sql = make_sql_engine(url, SAFETY_NET_PAGES if self.checkpointer else None)
         self.dialect = self.sql.dialect
         self.is_sqlite = url.startswith("sqlite")

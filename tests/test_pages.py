@@ -129,9 +129,17 @@ def test_the_process_diagram_page_serves_the_deployed_xml_and_marks_a_cases_open
 
 def test_the_process_diagram_page_refuses_unknown_versions_and_odd_marks(client, people):
     login(client, "citra")
-    assert client.get("/proses?versi=999").status_code == 404
+    for version in ("999", "abc", "1.0", "-1", "2147483648", "99999999999999999999"):
+        assert client.get(f"/proses?versi={version}").status_code == 404, version
     assert client.get("/proses/999.bpmn").status_code == 404
-    page = client.get('/proses?sorot=<script>alert(1)</script>,Task_Analisa')
+    assert client.get("/proses/99999999999999999999.bpmn").status_code == 404
+    page = client.get("/proses?sorot=<script>alert(1)</script>,Task_Analisa,Task_Analisa,Teks_bebas,"
+                      "Task_JawabPemohon%0A")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "<script>alert" not in text and "Task_Analisa" in text and ">Analisa aduan<" in text
+    # only the diagram's own steps are marked, once each; nothing else typed into the link reaches the page
+    assert '<strong id="marked-steps">Analisa aduan</strong>' in text
+    assert "alert(1)" not in text and "Teks_bebas" not in text and "Berikan konfirmasi" not in text
+    source = client.get("/proses/1.bpmn")
+    assert source.headers["X-Content-Type-Options"] == "nosniff"
+    assert source.headers["Content-Security-Policy"] == "default-src 'none'"

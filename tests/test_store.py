@@ -84,3 +84,43 @@ def test_sqlite_checkpoints_in_the_background_not_in_the_commands(database_url, 
     finally:
         store.dispose()
     assert thread is not None and not thread.is_alive()
+
+
+def test_the_checkpointer_follows_the_file_the_commands_use_and_stops_for_good(tmp_path, monkeypatch):
+    from engine import migrate
+    from engine.store import Store
+
+    migrate.upgrade(f"sqlite:///{tmp_path / 'rel.db'}")
+    monkeypatch.chdir(tmp_path)
+    store = Store("sqlite:///rel.db")
+    monkeypatch.chdir(tmp_path.parent)  # a later change of directory must not send checkpoints elsewhere
+    try:
+        assert store.checkpointer.path == str(tmp_path / "rel.db")
+        with store.command(write=True) as tx:
+            tx.session.add(Agency(code="kab-rel", name="Kabupaten Relatif"))
+        assert store.checkpointer._thread.is_alive()
+    finally:
+        store.dispose()
+    assert store.checkpointer._thread is None
+    with store.command(write=True) as tx:  # a store used after dispose() starts no thread again
+        tx.session.add(Agency(code="kab-rel-2", name="Kabupaten Relatif 2"))
+    assert store.checkpointer._thread is None
+    store.sql.dispose()
+    assert not (tmp_path.parent / "rel.db").exists()
+
+
+def test_a_failing_checkpoint_is_reported_once_and_backs_off(tmp_path, caplog):
+    import logging
+    import time
+
+    from engine.checkpoint import Checkpointer
+
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"this is not a database" * 500)
+    checkpointer = Checkpointer(str(damaged), interval=0.01)
+    with caplog.at_level(logging.WARNING, logger="engine.checkpoint"):
+        checkpointer.ensure_running()
+        time.sleep(0.5)  # at a fixed 10 ms, ~50 failing passes; backing off, about six
+        checkpointer.stop()
+    failures = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert len(failures) == 1 and checkpointer.passes == 0

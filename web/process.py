@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_login import login_required
 
 from engine import PROCESS_KEY
@@ -14,24 +14,34 @@ from engine import PROCESS_KEY
 from .context import engine
 
 bp = Blueprint("process", __name__, url_prefix="/proses")
-ELEMENT_ID = re.compile(r"^[A-Za-z_][\w.-]{0,99}$")
-MAX_MARKED = 20
+VERSION = re.compile(r"[1-9][0-9]{0,8}")
 
 
 @bp.get("")
 @login_required
 def index():
-    version = request.args.get("versi", type=int)
-    diagram = engine().definitions.source(PROCESS_KEY, version)
+    diagram = engine().definitions.source(PROCESS_KEY, _version(request.args.get("versi")))
     versions = [d for d in engine().definitions.list() if d.process_key == PROCESS_KEY]
-    marked = [e for e in request.args.get("sorot", "").split(",") if ELEMENT_ID.match(e)][:MAX_MARKED]
+    # Only the diagram's own steps can be marked, each once: the page never repeats arbitrary text.
+    marked = list(dict.fromkeys(e for e in request.args.get("sorot", "").split(",") if e in diagram.step_names))
     return render_template("process.html", info=diagram.info, versions=versions, marked=marked,
-                           marked_names=[diagram.step_names.get(e, e) for e in marked])
+                           marked_names=[diagram.step_names[e] for e in marked])
 
 
 @bp.get("/<int:version>.bpmn")
 @login_required
 def source(version):
-    diagram = engine().definitions.source(PROCESS_KEY, version)
+    diagram = engine().definitions.source(PROCESS_KEY, _version(str(version)))
     return Response(diagram.xml, mimetype="application/xml", headers={
-        "Content-Disposition": f'inline; filename="{diagram.info.process_key}-v{diagram.info.version}.bpmn"'})
+        "Content-Disposition": f'inline; filename="{diagram.info.process_key}-v{diagram.info.version}.bpmn"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'"})  # opened directly, a diagram can never run script
+
+
+def _version(raw: str | None) -> int | None:
+    """None for the latest; a version number that is not one is simply not found."""
+    if not raw:
+        return None
+    if not VERSION.fullmatch(raw):
+        abort(404)
+    return int(raw)
