@@ -84,6 +84,7 @@ MESSAGES = {
     "oneOf": "Pilihan tidak dikenal.",
     "const": "Isian tidak sesuai.",
     "additionalProperties": "Isian tidak dikenal pada formulir ini.",
+    "not": "Isian ini tidak boleh diisi untuk pilihan tersebut; kosongkan.",
 }
 FORMAT_MESSAGES = {"date": "Tanggal tidak valid (format TTTT-BB-HH).", "email": "Alamat e-mail tidak valid.",
                    "nip": "NIP tidak valid."}

@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import pytest
 
-from samples import CHECK_COMPLETE, make_pdf, multipart, request_data
-from test_sop_api import file_case, open_task
+from engine import forms
+from engine.errors import Invalid
+from samples import ANALYSIS_REJECT, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, make_pdf, multipart, request_data
+from test_sop_api import file_case, open_task, work
+
+FORMS = Path(__file__).resolve().parent.parent / "forms"
 
 
 def nothing_changed(person, cases=0):
@@ -132,6 +138,46 @@ def test_a_task_form_breaking_its_schema_is_422_and_the_task_stays_open(people):
     assert {"missing", "rahasia"} <= fields
     again = open_task(citra, case)
     assert again["id"] == task["id"] and again["claimed_by"] == "citra"
+
+
+# A choice that makes another field meaningless: the field must be left empty, and the error says so on it.
+CONTRADICTIONS = [
+    ("periksa_permohonan", {**CHECK_COMPLETE, "missing": "Surat pengantar."}, "missing", "lengkap"),
+    ("analisa", {**ANALYSIS_REJECT, "recommended_action": "pengalihan"}, "recommended_action", "ditolak"),
+    ("penyelesaian_pandi", {**PANDI, "action_taken": "tidak_dilaksanakan"}, "executed_on", "tidak dilaksanakan"),
+]
+
+
+@pytest.mark.parametrize("form, data, field, words", CONTRADICTIONS, ids=[c[0] for c in CONTRADICTIONS])
+def test_a_choice_contradicting_another_field_names_the_field_to_clear(form, data, field, words):
+    schema = json.loads((FORMS / f"{form}.json").read_text())
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(schema, data)
+    assert [e["field"] for e in raised.value.errors] == [field]
+    assert "Kosongkan" in raised.value.errors[0]["message"] and words in raised.value.errors[0]["message"]
+    forms.validate_data(schema, {k: v for k, v in data.items() if k != field})  # cleared: accepted
+
+
+def test_rejecting_with_a_recommended_action_is_422_and_the_analysis_stays_open(people):
+    ani, citra = people["ani"], people["citra"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    task = open_task(citra, case, "Task_Analisa")
+    citra.post(f"/tasks/{task['id']}/claim")
+    body = problem(citra.post(f"/tasks/{task['id']}/complete",
+                              json={"data": {**ANALYSIS_REJECT, "recommended_action": "penghapusan"}}), 422)
+    assert [e["field"] for e in body["errors"]] == ["recommended_action"]
+    assert open_task(citra, case)["id"] == task["id"]
+    assert citra.post(f"/tasks/{task['id']}/complete", json={"data": ANALYSIS_REJECT}).status_code == 200
+    assert open_task(citra, case)["element_id"] == "Task_JawabPemohon"
+
+
+def test_an_incomplete_request_still_needs_its_missing_items(people):
+    schema = json.loads((FORMS / "periksa_permohonan.json").read_text())
+    forms.validate_data(schema, CHECK_INCOMPLETE)
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(schema, {k: v for k, v in CHECK_INCOMPLETE.items() if k != "missing"})
+    assert [e["field"] for e in raised.value.errors] == ["missing"]
 
 
 def test_missing_or_wrong_token_is_401(client, people):

@@ -5,8 +5,8 @@ import io
 import re
 
 from conftest import PASSWORD
-from samples import CHECK_COMPLETE, make_pdf, request_data
-from test_sop_api import file_case, open_task
+from samples import ANALYSIS_REJECT, CHECK_COMPLETE, make_pdf, request_data
+from test_sop_api import file_case, open_task, work
 from web import create_app
 
 
@@ -52,6 +52,23 @@ def test_completing_a_task_on_its_page(client, people):
     done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"]})
     assert done.status_code == 302 and done.headers["Location"].endswith(case["case_number"])
     assert open_task(people["citra"], case)["element_id"] == "Task_Analisa"
+
+
+def test_an_optional_choice_can_be_taken_back_on_the_page(client, people):
+    """Radios cannot be unticked: an optional choice offers "Tidak ada", and choosing it leaves the field out."""
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_COMPLETE)
+    task = open_task(people["citra"], case, "Task_Analisa")
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    empty = re.findall(r'<input type="radio" name="([a-z_]+)" value="" ?(checked)?>', page)
+    assert empty == [("recommended_action", "checked")]  # not for the required decision
+    refused = client.post(f"/tasks/{task['id']}", data={**ANALYSIS_REJECT, "recommended_action": "pengalihan"})
+    assert refused.status_code == 422 and "Kosongkan tindakan" in refused.get_data(as_text=True)
+    done = client.post(f"/tasks/{task['id']}", data={**ANALYSIS_REJECT, "recommended_action": ""})
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    assert open_task(people["citra"], case)["element_id"] == "Task_JawabPemohon"
 
 
 def test_filing_on_the_page_with_a_bad_pdf_shows_the_error_and_files_nothing(client, people):
