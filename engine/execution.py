@@ -146,8 +146,10 @@ class Execution:
         return created
 
     def remember(self, locked: Locked, workflow: BpmnWorkflow) -> None:
-        """After commit: the next command on this instance can skip restoring it."""
-        self.cache.put(locked.id, locked.revision, workflow)
+        """After commit: the next command on this instance can skip restoring it. A finished case takes
+        no more commands, so it is not kept (pages that look at it restore it, rarely)."""
+        if locked.status == "running":
+            self.cache.put(locked.id, locked.revision, workflow)
 
     def _schedule(self, workflow, started, now) -> None:
         """Due times of new duration timers follow the service calendar (SpiffWorkflow's own is 24x7)."""
