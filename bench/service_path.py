@@ -12,12 +12,15 @@ touches both; the best of each is reported. The last line printed is one JSON ob
 
     PYTHONPATH=. .venv/bin/python bench/service_path.py [--cases N] [--cases-ceiling N] [--repeat R]
                                                         [--warmup N] [--profile [--profile-cases N]]
+                                                        [--what-if dump,validation]
 
 Defaults (50 service cases, 200 in-memory, best of 3) take well under 90 s on a 2-core machine.
 `--profile` additionally runs the service path under cProfile (after the measurement) and prints the
 top 25 functions by cumulative time, the self time grouped by component (SQLAlchemy, sqlite3, Spiff,
 JSON, jsonschema, scrypt, ...), and then, without a profiler's distortion, the wall time per layer.
 Nothing in engine/ is changed: the layer timing wraps its functions for that one run only.
+`--what-if dump,validation` then measures the ratio again with those layers replaced by stand-ins that do
+nothing, alone and together: how much of the gap each is (analysis only; the JSON line is not affected).
 """
 from __future__ import annotations
 
@@ -417,6 +420,41 @@ def _layered(layers, function, label):
     return wrapper
 
 
+# -- what if ------------------------------------------------------------------------------------
+WHAT_IF = {  # layer -> (module, function, stand-in that does nothing)
+    "dump": ("engine.state", "dump", lambda workflow: "{}"),
+    "validation": ("engine.forms", "validate_data", lambda schema, data: None),
+}
+
+
+def what_if(service: Service, spec, subprocess_specs, args) -> None:
+    """The ratio with layers replaced by stand-ins that do nothing, alone and together: how much of the gap
+    each one is. Not a service any more (a stubbed dump saves nothing restorable): analysis only, after the
+    measurement, in this process only."""
+    import importlib
+    print()
+    print("== what if (analysis only: the stubbed layers do nothing, so this is not a working service)")
+    for layers in [[name] for name in args.what_if] + ([args.what_if] if len(args.what_if) > 1 else []):
+        patched = []
+        try:
+            for name in layers:
+                module_name, function, stand_in = WHAT_IF[name]
+                module = importlib.import_module(module_name)
+                patched.append((module, function, getattr(module, function)))
+                setattr(module, function, stand_in)
+            ratios = []
+            for _ in range(args.repeat):
+                wall_a, _cpu = run_ceiling(spec, subprocess_specs, args.cases_ceiling)
+                wall_b, _cpu = service.run(args.cases)
+                ratios.append((args.cases / wall_b) / (args.cases_ceiling / wall_a))
+                last_b = 1000 * wall_b / args.cases
+        finally:
+            for module, function, original in reversed(patched):
+                setattr(module, function, original)
+        print(f"  without {' + '.join(layers):22s} ratio median {statistics.median(ratios):.3f} "
+              f"(range {min(ratios):.3f}-{max(ratios):.3f}; service {last_b:.2f} ms/case in the last round)")
+
+
 # -- main ----------------------------------------------------------------------------------------
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -429,11 +467,17 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", action="store_true",
                         help="also run the service path under cProfile and print where its time goes")
     parser.add_argument("--profile-cases", type=int, default=30, help="cases to run under --profile")
+    parser.add_argument("--what-if", type=lambda text: [t for t in text.split(",") if t], default=[],
+                        metavar="LAYERS", help="also measure the ratio with these layers doing nothing, alone and "
+                                               f"together (analysis only); any of: {', '.join(WHAT_IF)}")
     args = parser.parse_args(argv)
     if args.cases_ceiling is None:
         args.cases_ceiling = 4 * args.cases
     if min(args.cases, args.cases_ceiling, args.repeat) < 1 or args.warmup < 0:
         parser.error("--cases, --cases-ceiling and --repeat must be at least 1")
+    unknown = sorted(set(args.what_if) - set(WHAT_IF))
+    if unknown:
+        parser.error(f"--what-if: unknown layer(s) {', '.join(unknown)}; known: {', '.join(WHAT_IF)}")
 
     import platform
     print(f"service_path bench: Python {platform.python_version()} on {platform.machine()}, "
@@ -484,6 +528,8 @@ def main(argv=None) -> None:
             if args.profile:
                 profile_service(service, args.profile_cases)
                 layer_breakdown(service, args.profile_cases)
+            if args.what_if:
+                what_if(service, spec, subprocess_specs, args)
         finally:
             service.close()
 
