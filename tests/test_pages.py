@@ -95,6 +95,15 @@ def test_other_agencies_cases_and_staff_pages(client, people):
     assert client.get("/cases/new").status_code == 403
     page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert "Riwayat" in page and "ani" in page
+    assert "15 April 2020" in page and "2020-04-15" not in page  # the letter's date as a letter writes it
+
+
+def test_dates_read_as_letters_write_them():
+    from web.filters import tanggal_text
+    assert tanggal_text("2020-04-15") == "15 April 2020"
+    assert tanggal_text("2026-12-01") == "1 Desember 2026"
+    assert tanggal_text("2020-02-30") == "2020-02-30"  # not a date: shown as entered
+    assert tanggal_text("kemarin") == "kemarin" and tanggal_text(5) == "5"
 
 
 def test_forms_without_csrf_token_are_refused(database_url, people):

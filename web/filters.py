@@ -1,12 +1,14 @@
 """How times, durations and states read on the pages (WIB by default)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from engine.models import utcnow
 
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
+MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+          "November", "Desember")
 STATUS_LABELS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan",
                  "ready": "Menunggu", "claimed": "Diambil"}
 
@@ -19,6 +21,10 @@ def init_app(app) -> None:
         if value is None:
             return "–"
         return value.astimezone(zone).strftime("%d-%m-%Y %H:%M %Z")
+
+    @app.template_filter("tanggal")
+    def tanggal(value) -> str:
+        return tanggal_text(value)
 
     @app.template_filter("umur")
     def umur(value: datetime | None) -> str:
@@ -45,6 +51,15 @@ def init_app(app) -> None:
         if delta.total_seconds() >= 0:
             return "sisa " + _minutes(delta), False
         return "terlambat " + _minutes(-delta), True
+
+
+def tanggal_text(value) -> str:
+    """A form's date (ISO `2020-04-15`) as a letter writes it: `15 April 2020`; anything else as it is."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        day = None
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else str(value)
 
 
 def _minutes(delta) -> str:
