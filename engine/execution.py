@@ -96,9 +96,11 @@ class Execution:
         return deployed, workflow
 
     def peek(self, tx: Tx, instance) -> tuple[Deployed, BpmnWorkflow]:
-        """Read-only access for pages: the workflow goes back into the cache unchanged."""
+        """Read-only access for pages: the workflow goes back into the cache unchanged (if it can still
+        take commands; see remember)."""
         deployed, workflow = self.load(tx, instance)
-        self.cache.put(instance.id, instance.revision, workflow)
+        if instance.status == "running":
+            self.cache.put(instance.id, instance.revision, workflow)
         return deployed, workflow
 
     @contextmanager

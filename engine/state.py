@@ -134,6 +134,10 @@ class WorkflowCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
+    def __contains__(self, instance_id: int) -> bool:
+        with self._lock:
+            return instance_id in self._items
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()

@@ -144,3 +144,19 @@ def test_openapi_document_describes_the_api(client):
                  "/tasks/{task_id}/unclaim", "/tasks/{task_id}/complete"):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_a_finished_case_leaves_the_command_cache_and_still_reads_back(people, engine):
+    """Only cases that can take commands are kept live in memory; a finished one is restored when looked at."""
+    ani, citra, eka = people["ani"], people["citra"], people["eka"]
+    case = file_case(ani)
+    cache = engine.execution.cache
+    assert case["id"] in cache
+    for person, data in ((citra, CHECK_COMPLETE), (citra, ANALYSIS_FORWARD), (eka, PANDI), (citra, ANSWER)):
+        work(person, open_task(person, case), data)
+        assert case["id"] in cache
+    work(ani, open_task(ani, case), RECEIPT)
+    assert case["id"] not in cache
+    final = citra.get(f"/cases/{case['id']}").get_json()
+    assert final["status"] == "completed" and case["id"] not in cache
+    assert [e["event"] for e in final["history"]].count("task_completed") == 5
