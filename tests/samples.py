@@ -5,6 +5,8 @@ import copy
 import io
 import json
 
+from web.demo import pdf_letter
+
 REQUEST = {
     "agency": {"name": "Pemerintah Kabupaten Contoh", "level": "kabupaten", "parent": "Pemerintah Provinsi Contoh",
                "address": "Jl. Merdeka No. 1, Contoh, Provinsi Contoh 12345"},
@@ -52,25 +54,7 @@ def request_data(**changes) -> dict:
 
 def make_pdf(text: str = "Surat permohonan penyelesaian sengketa nama domain") -> bytes:
     """A small but complete PDF (catalog, page, font, content stream, xref, trailer)."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_letter(text)
 
 
 def multipart(data: dict, **files) -> dict:

@@ -61,3 +61,34 @@ def test_migrations_build_exactly_the_schema_the_models_describe(app):
     from engine.models import Base
     with app.extensions["engine"].store.sql.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_demo_files_example_cases_at_different_steps_once(runner, engine):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    owner = engine.identity.by_username("pemilik")
+    cases, total = engine.instances.list(owner)
+    assert total == 4 and all(c.case_number in first.output for c in cases)
+    waiting = {}
+    for case in cases:
+        view = engine.instances.get(owner, case.id)
+        assert [d.filename for d in view.documents] == ["surat-permohonan.pdf"]
+        tasks = [engine.tasks.get(owner, task_id) for task_id in view.open_tasks]
+        waiting[view.domain] = (view.status, [(t.element_id, t.claimed_by) for t in tasks])
+    assert waiting == {
+        "contoh.go.id": ("completed", []),
+        "wisatacontoh.go.id": ("running", [("Task_PenyelesaianPandi", None)]),
+        "pasarcontoh.go.id": ("running", [("Task_Analisa", "layanan2")]),
+        "contohkota.desa.id": ("running", [("Task_PeriksaPermohonan", None)]),
+    }
+    # Each agency's officer sees only their own agency's examples.
+    assert engine.instances.list(engine.identity.by_username("pemohon2"))[1] == 2
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "sudah berisi kasus" in again.output
+    assert engine.instances.list(owner)[1] == 4
+
+
+def test_demo_without_cases(runner, engine):
+    result = runner.invoke(args=["demo", "--no-cases"])
+    assert result.exit_code == 0 and "Kasus contoh" not in result.output
+    assert engine.instances.list(engine.identity.by_username("pemilik"))[1] == 0

@@ -7,10 +7,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from engine import migrate
+from engine import PROCESS_KEY, migrate
 from engine.errors import Conflict, EngineError
 
 from .context import engine
+from .demo import file_cases
 
 db = AppGroup("db", help="Skema basis data (migrasi Alembic).")
 users = AppGroup("users", help="Pengguna dan token API.")
@@ -92,8 +93,10 @@ def users_token(username):
 
 @click.command("demo")
 @with_appcontext
-def demo():
-    """Creates demo agencies and one user per role (password: sengketa-demo)."""
+@click.option("--no-cases", is_flag=True, help="Pengguna dan instansi saja, tanpa kasus contoh.")
+def demo(no_cases: bool):
+    """Creates demo agencies, one user per role (password: sengketa-demo) and, in a database without cases,
+    four example cases at different steps of the SOP."""
     for code, name in DEMO_AGENCIES:
         engine().identity.ensure_agency(code, name)
     for username, role, agency, lane in DEMO_USERS:
@@ -103,6 +106,19 @@ def demo():
         except Conflict:
             click.echo(f"  {username:18} {role} (sudah ada)")
     click.echo(f"Pengguna demo siap; kata sandi semuanya: {DEMO_PASSWORD}")
+    if no_cases:
+        return
+    if not any(d.process_key == PROCESS_KEY for d in engine().definitions.list()):
+        click.echo("Kasus contoh tidak dibuat: proses belum dipasang (jalankan perintah deploy dahulu).")
+        return
+    try:
+        numbers = file_cases(engine())
+    except EngineError as exc:
+        _fail(exc)
+    if numbers:
+        click.echo(f"Kasus contoh diajukan: {', '.join(numbers)} (selesai, di PANDI, di analisa, baru masuk).")
+    else:
+        click.echo("Kasus contoh tidak dibuat: basis data ini sudah berisi kasus.")
 
 
 @click.command("timers")
