@@ -21,6 +21,8 @@ JSON, jsonschema, scrypt, ...), and then, without a profiler's distortion, the w
 Nothing in engine/ is changed: the layer timing wraps its functions for that one run only.
 `--what-if dump,validation` then measures the ratio again with those layers replaced by stand-ins that do
 nothing, alone and together: how much of the gap each is (analysis only; the JSON line is not affected).
+`--what-if cache` shows the cold path: every command restores its workflow from the stored state, as one
+does when the previous command on its case ran in another gunicorn worker.
 """
 from __future__ import annotations
 
@@ -421,9 +423,11 @@ def _layered(layers, function, label):
 
 
 # -- what if ------------------------------------------------------------------------------------
-WHAT_IF = {  # layer -> (module, function, stand-in that does nothing)
+WHAT_IF = {  # layer -> (module, attribute, stand-in that does nothing)
     "dump": ("engine.state", "dump", lambda workflow: "{}"),
     "validation": ("engine.forms", "validate_data", lambda schema, data: None),
+    # every command restores its workflow from the stored state, as one landing on another worker does
+    "cache": ("engine.state", "WorkflowCache.take", lambda self, instance_id, revision: None),
 }
 
 
@@ -438,10 +442,13 @@ def what_if(service: Service, spec, subprocess_specs, args) -> None:
         patched = []
         try:
             for name in layers:
-                module_name, function, stand_in = WHAT_IF[name]
-                module = importlib.import_module(module_name)
-                patched.append((module, function, getattr(module, function)))
-                setattr(module, function, stand_in)
+                module_name, path, stand_in = WHAT_IF[name]
+                owner = importlib.import_module(module_name)
+                *outer, function = path.split(".")
+                for part in outer:
+                    owner = getattr(owner, part)
+                patched.append((owner, function, getattr(owner, function)))
+                setattr(owner, function, stand_in)
             ratios = []
             for _ in range(args.repeat):
                 wall_a, _cpu = run_ceiling(spec, subprocess_specs, args.cases_ceiling)
@@ -478,6 +485,8 @@ def main(argv=None) -> None:
     unknown = sorted(set(args.what_if) - set(WHAT_IF))
     if unknown:
         parser.error(f"--what-if: unknown layer(s) {', '.join(unknown)}; known: {', '.join(WHAT_IF)}")
+    if {"cache", "dump"} <= set(args.what_if):
+        parser.error("--what-if: cache and dump cannot go together (a stubbed dump leaves nothing to restore)")
 
     import platform
     print(f"service_path bench: Python {platform.python_version()} on {platform.machine()}, "

@@ -28,6 +28,14 @@ def test_service_path_bench_runs_the_main_path_and_ends_with_its_json_line():
     assert sum("without dump + validation" in line for line in lines) == 1
 
 
-def test_service_path_bench_refuses_an_unknown_layer():
+def test_service_path_bench_measures_the_cold_path():
+    done = run_bench("--cases", "2", "--cases-ceiling", "2", "--repeat", "1", "--warmup", "0", "--what-if", "cache")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sum("without cache " in line for line in done.stdout.splitlines()) == 1
+
+
+def test_service_path_bench_refuses_an_unknown_layer_or_an_impossible_pair():
     done = run_bench("--what-if", "spiff")
     assert done.returncode == 2 and "unknown layer(s) spiff" in done.stderr
+    done = run_bench("--what-if", "dump,cache")
+    assert done.returncode == 2 and "cannot go together" in done.stderr
