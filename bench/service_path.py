@@ -474,7 +474,7 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", action="store_true",
                         help="also run the service path under cProfile and print where its time goes")
     parser.add_argument("--profile-cases", type=int, default=30, help="cases to run under --profile")
-    parser.add_argument("--what-if", type=lambda text: [t for t in text.split(",") if t], default=[],
+    parser.add_argument("--what-if", type=lambda text: list(dict.fromkeys(t for t in text.split(",") if t)), default=[],
                         metavar="LAYERS", help="also measure the ratio with these layers doing nothing, alone and "
                                                f"together (analysis only); any of: {', '.join(WHAT_IF)}")
     args = parser.parse_args(argv)

@@ -99,8 +99,7 @@ class Execution:
         """Read-only access for pages: the workflow goes back into the cache unchanged (if it can still
         take commands; see remember)."""
         deployed, workflow = self.load(tx, instance)
-        if instance.status == "running":
-            self.cache.put(instance.id, instance.revision, workflow)
+        self._keep(instance, workflow)
         return deployed, workflow
 
     @contextmanager
@@ -150,8 +149,11 @@ class Execution:
     def remember(self, locked: Locked, workflow: BpmnWorkflow) -> None:
         """After commit: the next command on this instance can skip restoring it. A finished case takes
         no more commands, so it is not kept (pages that look at it restore it, rarely)."""
-        if locked.status == "running":
-            self.cache.put(locked.id, locked.revision, workflow)
+        self._keep(locked, workflow)
+
+    def _keep(self, instance, workflow: BpmnWorkflow) -> None:
+        if instance.status == "running":
+            self.cache.put(instance.id, instance.revision, workflow)
 
     def _schedule(self, workflow, started, now) -> None:
         """Due times of new duration timers follow the service calendar (SpiffWorkflow's own is 24x7)."""

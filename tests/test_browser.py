@@ -56,9 +56,7 @@ STEP_RECEIVE = "Terima konfirmasi/jawaban"
 expect.set_options(timeout=10_000)
 
 
-def minimal_pdf(text: str) -> bytes:
-    """A small but valid one-page PDF: header, objects, a correct xref table and the %%EOF trailer."""
-    return pdf_letter(text)
+minimal_pdf = pdf_letter  # a small but valid one-page PDF
 
 
 class Live:

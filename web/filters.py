@@ -1,6 +1,7 @@
 """How times, durations and states read on the pages (WIB by default)."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -9,6 +10,7 @@ from engine.models import utcnow
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
           "November", "Desember")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 STATUS_LABELS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan",
                  "ready": "Menunggu", "claimed": "Diambil"}
 
@@ -56,7 +58,7 @@ def init_app(app) -> None:
 def tanggal_text(value) -> str:
     """A form's date (ISO `2020-04-15`) as a letter writes it: `15 April 2020`; anything else as it is."""
     try:
-        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+        day = date.fromisoformat(value) if isinstance(value, str) and ISO_DATE.fullmatch(value) else None
     except ValueError:
         day = None
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else str(value)
