@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterator
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import EscalationEventDefinition
@@ -95,12 +96,16 @@ class Execution:
             workflow = state.load(text, deployed.spec, deployed.subprocess_specs)
         return deployed, workflow
 
-    def peek(self, tx: Tx, instance) -> tuple[Deployed, BpmnWorkflow]:
-        """Read-only access for pages: the workflow goes back into the cache unchanged (if it can still
-        take commands; see remember)."""
+    @contextmanager
+    def peek(self, tx: Tx, instance) -> Iterator[tuple[Deployed, BpmnWorkflow]]:
+        """Read-only access for pages. The workflow stays out of the shared cache while the page reads it,
+        so a command in another thread restores its own copy instead of changing this one mid-read; it
+        goes back unchanged afterwards (if it can still take commands; see remember)."""
         deployed, workflow = self.load(tx, instance)
-        self._keep(instance, workflow)
-        return deployed, workflow
+        try:
+            yield deployed, workflow
+        finally:
+            self._keep(instance, workflow)
 
     @contextmanager
     def engine_steps(self):

@@ -1,6 +1,7 @@
 """Runtime service: file a case (start an instance of the latest version), look cases up."""
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -122,7 +123,8 @@ class Instances:
             instance = _find(session, case_ref)
             if instance is None or not visible(actor, instance.agency_id):
                 raise NotFound("no_case", "Kasus tidak ditemukan.")
-            deployed, workflow = self.execution.peek(tx, instance)
+            with self.execution.peek(tx, instance) as (deployed, workflow):
+                data, data_forms = _case_data(deployed, workflow)
             agency = session.get(Agency, instance.agency_id)
             starter = session.get(User, instance.started_by) if instance.started_by else None
             open_tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
@@ -130,7 +132,6 @@ class Instances:
                                          .order_by(HumanTask.created_at)).all()
             documents = session.scalars(select(Document).where(Document.instance_id == instance.id)
                                         .order_by(Document.id)).all()
-            data, data_forms = _case_data(deployed, workflow)
             view = CaseView(instance.id, instance.case_number, instance.status, agency.name, instance.domain_name,
                             instance.started_at, instance.completed_at, deployed.version,
                             started_by=starter.username if starter else None, process_name=deployed.name,
@@ -193,7 +194,7 @@ def _case_data(deployed, workflow) -> tuple[dict, dict]:
     for key, value in values.items():
         if value is None:
             continue
-        data[key] = value
+        data[key] = copy.deepcopy(value)  # the page reads it after the workflow went back to the cache
         producer = producers.get(key)
         name = deployed.model.data_objects.get(key, key)
         described[key] = (name, deployed.form(producer.form_key if producer else None))

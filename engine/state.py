@@ -128,7 +128,12 @@ class WorkflowCache:
         return None
 
     def put(self, instance_id: int, revision: int, workflow: BpmnWorkflow) -> None:
+        """Keeps the workflow unless a newer revision is already kept (a page that read the case while a
+        command changed it puts back the copy it read, which no command could use any more)."""
         with self._lock:
+            kept = self._items.get(instance_id)
+            if kept is not None and kept[0] > revision:
+                return
             self._items[instance_id] = (revision, workflow)
             self._items.move_to_end(instance_id)
             while len(self._items) > self._size:

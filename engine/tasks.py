@@ -3,6 +3,7 @@
 The lane of a task decides who may claim it; an agency's tasks are its own officers' alone."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -117,14 +118,15 @@ class Tasks:
             if row is None or not visible(actor, instance.agency_id):
                 raise NotFound("no_task", "Tugas tidak ditemukan.")
             detail = TaskDetail(*row)
-            deployed, workflow = self.execution.peek(tx, instance)
-            meta = deployed.model.steps.get(detail.element_id)
+            with self.execution.peek(tx, instance) as (deployed, workflow):
+                meta = deployed.model.steps.get(detail.element_id)
+                wanted = meta.inputs if meta else ()
+                values = {name: copy.deepcopy(workflow.data_objects.get(name)) for name in wanted}
             detail.form = deployed.form(detail.form_key)
             detail.documentation = meta.documentation if meta else ""
             producers = {deployed.model.start.output: deployed.model.start}
             producers.update({m.output: m for m in deployed.model.steps.values()})
-            for name in (meta.inputs if meta else ()):
-                value = workflow.data_objects.get(name)
+            for name, value in values.items():
                 producer = producers.get(name)
                 detail.inputs[name] = (deployed.model.data_objects.get(name, name), value,
                                        deployed.form(producer.form_key if producer else None))

@@ -1,6 +1,10 @@
 """The SOP end to end through the HTTP API, as the four people who work a case."""
 from __future__ import annotations
 
+import threading
+
+from engine import state
+from engine.models import Instance
 from samples import (ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE,
                      CORRECTION, PANDI, RECEIPT, make_pdf, multipart, request_data)
 
@@ -160,3 +164,30 @@ def test_a_finished_case_leaves_the_command_cache_and_still_reads_back(people, e
     final = citra.get(f"/cases/{case['id']}").get_json()
     assert final["status"] == "completed" and case["id"] not in cache
     assert [e["event"] for e in final["history"]].count("task_completed") == 5
+
+
+def test_a_command_during_a_page_read_does_not_change_what_the_page_reads(people, engine):
+    """A page reads a case's workflow while, in another thread, a command completes a step of that case:
+    the command works on its own copy, the page's copy stays as it was, and the cache ends up holding the
+    newer workflow, not the one the page put back."""
+    ani, citra = people["ani"], people["citra"]
+    case = file_case(ani)
+    task = open_task(citra, case, "Task_PeriksaPermohonan")
+    citra.post(f"/tasks/{task['id']}/claim")
+    execution = engine.execution
+    with engine.store.command() as tx:
+        instance = tx.session.get(Instance, case["id"])
+        read_at = instance.revision
+        with execution.peek(tx, instance) as (_deployed, workflow):
+            assert case["id"] not in execution.cache
+            before = state.dump(workflow)
+            answers = []
+            command = threading.Thread(target=lambda: answers.append(
+                citra.post(f"/tasks/{task['id']}/complete", json={"data": CHECK_COMPLETE}).status_code))
+            command.start()
+            command.join(timeout=30)
+            assert answers == [200]
+            assert state.dump(workflow) == before
+    kept = execution.cache.take(case["id"], read_at + 1)
+    assert kept is not None and kept is not workflow
+    assert citra.get(f"/cases/{case['id']}").get_json()["open_tasks"][0]["element_id"] == "Task_Analisa"

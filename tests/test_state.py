@@ -138,3 +138,14 @@ def test_a_dump_in_another_thread_leaves_this_threads_serializer_alone(specs):
     finally:
         mine.registry._encoder_mode = False
     assert json.loads(other["text"]) == stock(workflow) and state.dump(workflow) == other["text"]
+
+
+def test_the_cache_never_trades_a_newer_workflow_for_an_older_one():
+    cache = state.WorkflowCache(size=4)
+    newer, older = object(), object()
+    cache.put(1, 5, newer)
+    cache.put(1, 4, older)  # a page puts back the copy it read before a command saved revision 5
+    assert cache.take(1, 5) is newer
+    cache.put(1, 5, newer)
+    cache.put(1, 6, older)
+    assert cache.take(1, 6) is older
