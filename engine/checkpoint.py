@@ -14,12 +14,28 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 
 log = logging.getLogger(__name__)
 
 SAFETY_NET_PAGES = 4_000  # the commands' own wal_autocheckpoint while this thread runs (about 16 MB)
 RETRY_AFTER_S = 30.0  # a thread that could not open the database is started again at most this often
 MAX_BACKOFF_S = 30.0  # failing passes (a busy or damaged database) wait longer and longer, up to this
+
+
+_LIVE: "weakref.WeakSet[Checkpointer]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (a gunicorn worker under --preload) has none of its parent's threads, and a lock
+    some other parent thread held at the fork would stay held forever: each checkpointer starts afresh."""
+    for checkpointer in list(_LIVE):
+        checkpointer._lock = threading.Lock()
+        checkpointer._stop = threading.Event()
+        checkpointer._thread = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Checkpointer:
@@ -34,6 +50,7 @@ class Checkpointer:
         self._closed = False
         self._started_at = 0.0
         self.passes = 0  # checkpoints run, for tests and diagnostics
+        _LIVE.add(self)
 
     def ensure_running(self) -> None:
         """Starts the thread on first use in this process (a forked gunicorn worker starts its own), and

@@ -124,3 +124,42 @@ def test_a_failing_checkpoint_is_reported_once_and_backs_off(tmp_path, caplog):
         checkpointer.stop()
     failures = [r for r in caplog.records if "failed" in r.getMessage()]
     assert len(failures) == 1 and checkpointer.passes == 0
+
+
+def test_a_forked_worker_starts_its_own_checkpointer_even_if_the_fork_caught_the_lock_held(tmp_path):
+    """Under gunicorn --preload, workers are forked from a process whose checkpointer lock another thread
+    may hold at that moment: the child must not inherit it held (it would wait forever)."""
+    import os
+    import sqlite3
+    import time
+
+    from engine.checkpoint import Checkpointer
+
+    path = tmp_path / "forked.db"
+    sqlite3.connect(path).close()
+    checkpointer = Checkpointer(str(path), interval=0.01)
+    # (The parent's own thread is not started: a fork that catches it inside SQLite could leave SQLite's
+    # mutexes held in the child, a hazard of forking a threaded process that no Python code can undo.)
+    with checkpointer._lock:  # as if another thread were inside ensure_running() at the fork
+        pid = os.fork()
+        if pid == 0:  # the child: exit code 0 only if its own thread runs checkpoints
+            code = 1
+            try:
+                checkpointer.ensure_running()
+                deadline = time.monotonic() + 10
+                while checkpointer.passes < 3 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                code = 0 if checkpointer.passes >= 3 and checkpointer._pid == os.getpid() else 2
+            finally:
+                os._exit(code)
+    deadline = time.monotonic() + 20
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    if not done:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    checkpointer.stop()
+    assert done and os.waitstatus_to_exitcode(status) == 0
