@@ -2,7 +2,6 @@
 and kept in memory between commands as long as the database says nobody changed it."""
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from uuid import UUID as UUID_
@@ -10,10 +9,12 @@ from uuid import UUID as UUID_
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
+
+from . import jsontext
 
 
 class StateOnlyConverter(BpmnWorkflowConverter):
@@ -51,6 +52,8 @@ def serializer() -> BpmnWorkflowSerializer:
     found = getattr(_local, "serializer", None)
     if found is None:
         found = _local.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+        found.sengketa_encode = jsontext.encoder(found._encoder_cls(separators=(",", ":")))
+        found.sengketa_task_record = _task_record_for(found.registry)
     return found
 
 
@@ -64,39 +67,74 @@ def dump(workflow: BpmnWorkflow) -> str:
         dct = current.to_dict(workflow)
         dct.pop("tasks")
         dct[current.VERSION_KEY] = VERSION
-        encoder = current._encoder_cls
-        rest = _encode(dct, encoder)
-        return '{"tasks":{' + ",".join(_task_fragments(workflow, registry.convert, encoder)) + "}," + rest[1:]
+        encode = current.sengketa_encode
+        rest = encode(dct)
+        fragments = _task_fragments(workflow, *current.sengketa_task_record, encode)
+        return '{"tasks":{' + ",".join(fragments) + "}," + rest[1:]
     finally:
         registry._encoder_mode = False
 
 
-def _encode(value, encoder) -> str:
-    return json.dumps(value, cls=encoder, separators=(",", ":"))
+def _task_record_for(registry):
+    """What SpiffWorkflow's TaskConverter makes of a task (in encoder mode, as dump runs it), without
+    its generic dispatch; another converter configured for tasks is used as it is. With it, which parts
+    of a record can hold other than plain JSON (see jsontext): those the engine and the diagram fill."""
+    typename = registry.typenames.get(Task)
+    made_by = registry.convert_to_dict.get(typename)
+    converter = getattr(made_by.args[1], "__self__", None) if made_by is not None else None
+    if type(converter) is not TaskConverter:
+        return registry.convert, _whole
+    clean = registry.clean
+
+    def task_record(task) -> dict:
+        parent_id = task._parent
+        parent = task.workflow.tasks.get(parent_id)
+        if parent is None:
+            data, delta = task.data, {}
+        else:
+            before, after = parent.data, task.data
+            data = {}
+            delta = {"updates": {k: v for k, v in after.items() if k not in before or v != before[k]},
+                     "deletions": [k for k in before if k not in after]}
+        return {"id": str(task.id), "parent": str(parent_id) if parent is not None else None,
+                "children": [str(child) for child in task._children], "last_state_change": task.last_state_change,
+                "state": task._state, "task_spec": task.task_spec.name, "triggered": task.triggered,
+                "internal_data": clean(task.internal_data), "data": data, "delta": delta, "typename": typename}
+    return task_record, _filled_in
 
 
-def _task_fragments(workflow: BpmnWorkflow, convert, encoder):
+def _whole(record) -> tuple:
+    return (record,)
+
+
+def _filled_in(record) -> tuple:
+    return record["internal_data"], record["data"], record["delta"]
+
+
+def _task_fragments(workflow: BpmnWorkflow, convert, parts_of, encode):
     """Each task as `"id":{...}`. A finished task under a finished parent never changes again (its data is
     stored as a delta against the parent's), so its text is kept with the live workflow and reused, keyed by
     what would change if it ever did. Under a live parent (a loop, a multi-instance task) it is written anew."""
     kept = workflow.__dict__.setdefault("_sengketa_fragments", {})
-    live = {}  # consecutive tasks written anew, by one encoder run, in their order
+    live, parts = {}, []  # consecutive tasks written anew, by one encoder run, in their order
     for task_id, task in workflow.tasks.items():
         parent = task.parent
         if task.state & TaskState.FINISHED_MASK and (parent is None or parent.state & TaskState.FINISHED_MASK):
             if live:
-                yield _encode(live, encoder)[1:-1]
-                live = {}
+                yield encode(live, parts)[1:-1]
+                live, parts = {}, []
             key = (task.state, task.last_state_change, len(task._children),
                    parent.last_state_change if parent is not None else None)
             hit = kept.get(task_id)
             if hit is None or hit[0] != key:
-                hit = kept[task_id] = (key, f'"{task_id}":{_encode(convert(task), encoder)}')
+                record = convert(task)
+                hit = kept[task_id] = (key, f'"{task_id}":{encode(record, parts_of(record))}')
             yield hit[1]
         else:
-            live[str(task_id)] = convert(task)
+            record = live[str(task_id)] = convert(task)
+            parts.extend(parts_of(record))
     if live:
-        yield _encode(live, encoder)[1:-1]
+        yield encode(live, parts)[1:-1]
     if len(kept) > len(workflow.tasks):  # tasks Spiff dropped (predictions that did not happen)
         for task_id in [t for t in kept if t not in workflow.tasks]:
             del kept[task_id]
@@ -104,7 +142,7 @@ def _task_fragments(workflow: BpmnWorkflow, convert, encoder):
 
 def load(text: str, spec, subprocess_specs) -> BpmnWorkflow:
     current = serializer()
-    dct = json.loads(text)
+    dct = jsontext.loads(text)
     current.migrate(dct)
     return current.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
 
