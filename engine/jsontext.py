@@ -8,7 +8,6 @@ standard encoder with SpiffWorkflow's `default`, as before. Either way the text 
 from __future__ import annotations
 
 import json
-import re
 from typing import Callable
 
 import orjson
@@ -49,17 +48,3 @@ def encoder(standard: json.JSONEncoder) -> Callable[..., str]:
                 pass
         return fallback(value)
     return encode
-
-
-_LONG_NUMBER = re.compile(r"\d{19}")  # (also inside strings, which only costs the slower reader)
-
-
-def loads(text: str):
-    """orjson reads it, unless it holds what orjson refuses (NaN) or would read differently: an integer
-    beyond 64 bits becomes a float there, so any run of 19 digits sends the text to `json`."""
-    if _LONG_NUMBER.search(text) is None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)

@@ -2,6 +2,7 @@
 and kept in memory between commands as long as the database says nobody changed it."""
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from uuid import UUID as UUID_
@@ -142,7 +143,7 @@ def _task_fragments(workflow: BpmnWorkflow, convert, parts_of, encode):
 
 def load(text: str, spec, subprocess_specs) -> BpmnWorkflow:
     current = serializer()
-    dct = jsontext.loads(text)
+    dct = json.loads(text)  # (not orjson: it would read an integer beyond 64 bits as a float)
     current.migrate(dct)
     return current.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
 

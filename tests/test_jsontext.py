@@ -47,7 +47,7 @@ NOT_PLAIN = [
 def test_plain_values_read_back_equal(value):
     assert jsontext.plain(value)
     assert json.loads(encode(value)) == json.loads(STANDARD.encode(value))
-    assert jsontext.loads(encode(value)) == value
+    assert json.loads(encode(value)) == value
 
 
 @pytest.mark.parametrize("value", NOT_PLAIN, ids=repr)
@@ -71,15 +71,7 @@ def test_an_enum_is_refused_as_before_not_written_as_its_value():
         encode({"colour": Colour.RED})
 
 
-@pytest.mark.parametrize("value", [{"x": math.nan}, {"x": 2 ** 64}, {"x": -(2 ** 63) - 1},
-                                   {"x": 123456789012345678901234567890}, {"x": [2 ** 70, "19 digits"]}])
-def test_what_orjson_would_refuse_or_read_differently_is_read_by_json(value):
-    """orjson refuses NaN, and reads an integer beyond 64 bits as a float: both go to `json`."""
-    read = jsontext.loads(STANDARD.encode(value))
-    assert repr(read) == repr(value)
-
-
-def test_long_digit_runs_inside_strings_read_back_the_same():
-    value = {"nip": "198609262015051001", "reference": "1234567890123456789012", "n": 18446744073709551615}
-    assert jsontext.loads(json.dumps(value)) == value
-    assert type(jsontext.loads(json.dumps(value))["n"]) is int
+def test_a_large_integer_reads_back_as_an_integer():
+    """The one plain value orjson would read differently (as a float): state is read by `json`."""
+    value = {"n": 2 ** 64 - 1, "m": -(2 ** 63)}
+    assert json.loads(encode(value)) == value and type(json.loads(encode(value))["n"]) is int
