@@ -10,12 +10,12 @@ from uuid import UUID as UUID_
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
-from . import jsontext
+from . import jsontext, task_records
 
 
 class StateOnlyConverter(BpmnWorkflowConverter):
@@ -34,7 +34,13 @@ class StateOnlyConverter(BpmnWorkflowConverter):
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID_, workflow=workflow)
+        tasks_from = self.__dict__.get("_tasks_from", False)
+        if tasks_from is False:  # (asked once the registry knows every converter, not while it is being made)
+            tasks_from = self._tasks_from = task_records.reader(self.registry)
+        if tasks_from is not None:
+            workflow.tasks = tasks_from(dct["tasks"], workflow)
+        else:
+            workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID_, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID_(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
@@ -54,7 +60,7 @@ def serializer() -> BpmnWorkflowSerializer:
     if found is None:
         found = _local.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
         found.sengketa_encode = jsontext.encoder(found._encoder_cls(separators=(",", ":")))
-        found.sengketa_task_record = _task_record_for(found.registry)
+        found.sengketa_task_record = task_records.writer(found.registry)
     return found
 
 
@@ -74,42 +80,6 @@ def dump(workflow: BpmnWorkflow) -> str:
         return '{"tasks":{' + ",".join(fragments) + "}," + rest[1:]
     finally:
         registry._encoder_mode = False
-
-
-def _task_record_for(registry):
-    """What SpiffWorkflow's TaskConverter makes of a task (in encoder mode, as dump runs it), without
-    its generic dispatch; another converter configured for tasks is used as it is. With it, which parts
-    of a record can hold other than plain JSON (see jsontext): those the engine and the diagram fill."""
-    typename = registry.typenames.get(Task)
-    made_by = registry.convert_to_dict.get(typename)
-    converter = getattr(made_by.args[1], "__self__", None) if made_by is not None else None
-    if type(converter) is not TaskConverter:
-        return registry.convert, _whole
-    clean = registry.clean
-
-    def task_record(task) -> dict:
-        parent_id = task._parent
-        parent = task.workflow.tasks.get(parent_id)
-        if parent is None:
-            data, delta = task.data, {}
-        else:
-            before, after = parent.data, task.data
-            data = {}
-            delta = {"updates": {k: v for k, v in after.items() if k not in before or v != before[k]},
-                     "deletions": [k for k in before if k not in after]}
-        return {"id": str(task.id), "parent": str(parent_id) if parent is not None else None,
-                "children": [str(child) for child in task._children], "last_state_change": task.last_state_change,
-                "state": task._state, "task_spec": task.task_spec.name, "triggered": task.triggered,
-                "internal_data": clean(task.internal_data), "data": data, "delta": delta, "typename": typename}
-    return task_record, _filled_in
-
-
-def _whole(record) -> tuple:
-    return (record,)
-
-
-def _filled_in(record) -> tuple:
-    return record["internal_data"], record["data"], record["delta"]
 
 
 def _task_fragments(workflow: BpmnWorkflow, convert, parts_of, encode):
