@@ -12,26 +12,36 @@ from typing import Callable
 
 import orjson
 
-_LEAVES = frozenset({str, bool, type(None)})
-_INT_RANGE = (-(2 ** 63), 2 ** 64 - 1)
+_INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 64 - 1  # what orjson writes as an integer
 
 
 def plain(value) -> bool:
-    kind = type(value)
-    if kind in _LEAVES:
-        return True
-    if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or not plain(item):
+    """Plain JSON through and through (exact types only). A loop, not recursion: no depth limit."""
+    stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is dict:
+            for key, inner in item.items():
+                if type(key) is not str:
+                    return False
+                inner_kind = type(inner)
+                if inner_kind is not str and inner is not None and inner_kind is not bool:
+                    push(inner)
+        elif kind is list:
+            extend(item)
+        elif kind is int:
+            if not _INT_MIN <= item <= _INT_MAX:
                 return False
-        return True
-    if kind is list:
-        return all(plain(item) for item in value)
-    if kind is int:
-        return _INT_RANGE[0] <= value <= _INT_RANGE[1]
-    if kind is float:
-        return value - value == 0.0  # finite: NaN and infinities are not JSON
-    return False
+        elif kind is float:
+            if item - item != 0.0:  # NaN and the infinities are not JSON
+                return False
+        else:
+            return False
+    return True
 
 
 def encoder(standard: json.JSONEncoder) -> Callable[..., str]:

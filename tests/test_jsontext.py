@@ -75,3 +75,14 @@ def test_a_large_integer_reads_back_as_an_integer():
     """The one plain value orjson would read differently (as a float): state is read by `json`."""
     value = {"n": 2 ** 64 - 1, "m": -(2 ** 63)}
     assert json.loads(encode(value)) == value and type(json.loads(encode(value))["n"]) is int
+
+
+def test_deeply_nested_plain_data_is_checked_without_running_out_of_stack():
+    deep = "leaf"
+    for _ in range(5000):
+        deep = {"x": [deep]}
+    assert jsontext.plain(deep)
+    deep_odd = {"x": 2 ** 70}
+    for _ in range(5000):
+        deep_odd = [deep_odd]
+    assert not jsontext.plain(deep_odd)
