@@ -243,3 +243,35 @@ def test_lone_surrogates_deep_nesting_and_odd_digits_are_4xx(people, client):
     for ref in ("%C2%B2", "9" * 5000):
         assert ani.get(f"/cases/{ref}").status_code == 404
     nothing_changed(ani)
+
+
+def test_an_integer_of_thousands_of_digits_is_400_in_indonesian(people):
+    """Python refuses to convert such a number (a plain ValueError, not a JSON error): still a clear 400."""
+    ani, citra = people["ani"], people["citra"]
+    huge = "9" * 5000
+    body = problem(ani.post("/cases", data={"data": '{"x": %s}' % huge, "letter": (io.BytesIO(make_pdf()), "s.pdf")},
+                            content_type="multipart/form-data"), 400)
+    assert "angka terlalu panjang" in body["detail"]
+    case = file_case(ani)
+    task = open_task(citra, case)
+    citra.post(f"/tasks/{task['id']}/claim")
+    problem(citra.post(f"/tasks/{task['id']}/complete", data='{"data": {"x": %s}}' % huge,
+                       content_type="application/json"), 400)
+    assert open_task(citra, case)["id"] == task["id"]
+    nothing_changed(ani, 1)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{not json", "nama isian harus di antara tanda kutip ganda"),
+    ('{"data": }', "nilai diharapkan"),
+    ('{"data" {}}', "titik dua"),
+    ('{"data": {} "x"}', "koma"),
+    ('{"data": "abc', "tidak ditutup"),
+    ('{"data": {}} x', "setelah akhir JSON"),
+    ('\ufeff{"data": {}}', "BOM"),
+])
+def test_a_json_syntax_error_says_where_and_what_in_indonesian(people, text, words):
+    body = problem(people["ani"].post("/cases", data={"data": text, "letter": (io.BytesIO(make_pdf()), "s.pdf")},
+                                      content_type="multipart/form-data"), 400)
+    assert words in body["detail"] and "baris 1, kolom" in body["detail"]
+    assert "Expecting" not in body["detail"]

@@ -28,6 +28,13 @@ def test_login_does_not_redirect_to_other_sites(client, people):
     assert response.headers["Location"] == "/"
 
 
+def test_a_next_address_with_a_line_break_goes_to_the_worklist_not_to_an_error(client, people):
+    for target in ("/%0A", "/worklist%0D%0ASet-Cookie:x=1", "/%09x"):
+        response = client.post(f"/login?next={target}", data={"username": "citra", "password": PASSWORD})
+        assert response.status_code == 302 and response.headers["Location"] == "/", target
+        client.post("/logout")
+
+
 def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
     case = file_case(people["ani"])
     login(client, "citra")

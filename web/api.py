@@ -155,12 +155,35 @@ def _payload():
 def _json(raw: str):
     try:
         data = json.loads(raw)
-    except ValueError as exc:
-        raise Malformed("malformed", f"JSON tidak valid: {exc.msg} (baris {exc.lineno}, kolom {exc.colno}).") \
-            from exc
+    except json.JSONDecodeError as exc:
+        raise Malformed("malformed", f"JSON tidak valid pada baris {exc.lineno}, kolom {exc.colno}: "
+                                     f"{_json_problem(exc)}.") from exc
+    except ValueError as exc:  # an integer of thousands of digits: Python refuses to convert it
+        raise Malformed("malformed", "JSON tidak valid: angka terlalu panjang.") from exc
     except RecursionError as exc:
         raise Malformed("malformed", "JSON terlalu dalam bersarang.") from exc
     return data
+
+
+JSON_PROBLEMS = (  # the parser's English messages, by how they begin
+    ("Expecting value", "nilai diharapkan di sini"),
+    ("Expecting property name", "nama isian harus di antara tanda kutip ganda"),
+    ("Expecting ':'", "tanda titik dua (:) diharapkan"),
+    ("Expecting ','", "tanda koma (,) diharapkan"),
+    ("Unterminated string", "teks tidak ditutup dengan tanda kutip"),
+    ("Invalid control character", "karakter kontrol tidak boleh ada di dalam teks"),
+    ("Invalid \\escape", "escape tidak sah di dalam teks"),
+    ("Invalid \\uXXXX escape", "escape \\uXXXX tidak sah"),
+    ("Extra data", "ada data lagi setelah akhir JSON"),
+    ("Unexpected UTF-8 BOM", "tanda BOM di awal tidak diizinkan"),
+)
+
+
+def _json_problem(exc: json.JSONDecodeError) -> str:
+    for english, indonesian in JSON_PROBLEMS:
+        if exc.msg.startswith(english):
+            return indonesian
+    return "susunan tidak sah"
 
 
 def _paging() -> tuple[int, int]:

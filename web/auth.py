@@ -72,6 +72,8 @@ def _safe_next(target: str | None) -> str | None:
     """Only local paths: a login link must not send people to another site."""
     if not target:
         return None
+    if any(ord(c) < 32 or c == "\x7f" for c in target):  # CR/LF would not even fit in a Location header
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
