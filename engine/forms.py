@@ -201,6 +201,27 @@ def _describe(error):
         yield path, MESSAGES.get(keyword, "Isian tidak valid.").format(limit=error.validator_value)
 
 
+def validate(schema: dict, data, uploads: dict[str, list[Upload]]) -> list[Attachment]:
+    """Data and files in one round: a refusal lists every problem of both, so a person fixes them in one go
+    instead of learning about the missing letter only after the fields are right."""
+    problems = []
+    try:
+        validate_data(schema, data)
+    except Invalid as exc:
+        if not isinstance(data, dict):
+            raise
+        problems = exc.errors
+    try:
+        attachments = validate_files(schema, uploads)
+    except Invalid as exc:
+        if not problems:
+            raise
+        raise Invalid("invalid", "Isian formulir dan berkas unggahan belum benar.", problems + exc.errors) from exc
+    if problems:
+        raise Invalid("invalid", "Isian formulir belum benar.", problems)
+    return attachments
+
+
 def validate_files(schema: dict, uploads: dict[str, list[Upload]]) -> list[Attachment]:
     """Checks uploads against the form's `x-attachments`: required, count, size, and type by content."""
     declared = {a["name"]: a for a in schema.get("x-attachments", [])}

@@ -84,8 +84,7 @@ class Instances:
         with self.store.command(write=True) as tx:
             deployed = self.execution.definitions.latest(tx, self.process_key)
             schema = deployed.form(deployed.model.start.form_key)
-            forms.validate_data(schema, data)
-            attachments = forms.validate_files(schema, uploads or {})
+            attachments = forms.validate(schema, data, uploads or {})
             workflow = self.execution.new_workflow(deployed)
             variable = deployed.model.start.output
             if variable in deployed.spec.data_objects:

@@ -181,8 +181,7 @@ class Tasks:
             locked = Locked(task.instance_id, task.definition_id, task.revision, task.status)
             deployed = self.execution.definitions.get(tx, locked.definition_id)
             schema = deployed.form(task.form_key)
-            forms.validate_data(schema, data)
-            attachments = forms.validate_files(schema, uploads or {})
+            attachments = forms.validate(schema, data, uploads or {})
             # Under the case's lock, the task must still be ready and mine: the update says so atomically.
             done = tx.run(sql.COMPLETE, {"task_id": task.id, "user_id": actor.id, "at": now})
             if done != 1:

@@ -275,3 +275,12 @@ def test_a_json_syntax_error_says_where_and_what_in_indonesian(people, text, wor
                                       content_type="multipart/form-data"), 400)
     assert words in body["detail"] and "baris 1, kolom" in body["detail"]
     assert "Expecting" not in body["detail"]
+
+
+def test_field_and_file_problems_are_reported_together(people):
+    """One refusal lists both, so nobody fixes the fields only to learn then that the letter is missing."""
+    data = request_data(**{"domain.name": "contoh.co.id"})
+    body = problem(people["ani"].post("/cases", data=multipart(data), content_type="multipart/form-data"), 422)
+    fields = {e["field"] for e in body["errors"]}
+    assert {"domain.name", "letter"} <= fields
+    nothing_changed(people["ani"])

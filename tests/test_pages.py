@@ -92,6 +92,28 @@ def test_filing_on_the_page_with_a_bad_pdf_shows_the_error_and_files_nothing(cli
     assert people["ani"].get("/cases").get_json()["total"] == 1
 
 
+def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(client, people):
+    login(client, "ani")
+    response = client.post("/cases/new", data={}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    marked = set(re.findall(r'<div class="field invalid" data-field="([^"]+)"', page))
+    for field in ("agency.name", "contact.nip", "domain.name", "dispute.category", "letter.number",
+                  "letter.signatory.name", "letter"):
+        assert field in marked, field
+    assert people["ani"].get("/cases").get_json()["total"] == 0
+
+
+def test_too_many_files_on_the_page_says_so(client, people):
+    login(client, "ani")
+    form = _flatten(request_data())
+    form["letter"] = (io.BytesIO(make_pdf()), "surat.pdf")
+    form["evidence"] = [(io.BytesIO(make_pdf()), f"bukti-{n}.pdf") for n in range(10)]
+    response = client.post("/cases/new", data=form, content_type="multipart/form-data")
+    assert response.status_code == 422 and "Paling banyak 10 berkas" in response.get_data(as_text=True)
+    assert people["ani"].get("/cases").get_json()["total"] == 0
+
+
 def test_other_agencies_cases_and_staff_pages(client, people):
     case = file_case(people["ani"])
     login(client, "bayu")

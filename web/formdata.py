@@ -41,8 +41,9 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
             continue
         if value is None and "default" in prop:
             value = prop["default"]
-        examples = prop.get("examples") or [""]
-        item = Field(_kind(prop), value=value, placeholder=str(examples[0]), pattern=prop.get("pattern"),
+        examples = prop.get("examples")
+        placeholder = f"contoh: {examples[0]}" if examples else ""  # so it cannot pass for a value given
+        item = Field(_kind(prop), value=value, placeholder=placeholder, pattern=prop.get("pattern"),
                      min_length=prop.get("minLength"), max_length=prop.get("maxLength"), **common)
         item.options = [(o["const"], o.get("title", o["const"])) for o in prop.get("oneOf", []) if "const" in o]
         result.append(item)
@@ -65,15 +66,38 @@ def errors_by_field(errors: list[dict]) -> dict[str, str]:
     return {e.get("field", ""): e.get("message", "") for e in errors}
 
 
+def _placed(schema: dict, errors: dict[str, str]) -> dict[str, str]:
+    """Errors the page has no field for (too many files, a file the form did not ask for) go under "",
+    which the form shows above its files: none may go unseen."""
+    known = set(_paths(schema)) | {a["name"] for a in schema.get("x-attachments", [])}
+    placed, loose = {}, []
+    for name, message in errors.items():
+        if name in known:
+            placed[name] = message
+        elif message not in loose:
+            loose.append(message)
+    if loose:
+        placed[""] = " ".join(loose)
+    return placed
+
+
+def _paths(schema: dict, prefix: str = ""):
+    for name, prop in schema.get("properties", {}).items():
+        yield prefix + name
+        if prop.get("type") == "object":
+            yield from _paths(prop, f"{prefix}{name}.")
+
+
 def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
     """Posted fields as the JSON the schema describes: typed, trimmed, empty ones left out."""
     data = {}
+    required = set(schema.get("required", []))
     for name, prop in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         kind = prop.get("type")
         if kind == "object":
             nested = from_form(prop, form, path + ".")
-            if nested:
+            if nested or name in required:  # kept empty: each of its own required fields is then named
                 data[name] = nested
             continue
         if kind == "boolean":
@@ -131,4 +155,4 @@ def submit(schema: dict, command) -> Submission:
         return Submission(values, result=command(values, uploads(request.files, schema)))
     except Invalid as exc:
         flash(exc.message, "error")
-        return Submission(values, errors_by_field(exc.errors), 422)
+        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422)
