@@ -135,6 +135,33 @@ def test_dates_read_as_letters_write_them():
     assert tanggal_text("kemarin") == "kemarin" and tanggal_text(5) == "5"
 
 
+def test_a_target_just_missed_reads_as_such_not_as_zero_minutes(app):
+    from datetime import datetime, timedelta, timezone
+    remaining = app.jinja_env.globals["sisa_waktu"]
+    now = datetime.now(timezone.utc)
+    assert remaining(now - timedelta(seconds=20)) == ("baru saja terlambat", True)
+    assert remaining(now - timedelta(minutes=3, seconds=5)) == ("terlambat 3 mnt", True)
+    assert remaining(now + timedelta(seconds=30)) == ("sisa < 1 mnt", False)
+    assert remaining(now + timedelta(minutes=9, seconds=30))[0] == "sisa 9 mnt"
+
+
+def test_a_notification_opens_in_this_app_and_says_mail_is_not_set_up(app, engine, people):
+    from datetime import timedelta
+
+    import time_machine
+
+    from engine.models import utcnow
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        assert engine.timers.run_pass("w1") == 1
+    client = app.test_client()
+    login(client, "fajar")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert f'href="/tasks/{task["id"]}"' in page and "127.0.0.1:8000" not in page.split("<pre")[0]
+    assert "server e-mail belum diatur" in page
+
+
 def test_forms_without_csrf_token_are_refused(database_url, people):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})
     client = app.test_client()

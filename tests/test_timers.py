@@ -234,6 +234,9 @@ def test_sla_is_visible_on_pages_and_in_the_api(app, engine, people):
         assert 'class="unread-count"' in header
         notes = client.get("/notifications").get_data(as_text=True)
         assert case["case_number"] in notes and "Periksa permohonan" in notes
+        # the button opens the task in this app, whatever PUBLIC_URL the e-mail links carry
+        assert f'href="/tasks/{step2["id"]}"' in notes
+        assert "menunggu dikirim" in notes  # this module's app has an SMTP server to send it to
     api_case = citra.get(f"/cases/{case['id']}").get_json()
     assert api_case["targets_minutes"]["Task_PeriksaPermohonan"] == 10
     fajar_token = engine.identity.new_token("fajar")

@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
 
     settings = {key: app.config.get(key, os.environ.get(key)) for key in ENGINE_SETTINGS}
+    app.config["MAIL_CONFIGURED"] = bool(settings.get("SMTP_HOST"))  # pages say when mail cannot go out
     app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
     csrf.init_app(app)
 

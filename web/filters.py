@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timezone
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from engine.models import utcnow
@@ -51,8 +52,15 @@ def init_app(app) -> None:
             return "–", False
         delta = due - datetime.now(timezone.utc)
         if delta.total_seconds() >= 0:
-            return "sisa " + _minutes(delta), False
-        return "terlambat " + _minutes(-delta), True
+            return ("sisa " + _minutes(delta)) if delta.total_seconds() >= 60 else "sisa < 1 mnt", False
+        return ("terlambat " + _minutes(-delta)) if -delta.total_seconds() >= 60 else "baru saja terlambat", True
+
+    @app.template_filter("tautan_aplikasi")
+    def tautan_aplikasi(link: str | None) -> str:
+        """A notification's link (absolute, for e-mail, under PUBLIC_URL) as a path in this app, so the
+        button works however the app is reached."""
+        path = urlsplit(link or "").path
+        return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
 def tanggal_text(value) -> str:
