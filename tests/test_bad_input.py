@@ -284,3 +284,14 @@ def test_field_and_file_problems_are_reported_together(people):
     fields = {e["field"] for e in body["errors"]}
     assert {"domain.name", "letter"} <= fields
     nothing_changed(people["ani"])
+
+
+def test_odd_addresses_and_too_many_parts_answer_in_indonesian(people, client):
+    citra = people["citra"]
+    for response in (citra.get("//cases"), citra.get("/cases//"), citra.post("/tasks//complete")):
+        body = problem(response, 404)
+        assert "tidak ditemukan" in body["detail"]
+    many = {f"x{n}": "1" for n in range(1100)}
+    many["data"] = "{}"
+    body = problem(people["ani"].post("/cases", data=many, content_type="multipart/form-data"), 413)
+    assert "terlalu banyak bagian" in body["detail"]

@@ -20,6 +20,7 @@ ENGINE_SETTINGS = ("PUBLIC_URL", "DISPLAY_TIMEZONE", "SLA_CALENDAR", "SLA_WORKIN
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.merge_slashes = False  # `//` is a 404 like any unknown address, not a redirect page in English
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL")

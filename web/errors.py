@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import EngineError
@@ -55,7 +55,9 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         status = exc.code or 500
-        detail = HTTP_DETAILS.get(status, exc.description)
+        detail = HTTP_DETAILS.get(status, f"Permintaan tidak dapat diproses (HTTP {status}).")
+        if status == 413 and (request.content_length or 0) <= (current_app.config["MAX_CONTENT_LENGTH"] or 0):
+            detail = "Permintaan berisi terlalu banyak bagian (isian atau berkas) sekaligus."
         if status == 400 and getattr(exc, "description", None) and "CSRF" in exc.description:
             detail = "Sesi formulir telah kedaluwarsa; muat ulang halaman dan coba lagi."
         if wants_json():
