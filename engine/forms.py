@@ -177,10 +177,12 @@ def _describe(error):
     path = ".".join(str(p) for p in error.absolute_path)
     keyword = error.validator
     if keyword == "required":
-        # One entry per missing field, named by its own path.
+        # One entry per missing field, named by its own path, in the field's own words if it has them.
+        properties = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         for name in error.validator_value:
             if isinstance(error.instance, dict) and name not in error.instance:
-                yield (f"{path}.{name}" if path else name), MESSAGES["required"]
+                own = properties.get(name, {}).get("x-messages", {}) if isinstance(properties.get(name), dict) else {}
+                yield (f"{path}.{name}" if path else name), own.get("required", MESSAGES["required"])
         return
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))

@@ -140,6 +140,27 @@ def test_a_task_form_breaking_its_schema_is_422_and_the_task_stays_open(people):
     assert again["id"] == task["id"] and again["claimed_by"] == "citra"
 
 
+def test_a_field_with_its_own_words_for_missing_uses_them():
+    """An unticked "received" box is simply absent from the form: the box's own message says what to do."""
+    schema = json.loads((FORMS / "terima_jawaban.json").read_text())
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(schema, {"notes": "x"})
+    assert raised.value.errors == [{"field": "received",
+                                    "message": "Centang untuk menyatakan jawaban telah diterima."}]
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(json.loads((FORMS / "permohonan.json").read_text()), {})
+    assert {e["message"] for e in raised.value.errors} == {"Wajib diisi."}  # the others keep the plain words
+
+
+def test_an_implausible_attachment_count_is_refused():
+    schema = json.loads((FORMS / "permohonan.json").read_text())
+    for count in (10 ** 30, 1e308, 101):
+        with pytest.raises(Invalid) as raised:
+            forms.validate_data(schema, request_data(**{"letter.attachments_count": count}))
+        assert any(e["field"] == "letter.attachments_count" for e in raised.value.errors), count
+    forms.validate_data(schema, request_data(**{"letter.attachments_count": 100}))
+
+
 # A choice that makes another field meaningless: the field must be left empty, and the error says so on it.
 CONTRADICTIONS = [
     ("periksa_permohonan", {**CHECK_COMPLETE, "missing": "Surat pengantar."}, "missing", "lengkap"),

@@ -102,6 +102,8 @@ def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(c
                   "letter.signatory.name", "letter"):
         assert field in marked, field
     assert people["ani"].get("/cases").get_json()["total"] == 0
+    assert "Minimal 20 karakter." in page  # the description's minimum length is said before it is broken
+    assert 'placeholder="contoh: ' in page
 
 
 def test_too_many_files_on_the_page_says_so(client, people):
