@@ -261,17 +261,33 @@ def validate_files(schema: dict, uploads: dict[str, list[Upload]]) -> list[Attac
     return accepted
 
 
+# What a whole file of each type ends with (within its last 2 KB, where writers may pad): a file cut short
+# in the upload, or a few bytes of signature alone, is not a document anyone can open.
+ENDINGS = {
+    "application/pdf": (b"startxref", b"%%EOF"),  # the cross-reference pointer, then the end marker
+    "image/png": (b"IEND",),                     # the closing chunk
+    "image/jpeg": (b"\xff\xd9",),                # end of image
+}
+EXTENSIONS = {"application/pdf": (".pdf",), "image/png": (".png",), "image/jpeg": (".jpg", ".jpeg")}
+
+
 def sniff(data: bytes) -> str | None:
-    """The type the bytes themselves show; a PDF must also end with its %%EOF marker."""
+    """The type the bytes themselves show: its signature at the start and its ending at the end."""
     for kind, magics in SIGNATURES.items():
         if any(data.startswith(m) for m in magics):
-            if kind == "application/pdf" and b"%%EOF" not in data[-2048:]:
+            tail = data[-2048:]
+            if len(data) <= len(magics[0]) or not all(mark in tail for mark in ENDINGS[kind]):
                 return None
             return kind
     return None
 
 
 def _safe_name(filename: str, kind: str) -> str:
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip() or "berkas"
-    name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?')[:200]
-    return name or {"application/pdf": "berkas.pdf"}.get(kind, "berkas")
+    """The upload's own name, without a path or characters a download header or file system would trip on,
+    and always with the extension of the type its bytes showed."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?').strip()
+    extensions = EXTENSIONS.get(kind, ("",))
+    stem = name[:-len(ext)] if (ext := next((e for e in extensions if name.lower().endswith(e)), None)) else name
+    stem = stem.strip(" .")[:200 - len(extensions[0])] or "berkas"
+    return stem + (name[len(name) - len(ext):] if ext else extensions[0])

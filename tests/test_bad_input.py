@@ -78,6 +78,9 @@ def test_every_invalid_field_gets_its_own_entry(people):
     ({"letter": [("surat.pdf", b"")]}, "kosong"),
     ({"letter": [("a.pdf", make_pdf()), ("b.pdf", make_pdf())]}, "Hanya satu"),
     ({"letter": [("s.pdf", make_pdf())], "evidence": [("bukti.exe", b"MZ\x90\x00")]}, "bukan berkas"),
+    ({"letter": [("surat.pdf", b"%PDF-%%EOF")]}, "bukan berkas PDF"),                 # markers, no document
+    ({"letter": [("s.pdf", make_pdf())], "evidence": [("x.jpg", b"\xff\xd8\xff")]}, "bukan berkas"),
+    ({"letter": [("s.pdf", make_pdf())], "evidence": [("x.png", b"\x89PNG\r\n\x1a\n")]}, "bukan berkas"),
 ])
 def test_bad_uploads_are_422_and_file_nothing(people, files, words):
     ani = people["ani"]
@@ -85,6 +88,34 @@ def test_bad_uploads_are_422_and_file_nothing(people, files, words):
     body = problem(response, 422)
     assert any(words in e["message"] for e in body["errors"]), body["errors"]
     nothing_changed(ani)
+
+
+@pytest.mark.parametrize("sent, kind, stored", [
+    ("surat.pdf", "application/pdf", "surat.pdf"),
+    ("/", "application/pdf", "berkas.pdf"),
+    ("   ", "application/pdf", "berkas.pdf"),
+    ("..\\..\\rahasia.pdf", "application/pdf", "rahasia.pdf"),
+    ("a" * 300 + ".pdf", "application/pdf", "a" * 196 + ".pdf"),
+    ("foto", "image/jpeg", "foto.jpg"),
+    ("FOTO.JPEG", "image/jpeg", "FOTO.JPEG"),
+    ("bukti.pdf.exe", "application/pdf", "bukti.pdf.exe.pdf"),
+    ('a<b>:"c".pdf', "application/pdf", "abc.pdf"),
+])
+def test_a_stored_file_name_is_safe_and_keeps_the_extension_of_its_type(sent, kind, stored):
+    assert forms._safe_name(sent, kind) == stored
+
+
+def test_whole_files_of_each_type_are_accepted():
+    import struct
+    import zlib
+    png = b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(body)) + tag + body + struct.pack(">I", zlib.crc32(tag + body))
+        for tag, body in ((b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)),
+                          (b"IDAT", zlib.compress(b"\x00\x00")), (b"IEND", b"")))
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 20 + b"\xff\xd9"
+    assert forms.sniff(make_pdf()) == "application/pdf"
+    assert forms.sniff(png) == "image/png" and forms.sniff(jpeg) == "image/jpeg"
+    assert forms.sniff(png[:-12]) is None and forms.sniff(jpeg[:-2]) is None
 
 
 def test_oversized_upload_is_413(people):
