@@ -61,6 +61,29 @@ def test_completing_a_task_on_its_page(client, people):
     assert open_task(people["citra"], case)["element_id"] == "Task_Analisa"
 
 
+def test_a_task_page_shows_its_sop_row_without_the_parts_the_sop_left_empty(client, people):
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "<dt>Waktu</dt><dd>10 menit</dd>" in page and "<dt>Output</dt>" in page
+    assert "<dt>Keterangan</dt>" not in page and ": -." not in page  # the SOP has no note for step 2
+
+
+def test_a_supervisor_releases_a_colleagues_task_from_its_page(client, people):
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    people["citra"].post(f"/tasks/{task['id']}/claim")
+    login(client, "dodi")  # a colleague sees who has it, and no button
+    assert "Lepaskan ke antrian" not in client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "fajar")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert "sedang dikerjakan oleh <strong>citra</strong>" in page and "Lepaskan ke antrian" in page
+    assert client.post(f"/tasks/{task['id']}/unclaim").status_code == 302
+    assert open_task(people["citra"], case)["claimed_by"] is None
+
+
 def test_an_optional_choice_can_be_taken_back_on_the_page(client, people):
     """Radios cannot be unticked: an optional choice offers "Tidak ada", and choosing it leaves the field out."""
     case = file_case(people["ani"])

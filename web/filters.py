@@ -55,12 +55,30 @@ def init_app(app) -> None:
             return ("sisa " + _minutes(delta)) if delta.total_seconds() >= 60 else "sisa < 1 mnt", False
         return ("terlambat " + _minutes(-delta)) if -delta.total_seconds() >= 60 else "baru saja terlambat", True
 
+    app.add_template_global(sop_parts)
+
     @app.template_filter("tautan_aplikasi")
     def tautan_aplikasi(link: str | None) -> str:
         """A notification's link (absolute, for e-mail, under PUBLIC_URL) as a path in this app, so the
         button works however the app is reached."""
         path = urlsplit(link or "").path
         return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+SOP_PARTS = re.compile(r"\b(Uraian|Persyaratan|Waktu|Output|Keterangan):\s*")
+
+
+def sop_parts(text: str | None) -> tuple[str, list[tuple[str, str]]]:
+    """A step's documentation (its SOP row: "Langkah 2 (SOP). Uraian: … Waktu: 10 menit. Keterangan: -.") as
+    its heading and its labelled parts, leaving out those the SOP left empty ("-")."""
+    pieces = SOP_PARTS.split(text or "")
+    heading, parts = pieces[0].strip(), []
+    for label, value in zip(pieces[1::2], pieces[2::2]):
+        value = value.strip()
+        value = value[:-1].rstrip() if value.endswith(".") else value
+        if value and value != "-":
+            parts.append((label, value))
+    return heading, parts
 
 
 def tanggal_text(value) -> str:
