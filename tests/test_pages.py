@@ -250,3 +250,11 @@ def test_the_process_diagram_page_refuses_unknown_versions_and_odd_marks(client,
     source = client.get("/proses/1.bpmn")
     assert source.headers["X-Content-Type-Options"] == "nosniff"
     assert source.headers["Content-Security-Policy"] == "default-src 'none'"
+
+
+def test_the_diagram_opened_from_a_case_leads_back_to_it_and_offers_zoom(client, people):
+    login(client, "citra")
+    page = client.get("/proses?versi=1&kasus=SNG-2026-000001").get_data(as_text=True)
+    assert 'id="back-to-case" href="/cases/SNG-2026-000001"' in page and 'data-zoom="in"' in page
+    for odd in ("javascript:alert(1)", "SNG-2026-1%0A", "../admin", "<b>"):
+        assert 'id="back-to-case"' not in client.get(f"/proses?kasus={odd}").get_data(as_text=True), odd

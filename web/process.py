@@ -15,6 +15,7 @@ from .context import engine
 
 bp = Blueprint("process", __name__, url_prefix="/proses")
 VERSION = re.compile(r"[1-9][0-9]{0,8}")
+CASE_NUMBER = re.compile(r"[A-Z]{2,5}-[0-9]{4}-[0-9]{6,9}")
 
 
 @bp.get("")
@@ -24,8 +25,10 @@ def index():
     versions = [d for d in engine().definitions.list() if d.process_key == PROCESS_KEY]
     # Only the diagram's own steps can be marked, each once: the page never repeats arbitrary text.
     marked = list(dict.fromkeys(e for e in request.args.get("sorot", "").split(",") if e in diagram.step_names))
+    case = request.args.get("kasus", "")  # opened from a case page: a way back to it
     return render_template("process.html", info=diagram.info, versions=versions, marked=marked,
-                           marked_names=[diagram.step_names[e] for e in marked])
+                           marked_names=[diagram.step_names[e] for e in marked],
+                           case_number=case if CASE_NUMBER.fullmatch(case) else None)
 
 
 @bp.get("/<int:version>.bpmn")

@@ -27,6 +27,13 @@
       var canvas = viewer.get("canvas");
       var registry = viewer.get("elementRegistry");
       canvas.zoom("fit-viewport");
+      document.querySelectorAll("[data-zoom]").forEach(function (button) {
+        button.addEventListener("click", function () {
+          var how = button.dataset.zoom;
+          if (how === "fit") { canvas.zoom("fit-viewport"); return; }
+          canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8));
+        });
+      });
       JSON.parse(box.dataset.marked || "[]").forEach(function (id) {
         if (registry.get(id)) { canvas.addMarker(id, "sorot"); }
       });
