@@ -30,8 +30,10 @@ def tasks():
                                       limit=PAGE, offset=(page - 1) * PAGE)
     counts = {name: engine().tasks.list(actor(), view=view, state="ready", limit=1)[1]
               for name, view in TABS.items()}
+    # an officer's own work is rare (a correction, the answer); an empty list points them to their cases
+    nothing_to_do = actor().role == "pemohon" and counts["antrian"] == counts["saya"] == 0
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
-                           page=page, pages=max((total + PAGE - 1) // PAGE, 1))
+                           nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
 @bp.post("/tasks/<task_id>/claim")

@@ -1,0 +1,225 @@
+"""The pages at a phone's width and the small things the UX review found on the worklist, case list and case page."""
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from conftest import PASSWORD
+from engine.forms import Upload
+from engine.models import utcnow
+from samples import ANALYSIS_FORWARD, ANSWER, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, RECEIPT
+from test_browser import CHROMIUM, CHROMIUM_ARGS, REQUEST, Live, live, minimal_pdf  # noqa: F401  (the live server)
+from test_pages import login
+from test_sop_api import file_case, open_task, work
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 768}
+
+
+def on_chromium(check) -> None:
+    """Runs check(browser) on a Chromium of its own in a thread of its own: Playwright's sync API allows one
+    Playwright per thread, and test_browser.py's session browser may already hold this one."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (bin/test installs Debian's chromium)")
+    failures = []
+
+    def run():
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                try:
+                    check(browser)
+                finally:
+                    browser.close()
+        except BaseException as failure:  # noqa: B036  (handed to the test's own thread)
+            failures.append(failure)
+
+    thread = threading.Thread(target=run, name="layout-browser")
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
+def open_as(browser: Browser, live: Live, name: str, viewport: dict) -> Page:
+    context = browser.new_context(base_url=live.url, locale="id-ID", viewport=viewport)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Nama pengguna").fill(name)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    expect(page).to_have_url(re.compile(r"/worklist"))
+    return page
+
+
+def inside(inner: dict, outer: dict) -> bool:
+    return (inner["x"] >= outer["x"] - 0.5 and inner["y"] >= outer["y"] - 0.5
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 0.5
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 0.5)
+
+
+def assert_fits(page: Page, width: int) -> None:
+    """The page never scrolls sideways, and the whole top bar (menu, name, Keluar) stays on its blue band."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    bar = page.locator("header.topbar").bounding_box()
+    logout = page.locator("header.topbar").get_by_role("button", name="Keluar")
+    expect(logout).to_be_visible()
+    assert inside(logout.bounding_box(), bar), page.url
+    assert inside(page.locator("header .who span").bounding_box(), bar), page.url
+    for link in page.locator("header nav a").all():
+        box = link.bounding_box()
+        assert inside(box, bar) and box["x"] + box["width"] <= width, (page.url, link.inner_text())
+
+
+def file_a_case(live: Live):
+    return live.engine.instances.start(live.actors["ani"], REQUEST, {
+        "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
+
+
+def test_every_page_fits_a_phone_and_the_top_bar_keeps_its_items(live: Live):
+    case = file_a_case(live)
+
+    def check(browser: Browser):
+        citra = open_as(browser, live, "citra", PHONE)
+        expect(citra.locator("tr[data-task]").filter(has_text=case.case_number)).to_have_count(1)
+        expect(citra.locator(".brand small")).to_be_hidden()
+        assert_fits(citra, PHONE["width"])
+        # the wide table scrolls in its own box instead of the page
+        scroller = citra.locator(".table-scroll").filter(has=citra.locator("#worklist"))
+        assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")
+        citra.screenshot(path=f"/tmp/layout-worklist-390-{live.backend}.png", full_page=True)
+        citra.locator("header nav").get_by_role("link", name="Kasus", exact=True).click()
+        expect(citra.locator("#cases tbody tr")).to_have_count(1)
+        assert_fits(citra, PHONE["width"])
+        citra.get_by_role("link", name=case.case_number).click()
+        expect(citra.locator("#steps")).to_be_visible()
+        assert_fits(citra, PHONE["width"])
+        citra.screenshot(path=f"/tmp/layout-case-390-{live.backend}.png", full_page=True)
+        # An agency officer has one more menu item, and nothing waiting: the worklist points to their cases.
+        ani = open_as(browser, live, "ani", PHONE)
+        expect(ani.get_by_role("link", name="Lihat kasus Anda")).to_be_visible()
+        assert_fits(ani, PHONE["width"])
+        ani.screenshot(path=f"/tmp/layout-worklist-ani-390-{live.backend}.png", full_page=True)
+        for path in ("/cases", f"/cases/{case.case_number}", "/cases/new", "/notifications"):
+            ani.goto(path)
+            assert_fits(ani, PHONE["width"])
+
+    on_chromium(check)
+
+
+def test_the_desktop_top_bar_stays_one_row(live: Live):
+    file_a_case(live)
+
+    def check(browser: Browser):
+        citra = open_as(browser, live, "citra", DESKTOP)
+        expect(citra.locator(".brand small")).to_be_visible()
+        assert_fits(citra, DESKTOP["width"])
+        assert citra.locator("header.topbar").bounding_box()["height"] < 60  # one line, as before
+        citra.screenshot(path=f"/tmp/layout-worklist-1366-{live.backend}.png", full_page=True)
+
+    on_chromium(check)
+
+
+def status_of(page: str, step: str) -> str:
+    row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S) if step in r)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2])).strip()
+
+
+def test_a_claimed_step_shows_who_took_it_on_the_case_page(client, people):
+    case = file_case(people["ani"])
+    login(client, "ani")
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert status_of(page, "Periksa permohonan") == "Menunggu"
+    people["citra"].post(f"/tasks/{open_task(people['citra'], case)['id']}/claim")
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert status_of(page, "Periksa permohonan") == "Diambil · citra"
+
+
+def test_a_finished_case_shows_the_answer_to_the_applicant_unfolded(client, people):
+    ani, citra, eka = people["ani"], people["citra"], people["eka"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    work(citra, open_task(citra, case, "Task_Analisa"), ANALYSIS_FORWARD)
+    work(eka, open_task(eka, case, "Task_PenyelesaianPandi"), PANDI)
+    work(citra, open_task(citra, case, "Task_JawabPemohon"), ANSWER)
+    work(ani, open_task(ani, case, "Task_TerimaJawaban"), RECEIPT)
+    login(client, "ani")
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    sections = dict((name, bool(opened)) for opened, name in
+                    re.findall(r"<details( open)?><summary>([^<]+)</summary>", page))
+    assert sections["Konfirmasi/jawaban ke pemohon"] and sections["Tanda terima jawaban"]
+    assert sections["Surat permohonan"]
+
+
+def test_the_pager_keeps_the_overdue_filter(app, client, people, monkeypatch):
+    monkeypatch.setattr("web.worklist.PAGE", 1)
+    for _ in range(3):
+        file_case(people["ani"])
+    login(client, "citra")
+    # Without the filter the pager does not add it.
+    page = client.get("/worklist").get_data(as_text=True)
+    assert "Halaman 1 dari 3" in page
+    assert "terlambat" not in re.search(r'<p class="pager">(.*?)</p>', page, re.S).group(1)
+    with time_machine.travel(utcnow() + timedelta(minutes=12), tick=False):
+        page = client.get("/worklist?terlambat=1").get_data(as_text=True)
+        assert "Halaman 1 dari 3" in page
+        pager = re.search(r'<p class="pager">(.*?)</p>', page, re.S).group(1)
+        next_page = re.search(r'href="([^"]+)"', pager).group(1).replace("&amp;", "&")
+        assert "terlambat=1" in next_page and "halaman=2" in next_page
+        second = client.get(next_page).get_data(as_text=True)
+        assert "Halaman 2 dari 3" in second
+        links = [h.replace("&amp;", "&") for h in re.findall(r'href="([^"]+)"',
+                                                             re.search(r'<p class="pager">(.*?)</p>', second, re.S).group(1))]
+        assert len(links) == 2 and all("terlambat=1" in link for link in links)
+
+
+def test_overdue_only_is_a_toggle_beside_the_tabs_not_a_tab(client, people):
+    login(client, "citra")
+    page = client.get("/worklist").get_data(as_text=True)
+    tabs = re.search(r'<nav class="tabs">(.*?)</nav>', page, re.S).group(1)
+    assert "Hanya yang terlambat" not in tabs and tabs.count("<a ") == 3
+    toggle = re.search(r'<a [^>]*class="toggle[^"]*"[^>]*>.*?Hanya yang terlambat.*?</a>', page, re.S).group(0)
+    assert 'aria-checked="false"' in toggle and "terlambat=1" in toggle
+    on = client.get("/worklist?terlambat=1").get_data(as_text=True)
+    toggle = re.search(r'<a [^>]*class="toggle[^"]*"[^>]*>.*?Hanya yang terlambat.*?</a>', on, re.S).group(0)
+    assert 'aria-checked="true"' in toggle and "terlambat" not in re.search(r'href="([^"]*)"', toggle).group(1)
+
+
+def test_an_officer_with_nothing_to_do_is_pointed_to_their_cases(client, people):
+    login(client, "ani")
+    page = client.get("/worklist").get_data(as_text=True)
+    assert re.search(r'<a href="/cases">Lihat kasus Anda</a>', page)
+    assert 'id="worklist"' not in page
+    file_case(people["ani"])
+    client.post("/logout")
+    login(client, "citra")  # Tim Layanan has work, and no such line
+    assert "Lihat kasus Anda" not in client.get("/worklist").get_data(as_text=True)
+
+
+def test_an_officer_with_work_waiting_sees_no_pointer(client, people):
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    work(citra, open_task(citra, case), CHECK_INCOMPLETE)
+    login(client, "ani")  # the correction now waits in ani's queue
+    page = client.get("/worklist").get_data(as_text=True)
+    assert 'id="worklist"' in page and "Lihat kasus Anda" not in page
+
+
+def test_a_search_without_results_says_so(client, people):
+    file_case(people["ani"])
+    login(client, "bayu")
+    assert "Belum ada kasus." in client.get("/cases").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "citra")
+    for query in ("?q=tidak-ada.go.id", "?status=cancelled", "?q=contoh&status=completed"):
+        page = client.get("/cases" + query).get_data(as_text=True)
+        assert "Tidak ada kasus yang cocok." in page and "Belum ada kasus." not in page, query
+    assert 'id="cases"' in client.get("/cases?q=contoh").get_data(as_text=True)
+
