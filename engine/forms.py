@@ -288,6 +288,6 @@ def _safe_name(filename: str, kind: str) -> str:
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     name = "".join(c for c in name if c.isprintable() and c not in '"<>|:*?').strip()
     extensions = EXTENSIONS.get(kind, ("",))
-    stem = name[:-len(ext)] if (ext := next((e for e in extensions if name.lower().endswith(e)), None)) else name
-    stem = stem.strip(" .")[:200 - len(extensions[0])] or "berkas"
-    return stem + (name[len(name) - len(ext):] if ext else extensions[0])
+    own = next((e for e in extensions if e and name.lower().endswith(e)), None)
+    stem, suffix = (name[:-len(own)], name[-len(own):]) if own else (name, extensions[0])
+    return (stem.strip(" .")[:200 - len(suffix)] or "berkas") + suffix

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
 from uuid import UUID as UUID_
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -34,11 +37,8 @@ class StateOnlyConverter(BpmnWorkflowConverter):
 
     def from_dict(self, dct, spec=None, subprocess_specs=None):
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        tasks_from = self.__dict__.get("_tasks_from", False)
-        if tasks_from is False:  # (asked once the registry knows every converter, not while it is being made)
-            tasks_from = self._tasks_from = task_records.reader(self.registry)
-        if tasks_from is not None:
-            workflow.tasks = tasks_from(dct["tasks"], workflow)
+        if self._tasks_from is not None:
+            workflow.tasks = self._tasks_from(dct["tasks"], workflow)
         else:
             workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID_, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID_(dct["root"]))
@@ -47,36 +47,53 @@ class StateOnlyConverter(BpmnWorkflowConverter):
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
         return workflow
 
+    @cached_property
+    def _tasks_from(self):
+        """Asked at the first restore, once the registry knows every converter (not while it is being made)."""
+        return task_records.reader(self.registry)
+
 
 _config = dict(DEFAULT_CONFIG)
 _config[BpmnWorkflow] = StateOnlyConverter
 _local = threading.local()
 
 
-def serializer() -> BpmnWorkflowSerializer:
-    """This thread's serializer. SpiffWorkflow's registry switches a shared flag (`_encoder_mode`) on and
-    off around every dump; with one registry per thread, no dump can switch it under another."""
-    found = getattr(_local, "serializer", None)
+@dataclass(frozen=True)
+class _Codec:
+    """A thread's serializer, with what dump() builds on it once: the encoder and the task record writer."""
+    serializer: BpmnWorkflowSerializer
+    encode: Callable[..., str]
+    record: Callable
+    parts_of: Callable
+
+
+def _codec() -> _Codec:
+    """This thread's. SpiffWorkflow's registry switches a shared flag (`_encoder_mode`) on and off around
+    every dump; with one registry per thread, no dump can switch it under another."""
+    found = getattr(_local, "codec", None)
     if found is None:
-        found = _local.serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
-        found.sengketa_encode = jsontext.encoder(found._encoder_cls(separators=(",", ":")))
-        found.sengketa_task_record = task_records.writer(found.registry)
+        current = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_config))
+        found = _local.codec = _Codec(current, jsontext.encoder(current._encoder_cls(separators=(",", ":"))),
+                                      *task_records.writer(current.registry))
     return found
+
+
+def serializer() -> BpmnWorkflowSerializer:
+    return _codec().serializer
 
 
 def dump(workflow: BpmnWorkflow) -> str:
     """The workflow as SpiffWorkflow's serializer writes it, less the spec. The top-level tasks are written
     here (see _task_fragments); subprocesses, if a diagram has them, by SpiffWorkflow's own converters."""
-    current = serializer()
-    registry = current.registry
+    codec = _codec()
+    current, registry = codec.serializer, codec.serializer.registry
     registry._encoder_mode = True
     try:
         dct = current.to_dict(workflow)
         dct.pop("tasks")
         dct[current.VERSION_KEY] = VERSION
-        encode = current.sengketa_encode
-        rest = encode(dct)
-        fragments = _task_fragments(workflow, *current.sengketa_task_record, encode)
+        rest = codec.encode(dct)
+        fragments = _task_fragments(workflow, codec.record, codec.parts_of, codec.encode)
         return '{"tasks":{' + ",".join(fragments) + "}," + rest[1:]
     finally:
         registry._encoder_mode = False
