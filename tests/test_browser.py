@@ -363,7 +363,7 @@ def test_the_deployed_diagram_opens_cleanly_in_bpmn_js_and_marks_the_open_step(l
     ani.on("request", lambda r: requested.append(r.url))
     ani.goto(f"/cases/{summary.case_number}")
     ani.locator("#case-diagram").click()
-    expect(ani).to_have_url(re.compile(r"/proses\?versi=1&sorot=Task_PeriksaPermohonan$"))
+    expect(ani).to_have_url(re.compile(r"/proses\?versi=1&kasus=SNG-[0-9]{4}-[0-9]{6}&sorot=Task_PeriksaPermohonan$"))
     diagram = ani.locator("#diagram")
     expect(diagram).to_have_attribute("data-state", "ok")
     expect(diagram).to_have_attribute("data-warnings", "0")
@@ -378,6 +378,8 @@ def test_the_deployed_diagram_opens_cleanly_in_bpmn_js_and_marks_the_open_step(l
     expect(diagram.locator("g.djs-element")).not_to_have_count(0)
     ani.screenshot(path=f"/tmp/browser-diagram-{live.backend}.png", full_page=True)
     assert requested and all(url.startswith(live.url) for url in requested), requested
+    ani.locator("#back-to-case").click()  # the way back names the case it came from
+    expect(ani).to_have_url(re.compile(rf"/cases/{summary.case_number}$"))
     menu(ani, "Diagram proses")
     expect(ani).to_have_url(re.compile(r"/proses$"))
     expect(ani.locator("#diagram")).to_have_attribute("data-state", "ok")
