@@ -230,7 +230,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     # 2. citra (Tim Layanan) takes "Periksa permohonan" from the queue and finds the request complete.
     citra = login("citra")
     claim_from_queue(citra, case_number, STEP_CHECK)
-    needed = citra.locator("section.card").first
+    needed = citra.locator("#task-inputs")
     for shown in ("Pemerintah Kabupaten Contoh", "Budi Santoso", "198609262015051001", "contoh.go.id",
                   "Pemerintah Kabupaten", "Pengalihan domain", "B-99/IJ/KP.07.6/04/2020", "Sekretaris Daerah"):
         expect(needed).to_contain_text(shown)
@@ -249,7 +249,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     # 3. dodi, the other Tim Layanan member, analyses the complaint and forwards it to PANDI.
     dodi = login("dodi")
     claim_from_queue(dodi, case_number, STEP_ANALYSE)
-    expect(dodi.locator("section.card").first).to_contain_text(SUMMARY)
+    expect(dodi.locator("#task-inputs")).to_contain_text(SUMMARY)
     task_form = dodi.locator("#task-form")
     task_form.get_by_role("radio", name=re.compile(r"^Diteruskan ke PANDI")).check()
     task_form.get_by_role("radio", name="Pengalihan domain").check()
@@ -259,7 +259,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     # 4. eka (PANDI) carries out the transfer and confirms it.
     eka = login("eka")
     claim_from_queue(eka, case_number, STEP_PANDI)
-    expect(eka.locator("section.card").first).to_contain_text(RATIONALE)
+    expect(eka.locator("#task-inputs")).to_contain_text(RATIONALE)
     task_form = eka.locator("#task-form")
     task_form.get_by_role("radio", name="Pengalihan domain").check()
     task_form.get_by_label("Tanggal pelaksanaan").fill("2020-04-20")
@@ -269,7 +269,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
 
     # 5. citra answers the applicant, then logs out.
     claim_from_queue(citra, case_number, STEP_ANSWER)
-    expect(citra.locator("section.card").first).to_contain_text(PANDI_NOTES)
+    expect(citra.locator("#task-inputs")).to_contain_text(PANDI_NOTES)
     task_form = citra.locator("#task-form")
     task_form.get_by_role("radio", name="Pengalihan domain").check()
     task_form.get_by_label("Isi jawaban kepada pemohon").fill(ANSWER)
@@ -281,7 +281,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
 
     # 6. ani finds the answer in her worklist, reads it and confirms she received it.
     claim_from_queue(ani, case_number, STEP_RECEIVE)
-    expect(ani.locator("section.card").first).to_contain_text(ANSWER)
+    expect(ani.locator("#task-inputs")).to_contain_text(ANSWER)
     task_form = ani.locator("#task-form")
     task_form.get_by_role("checkbox", name=re.compile(r"^Kami telah menerima")).check()
     task_form.get_by_label("Catatan").fill("Terima kasih.")

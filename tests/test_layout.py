@@ -223,3 +223,30 @@ def test_a_search_without_results_says_so(client, people):
         assert "Tidak ada kasus yang cocok." in page and "Belum ada kasus." not in page, query
     assert 'id="cases"' in client.get("/cases?q=contoh").get_data(as_text=True)
 
+
+
+def test_the_task_form_comes_first_on_a_phone_and_sits_beside_the_case_data_on_a_desktop(live: Live):
+    """On a phone the step's form is what the officer came for: it comes before ~2,500 px of case data."""
+    case = file_a_case(live)
+    task_id = live.engine.tasks.list(live.actors["citra"], view="queue", case_id=case.id)[0][0].id
+    live.engine.tasks.claim(live.actors["citra"], task_id)
+
+    def check(browser: Browser):
+        for viewport in (PHONE, DESKTOP):
+            citra = open_as(browser, live, "citra", viewport)
+            citra.goto(f"/tasks/{task_id}")
+            form, data = citra.locator("#task-form").bounding_box(), citra.locator("#task-inputs").bounding_box()
+            if viewport is PHONE:
+                assert form["y"] + form["height"] <= data["y"], (form, data)
+                assert_fits(citra, PHONE["width"])
+            else:
+                assert data["x"] + data["width"] <= form["x"], (form, data)  # data on the left, form on the right
+                assert abs(citra.locator("#task-action").bounding_box()["y"] - data["y"]) < 1
+            # the SOP row is laid out as labels beside their values
+            label, value = citra.locator("dl.sop dt:not(.sop-step)").first, citra.locator("dl.sop dd").first
+            assert label.bounding_box()["x"] < value.bounding_box()["x"]
+            assert abs(label.bounding_box()["y"] - value.bounding_box()["y"]) < 4
+            citra.screenshot(path=f"/tmp/layout-task-{viewport['width']}-{live.backend}.png", full_page=True)
+            citra.context.close()
+
+    on_chromium(check)
