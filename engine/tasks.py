@@ -40,7 +40,8 @@ class TaskRow:
     agency: str
     domain: str
     form_key: str | None
-    next_tasks: list = field(default_factory=list)
+    next_tasks: list = field(default_factory=list)  # a completion's: the tasks it made ready
+    case_status: str | None = None  # a completion's: its case's status afterwards ("completed" if it ended)
 
     @classmethod
     def created(cls, case_id: int, case_number: str, agency: str, domain: str, new) -> "TaskRow":
@@ -204,6 +205,7 @@ class Tasks:
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
             result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, task.domain_name, t)
                                  for t in created]
+            result.case_status = locked.status
         self.execution.remember(locked, workflow)
         return result
 

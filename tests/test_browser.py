@@ -189,10 +189,11 @@ def claim_from_queue(page: Page, case_number: str, step: str, domain: str = "con
     expect(page.locator("#task-form")).to_be_visible()
 
 
-def finish_task(page: Page, case_number: str, step: str) -> None:
+def finish_task(page: Page, case_number: str, step: str, then: str) -> None:
+    """Completes the step; the page says what comes next (`then`) and who works it."""
     page.locator("#task-form").get_by_role("button", name="Selesaikan tugas").click()
     expect(page).to_have_url(re.compile(rf"/cases/{case_number}$"))
-    expect(page.locator(".flash.success")).to_contain_text(f"Tugas '{step}' selesai.")
+    expect(page.locator(".flash.success")).to_have_text(f"Tugas '{step}' selesai. {then}")
 
 
 def step_row(page: Page, step: str):
@@ -242,7 +243,8 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_label("Ringkasan aduan").fill(SUMMARY)
     task_form.get_by_role("checkbox", name=re.compile(r"^Surat ditujukan kepada Dirjen")).check()
     citra.screenshot(path=f"/tmp/browser-task-{live.backend}.png", full_page=True)
-    finish_task(citra, case_number, STEP_CHECK)
+    finish_task(citra, case_number, STEP_CHECK,
+                f"Langkah berikutnya: '{STEP_ANALYSE}' (Tim Layanan Domain).")
     expect(step_row(citra, STEP_CHECK)).to_contain_text("citra")
     expect(step_row(citra, STEP_ANALYSE)).to_contain_text("Menunggu")
 
@@ -254,7 +256,8 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_role("radio", name=re.compile(r"^Diteruskan ke PANDI")).check()
     task_form.get_by_role("radio", name="Pengalihan domain").check()
     task_form.get_by_label("Dasar pertimbangan").fill(RATIONALE)
-    finish_task(dodi, case_number, STEP_ANALYSE)
+    finish_task(dodi, case_number, STEP_ANALYSE,
+                f"Langkah berikutnya: '{STEP_PANDI}' (PANDI).")
 
     # 4. eka (PANDI) carries out the transfer and confirms it.
     eka = login("eka")
@@ -265,7 +268,8 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_label("Tanggal pelaksanaan").fill("2020-04-20")
     task_form.get_by_label("Nomor tiket/referensi PANDI").fill("PANDI-12345")
     task_form.get_by_label("Keterangan").fill(PANDI_NOTES)
-    finish_task(eka, case_number, STEP_PANDI)
+    finish_task(eka, case_number, STEP_PANDI,
+                f"Langkah berikutnya: '{STEP_ANSWER}' (Tim Layanan Domain).")
 
     # 5. citra answers the applicant, then logs out.
     claim_from_queue(citra, case_number, STEP_ANSWER)
@@ -274,7 +278,8 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_role("radio", name="Pengalihan domain").check()
     task_form.get_by_label("Isi jawaban kepada pemohon").fill(ANSWER)
     task_form.get_by_label("Nomor surat jawaban").fill(ANSWER_LETTER)
-    finish_task(citra, case_number, STEP_ANSWER)
+    finish_task(citra, case_number, STEP_ANSWER,
+                f"Langkah berikutnya: '{STEP_RECEIVE}' (Instansi (K/L/D/Desa)).")
     citra.get_by_role("button", name="Keluar").click()
     expect(citra).to_have_url(re.compile(r"/login$"))
     expect(citra.locator(".flash.info")).to_contain_text("Anda telah keluar.")
@@ -286,7 +291,8 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_role("checkbox", name=re.compile(r"^Kami telah menerima")).check()
     task_form.get_by_label("Catatan").fill("Terima kasih.")
     ani.screenshot(path=f"/tmp/browser-task-receive-{live.backend}.png", full_page=True)
-    finish_task(ani, case_number, STEP_RECEIVE)
+    finish_task(ani, case_number, STEP_RECEIVE,
+                "Kasus selesai; tidak ada langkah lagi.")
 
     # 7. The case is finished, and its history names who did each step.
     expect(ani.locator("#case-status")).to_have_text("Selesai")

@@ -60,7 +60,11 @@ def test_agency_files_a_dispute_and_receives_the_answer(people):
     assert detail["form"]["title"] and "decision" in detail["form"]["properties"]
     assert detail["inputs"]["permohonan"]["value"]["domain"]["name"] == "contoh.go.id"
 
-    work(citra, step2, CHECK_COMPLETE)
+    checked = work(citra, step2, CHECK_COMPLETE)
+    # A completion says what comes next, so neither a client nor the page needs another request to tell.
+    assert checked["case_status"] == "running"
+    assert [(t["element_id"], t["lane"]) for t in checked["next_tasks"]] == [("Task_Analisa", "tim_layanan")]
+    conforms(citra, checked, "CompletedTask")
     step3 = open_task(dodi, case, "Task_Analisa")
     assert dodi.get(f"/tasks/{step3['id']}").get_json()["inputs"]["complaint"]["value"] == CHECK_COMPLETE
     work(dodi, step3, ANALYSIS_FORWARD)
@@ -74,7 +78,8 @@ def test_agency_files_a_dispute_and_receives_the_answer(people):
     assert [t["element_id"] for t in step6] == ["Task_TerimaJawaban"]
     answer = ani.get(f"/tasks/{step6[0]['id']}").get_json()["inputs"]["applicant_answer"]["value"]
     assert answer["answer"] == ANSWER["answer"]
-    work(ani, step6[0], RECEIPT)
+    received = work(ani, step6[0], RECEIPT)
+    assert received["next_tasks"] == [] and received["case_status"] == "completed"
 
     final = ani.get(f"/cases/{case['case_number']}").get_json()
     assert final["status"] == "completed" and final["completed_at"] and final["open_tasks"] == []
@@ -139,6 +144,18 @@ def test_rejected_request_skips_pandi_and_still_answers_the_agency(people):
     assert final["status"] == "completed"
     assert not [h for h in final["history"] if h["user"] == "eka"]
     assert eka.get("/tasks?state=all&lane=pandi").get_json()["total"] == 0
+
+
+def conforms(person, body, schema_name):
+    """A response body is what the served OpenAPI document says it is (its schemas are JSON Schema 2020-12)."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+    spec = person.get("/openapi.json").get_json()
+    registry = Registry().with_resource("urn:sengketa-api", Resource(contents=spec, specification=DRAFT202012))
+    schema = {"$ref": f"urn:sengketa-api#/components/schemas/{schema_name}", "unevaluatedProperties": False}
+    errors = [e.message for e in Draft202012Validator(schema, registry=registry).iter_errors(body)]
+    assert not errors, errors
 
 
 def test_openapi_document_describes_the_api(client):

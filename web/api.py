@@ -132,7 +132,8 @@ def unclaim(task_id):
 def complete(task_id):
     data, files = _payload()
     done = engine().tasks.complete(actor(), task_id, data, files)
-    return jsonify({**_task(done), "next_tasks": [_task(t) for t in done.next_tasks]})
+    return jsonify({**_task(done), "next_tasks": [_task(t) for t in done.next_tasks],
+                    "case_status": done.case_status})
 
 
 # -- reading requests -----------------------------------------------------------------------------

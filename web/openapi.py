@@ -103,7 +103,8 @@ def document() -> dict:
                 "summary": "Selesaikan tugas dengan data formulirnya", "operationId": "completeTask",
                 "parameters": [{"$ref": "#/components/parameters/TaskId"}],
                 "requestBody": {"required": True, "content": payload},
-                "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409", "413", "422")}},
+                "responses": _responses("200", _ref("CompletedTask"), "400", "401", "403", "404", "409", "413",
+                                       "422")}},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
@@ -143,7 +144,16 @@ def document() -> dict:
                     "created_at": {"type": "string", "format": "date-time"},
                     "due_at": {"type": ["string", "null"], "format": "date-time"},
                     "completed_at": {"type": ["string", "null"], "format": "date-time"},
-                    "completed_by": {"type": ["string", "null"]}}},
+                    "completed_by": {"type": ["string", "null"]},
+                    "agency": {"type": "string", "description": "Nama instansi pemohon"},
+                    "domain": {"type": "string", "description": "Nama domain yang disengketakan"},
+                    "form_key": {"type": ["string", "null"], "description": "Berkas formulir di forms/"}}},
+                "CompletedTask": {"allOf": [_ref("Task"), {"type": "object", "required": ["next_tasks", "case_status"],
+                                                           "properties": {
+                    "next_tasks": {"type": "array", "items": _ref("Task"),
+                                   "description": "Tugas yang menjadi siap karena penyelesaian ini"},
+                    "case_status": {"enum": ["running", "completed", "cancelled"],
+                                    "description": "Status kasus setelah penyelesaian ini"}}}]},
                 "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                     "form": {"type": "object", "description": "JSON Schema 2020-12 formulir langkah ini"},
                     "documentation": {"type": "string"}, "inputs": {"type": "object"}}}]},

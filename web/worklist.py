@@ -6,6 +6,7 @@ from flask_login import login_required
 
 from . import formdata
 from .context import actor, engine
+from .filters import LANE_LABELS
 
 bp = Blueprint("worklist", __name__)
 TABS = {"antrian": "queue", "saya": "mine", "semua": None}
@@ -58,9 +59,19 @@ def task(task_id):
     detail = engine().tasks.get(actor(), task_id)
     sent = formdata.submit(detail.form, lambda values, files: engine().tasks.complete(actor(), task_id, values, files))
     if sent.result is not None:
-        flash(f"Tugas '{detail.name}' selesai.", "success")
+        flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
         return redirect(url_for("cases.show", case_ref=detail.case_number))
     mine = detail.claimed_by == actor().username
     return render_template("task.html", task=detail, mine=mine,
                            fields=formdata.fields(detail.form, sent.values, sent.errors),
                            attachments=detail.form.get("x-attachments", []), errors=sent.errors), sent.status
+
+
+def what_next(done) -> str:
+    """After a completion: the step(s) it made ready and who works them, or that the case has ended."""
+    if done.case_status == "completed":
+        return "Kasus selesai; tidak ada langkah lagi."
+    if not done.next_tasks:
+        return "Kasus menunggu langkah lain."
+    steps = ", ".join(f"'{t.name}' ({LANE_LABELS.get(t.lane, t.lane)})" for t in done.next_tasks)
+    return f"Langkah berikutnya: {steps}."
