@@ -86,6 +86,10 @@ MESSAGES = {
     "additionalProperties": "Isian tidak dikenal pada formulir ini.",
     "not": "Isian ini tidak boleh diisi untuk pilihan tersebut; kosongkan.",
 }
+TYPE_MESSAGES = {"integer": "Harus bilangan bulat, ditulis dengan angka 0–9.",
+                 "number": "Harus angka, ditulis dengan angka 0–9.", "string": "Harus berupa teks.",
+                 "boolean": "Harus ya atau tidak.", "object": "Harus berupa kelompok isian.",
+                 "array": "Harus berupa daftar."}
 FORMAT_MESSAGES = {"date": "Tanggal tidak valid (format TTTT-BB-HH).", "email": "Alamat e-mail tidak valid.",
                    "nip": "NIP tidak valid."}
 
@@ -199,6 +203,9 @@ def _describe(error):
         yield path, custom[keyword]
     elif keyword == "format":
         yield path, FORMAT_MESSAGES.get(error.validator_value, MESSAGES["format"])
+    elif keyword == "type":
+        wanted = error.validator_value
+        yield path, TYPE_MESSAGES.get(wanted if isinstance(wanted, str) else "", MESSAGES["type"])
     else:
         yield path, MESSAGES.get(keyword, "Isian tidak valid.").format(limit=error.validator_value)
 

@@ -245,6 +245,10 @@ def test_bad_filters_are_400(people):
     problem(citra.get("/tasks?state=selesai"), 400)
     problem(citra.get("/tasks?limit=0"), 400)
     problem(citra.get("/tasks?limit=abc"), 400)
+    for odd in ("١٢", "1_0", "%EF%BC%95", "5.0", "1e2", "99999999999"):  # Arabic-Indic, underscore, fullwidth 5
+        assert "bilangan bulat" in problem(citra.get(f"/tasks?offset={odd}"), 400)["detail"], odd
+    assert "tidak negatif" in problem(citra.get("/tasks?offset=-1"), 400)["detail"]
+    assert citra.get("/tasks?limit=2&offset=0").status_code == 200
     problem(citra.get("/cases?status=x"), 400)
 
 

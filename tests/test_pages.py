@@ -129,6 +129,36 @@ def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(c
     assert 'placeholder="contoh: ' in page
 
 
+def test_a_number_field_takes_only_ascii_digits(client, people):
+    """Python's int() reads "١٢" and "1_0" as numbers; a form field does not, and says what is wrong."""
+    login(client, "ani")
+    for odd in ("١٢", "1_0", "１２", "nan"):
+        form = _flatten(request_data())
+        form["letter.attachments_count"] = odd
+        form["letter"] = (io.BytesIO(make_pdf()), "surat.pdf")
+        response = client.post("/cases/new", data=form, content_type="multipart/form-data")
+        assert response.status_code == 422, odd
+        marked = set(re.findall(r'<div class="field invalid" data-field="([^"]+)"', response.get_data(as_text=True)))
+        assert marked == {"letter.attachments_count"}, (odd, marked)
+        assert "Harus bilangan bulat, ditulis dengan angka 0–9." in response.get_data(as_text=True)
+    assert people["ani"].get("/cases").get_json()["total"] == 0
+    form = _flatten(request_data())
+    form["letter.attachments_count"], form["letter"] = " 3 ", (io.BytesIO(make_pdf()), "surat.pdf")
+    assert client.post("/cases/new", data=form, content_type="multipart/form-data").status_code == 302
+    case = people["ani"].get("/cases").get_json()["items"][0]
+    assert people["ani"].get(f"/cases/{case['id']}").get_json()["data"]["permohonan"]["letter"]["attachments_count"] == 3
+
+
+def test_a_page_number_that_is_not_ascii_digits_opens_the_first_page(client, people, monkeypatch):
+    monkeypatch.setattr("web.cases.PAGE", 1)
+    for _ in range(2):
+        file_case(people["ani"])
+    login(client, "ani")
+    assert "Halaman 2 dari 2" in client.get("/cases?halaman=2").get_data(as_text=True)
+    for odd in ("٢", "2_0", "-2", "２"):
+        assert "Halaman 1 dari 2" in client.get(f"/cases?halaman={odd}").get_data(as_text=True), odd
+
+
 def test_too_many_files_on_the_page_says_so(client, people):
     login(client, "ani")
     form = _flatten(request_data())

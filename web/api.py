@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from flask import Blueprint, g, jsonify, request
 
@@ -187,12 +188,14 @@ def _json_problem(exc: json.JSONDecodeError) -> str:
     return "susunan tidak sah"
 
 
+PAGING = re.compile(r"-?[0-9]{1,9}")  # ASCII digits: int() alone would also take "١٢" and "1_0"
+
+
 def _paging() -> tuple[int, int]:
-    try:
-        limit = int(request.args.get("limit", 100))
-        offset = int(request.args.get("offset", 0))
-    except ValueError as exc:
-        raise Malformed("bad_paging", "limit dan offset harus bilangan bulat.") from exc
+    raw = {name: request.args.get(name, default).strip() for name, default in (("limit", "100"), ("offset", "0"))}
+    if not all(PAGING.fullmatch(value) for value in raw.values()):
+        raise Malformed("bad_paging", "limit dan offset harus bilangan bulat (angka 0–9).")
+    limit, offset = int(raw["limit"]), int(raw["offset"])
     if not 1 <= limit <= 500 or offset < 0:
         raise Malformed("bad_paging", "limit harus 1–500 dan offset tidak negatif.")
     return limit, offset

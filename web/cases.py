@@ -16,7 +16,7 @@ PAGE = 50
 @bp.get("")
 @login_required
 def index():
-    page = max(request.args.get("halaman", 1, type=int) or 1, 1)
+    page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
     status = request.args.get("status") or None
     if status not in (None, "running", "completed", "cancelled"):
         status = None

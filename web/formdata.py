@@ -1,6 +1,8 @@
 """Forms on pages, driven by their JSON Schema: fields to render, and posted fields back to JSON data."""
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from flask import flash, request
@@ -119,11 +121,23 @@ def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
     return data
 
 
+INTEGER = re.compile(r"[+-]?[0-9]+")
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _number(raw: str, kind: str):
-    try:
-        return int(raw) if kind == "integer" else float(raw)
-    except ValueError:
-        return raw  # left as text so the schema reports it as the wrong type
+    """Only what a person writes as a number: ASCII digits (a decimal comma too). Python's int() and float()
+    would also take "١٢", "1_000", "nan" and "inf"; those stay text so the schema reports the wrong type."""
+    if kind == "integer" and INTEGER.fullmatch(raw) and len(raw) <= 20:
+        return int(raw)
+    if kind == "number" and DECIMAL.fullmatch(raw) and len(raw) <= 40:
+        return float(raw.replace(",", "."))
+    return raw
+
+
+def whole_number(raw: str | None, default: int) -> int:
+    """A page number or offset from a query string: ASCII digits only, else `default`."""
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 9 else default
 
 
 def uploads(files: MultiDict, schema: dict) -> dict[str, list[Upload]]:

@@ -26,7 +26,7 @@ def tasks():
     if tab not in TABS:
         tab = "antrian"
     overdue = request.args.get("terlambat") == "1"
-    page = max(request.args.get("halaman", 1, type=int) or 1, 1)
+    page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
     rows, total = engine().tasks.list(actor(), view=TABS[tab], overdue=overdue, state="ready",
                                       limit=PAGE, offset=(page - 1) * PAGE)
     counts = {name: engine().tasks.list(actor(), view=view, state="ready", limit=1)[1]
