@@ -76,6 +76,29 @@ class Instances:
             deployed = self.execution.definitions.latest(tx, self.process_key)
             return deployed.form(deployed.model.start.form_key)
 
+    def start_values(self, actor: Actor) -> tuple[dict, str | None]:
+        """What a new filing starts from, and the case it was taken from: the agency, contact and letter
+        addressee/signatory of this officer's latest filing for their agency (letterhead and people rarely
+        change between letters); without one, the agency's name as the account knows it."""
+        with self.store.command() as tx:
+            session = tx.session
+            agency = session.get(Agency, actor.agency_id) if actor.agency_id is not None else None
+            if agency is None:
+                return {}, None
+            latest = session.scalars(select(Instance).where(Instance.started_by == actor.id,
+                                                            Instance.agency_id == agency.id)
+                                     .order_by(Instance.id.desc()).limit(1)).first()
+            if latest is not None:
+                with self.execution.peek(tx, latest) as (deployed, workflow):
+                    data, _ = _case_data(deployed, workflow)
+                request = data.get(deployed.model.start.output)
+                if isinstance(request, dict):
+                    letter = request.get("letter") if isinstance(request.get("letter"), dict) else {}
+                    values = {key: request[key] for key in ("agency", "contact") if key in request}
+                    values["letter"] = {key: letter[key] for key in ("addressee", "signatory") if key in letter}
+                    return values, latest.case_number
+            return ({"agency": {"name": agency.name}} if agency.name != agency.code else {}), None
+
     def start(self, actor: Actor, data, uploads: dict[str, list[forms.Upload]] | None = None) -> CaseSummary:
         """Files a case: checks the request against the start form, then runs the process to its first tasks."""
         if actor.role != "pemohon" or actor.agency_id is None:

@@ -159,6 +159,45 @@ def test_a_page_number_that_is_not_ascii_digits_opens_the_first_page(client, peo
         assert "Halaman 1 dari 2" in client.get(f"/cases?halaman={odd}").get_data(as_text=True), odd
 
 
+def field_value(page: str, name: str) -> str:
+    """The value an <input>, <textarea> or <select> of the page shows (html-unescaped)."""
+    import html
+    tag = re.search(rf'<input id="f-{re.escape(name)}"[^>]*>', page)
+    if tag:
+        return html.unescape(re.search(r'value="([^"]*)"', tag.group(0)).group(1))
+    area = re.search(rf'<textarea id="f-{re.escape(name)}"[^>]*>(.*?)</textarea>', page, re.S)
+    if area:
+        return html.unescape(area.group(1))
+    select = re.search(rf'<select id="f-{re.escape(name)}".*?</select>', page, re.S).group(0)
+    chosen = re.search(r'<option value="([^"]*)" selected', select)
+    return html.unescape(chosen.group(1)) if chosen else ""
+
+
+def test_a_new_filing_starts_from_the_officers_last_one(client, people):
+    """An agency files again with the same letterhead, contact and signatory: the form starts from them and
+    says where they came from; the dispute, the domain and the letter's own details start empty."""
+    login(client, "ani")
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert 'id="prefilled"' not in page and field_value(page, "contact.nip") == ""
+    case = file_case(people["ani"])
+    page = client.get("/cases/new").get_data(as_text=True)
+    notice = re.search(r'<p class="flash info" id="prefilled">(.*?)</p>', page, re.S).group(1)
+    assert case["case_number"] in notice
+    sent = request_data()
+    assert field_value(page, "agency.name") == sent["agency"]["name"]
+    assert field_value(page, "agency.address") == sent["agency"]["address"]
+    assert field_value(page, "contact.nip") == sent["contact"]["nip"]
+    assert field_value(page, "letter.signatory.name") == sent["letter"]["signatory"]["name"]
+    assert field_value(page, "letter.addressee") == sent["letter"]["addressee"]
+    for fresh in ("domain.name", "letter.number", "letter.date", "letter.subject"):
+        assert field_value(page, fresh) == "", fresh
+    # Another agency's officer starts from nothing of it.
+    login(client, "bayu")
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert 'id="prefilled"' not in page
+    assert field_value(page, "contact.nip") == "" and field_value(page, "agency.address") == ""
+
+
 def test_too_many_files_on_the_page_says_so(client, people):
     login(client, "ani")
     form = _flatten(request_data())

@@ -36,8 +36,12 @@ def new():
     if sent.result is not None:
         flash(f"Permohonan tercatat sebagai kasus {sent.result.case_number}.", "success")
         return redirect(url_for("cases.show", case_ref=sent.result.case_number))
-    return render_template("new_case.html", schema=schema, fields=formdata.fields(schema, sent.values, sent.errors),
-                           attachments=schema.get("x-attachments", []), errors=sent.errors), sent.status
+    values, prefilled_from = sent.values, None
+    if request.method == "GET":  # a first look starts from this officer's last filing; a refused one keeps its own
+        values, prefilled_from = engine().instances.start_values(actor())
+    return render_template("new_case.html", schema=schema, fields=formdata.fields(schema, values, sent.errors),
+                           attachments=schema.get("x-attachments", []), errors=sent.errors,
+                           prefilled_from=prefilled_from), sent.status
 
 
 @bp.get("/<case_ref>")
