@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import bpmn, forms
+from . import bpmn, case_rules, forms
 from .errors import Conflict, DeploymentError, NotFound
 from .models import Definition
 from .store import Store, Tx
@@ -66,6 +66,7 @@ def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
             raise DeploymentError("form", f"Formulir {key} yang disebut oleh {element} tidak ditemukan.",
                                   [{"element": element, "message": f"Formulir {key} tidak ditemukan."}])
         forms.check_schema(key, form_schemas[key], element)
+        case_rules.check_schema(key, form_schemas[key], element)
     spec, subprocess_specs = bpmn.parse_specs(tree, model.process_key)
     return model, spec, subprocess_specs
 

@@ -137,7 +137,7 @@ def validate_data(schema: dict, data) -> None:
     validator = _validator(schema)
     errors = dict(_control_characters(data))
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
-        for field, message in _describe(error):
+        for field, message in describe(error):
             errors.setdefault(field, message)
     if errors:
         raise Invalid("invalid", "Isian formulir belum benar.",
@@ -168,16 +168,21 @@ _VALIDATORS: dict[int, tuple[dict, object]] = {}
 
 
 def _validator(schema: dict):
-    """One validator per deployed form schema (those are never changed, only replaced by a new version)."""
+    return cached_validator(schema, lambda s: FormValidator(s, format_checker=FORMATS))
+
+
+def cached_validator(schema: dict, make):
+    """One validator per deployed schema (those are never changed, only replaced by a new version)."""
     entry = _VALIDATORS.get(id(schema))
     if entry is None or entry[0] is not schema:
         if len(_VALIDATORS) > 512:
             _VALIDATORS.clear()
-        entry = _VALIDATORS[id(schema)] = (schema, FormValidator(schema, format_checker=FORMATS))
+        entry = _VALIDATORS[id(schema)] = (schema, make(schema))
     return entry[1]
 
 
-def _describe(error):
+def describe(error):
+    """A schema error as (field path, message in Bahasa Indonesia) pairs."""
     path = ".".join(str(p) for p in error.absolute_path)
     keyword = error.validator
     if keyword == "required":
@@ -196,7 +201,7 @@ def _describe(error):
         return
     if keyword in ("if", "then", "else", "allOf", "anyOf") and error.context:
         for sub in error.context:
-            yield from _describe(sub)
+            yield from describe(sub)
         return
     custom = error.schema.get("x-messages", {}) if isinstance(error.schema, dict) else {}
     if keyword in custom:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from SpiffWorkflow.util.task import TaskState
 
-from . import forms, sql
-from .errors import Conflict, Forbidden, Malformed, NotFound
+from . import case_rules, forms, sql
+from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .identity import Actor
 from .instances import DocumentInfo, _doc_info, _store_documents, visible
@@ -55,6 +55,7 @@ class TaskDetail(TaskRow):
     form: dict = field(default_factory=dict)
     documentation: str = ""
     inputs: dict = field(default_factory=dict)       # data object id -> (name, value, schema of its form)
+    suggested: dict = field(default_factory=dict)    # choices the case leaves one option for (x-case-rules)
     documents: list[DocumentInfo] = field(default_factory=list)
 
 
@@ -124,6 +125,8 @@ class Tasks:
                 wanted = meta.inputs if meta else ()
                 values = {name: copy.deepcopy(workflow.data_objects.get(name)) for name in wanted}
             detail.form = deployed.form(detail.form_key)
+            if meta is not None:
+                detail.suggested = case_rules.suggested(detail.form, meta.output, values)
             detail.documentation = meta.documentation if meta else ""
             producers = {deployed.model.start.output: deployed.model.start}
             producers.update({m.output: m for m in deployed.model.steps.values()})
@@ -191,8 +194,13 @@ class Tasks:
             spiff_task = workflow.tasks.get(UUID(task.id))
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
-            before = Mirror.of(workflow)
             meta = deployed.model.steps[task.element_id]
+            try:
+                case_rules.check(schema, meta.output, data, workflow.data_objects)
+            except Invalid:
+                self.execution.remember(locked, workflow)  # unchanged: the refused command ran nothing
+                raise
+            before = Mirror.of(workflow)
             with self.execution.engine_steps():
                 workflow.refresh_timers()  # a target missed before this completion is still escalated
                 spiff_task.data[meta.output] = data

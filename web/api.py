@@ -115,7 +115,8 @@ def get_task(task_id):
     detail = engine().tasks.get(actor(), task_id)
     body = _task(detail)
     body.update(form=detail.form, documentation=detail.documentation,
-                inputs={k: {"name": name, "value": value} for k, (name, value, _s) in detail.inputs.items()})
+                inputs={k: {"name": name, "value": value} for k, (name, value, _s) in detail.inputs.items()},
+                suggested=detail.suggested)
     return jsonify(body)
 
 

@@ -156,7 +156,9 @@ def document() -> dict:
                                     "description": "Status kasus setelah penyelesaian ini"}}}]},
                 "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                     "form": {"type": "object", "description": "JSON Schema 2020-12 formulir langkah ini"},
-                    "documentation": {"type": "string"}, "inputs": {"type": "object"}}}]},
+                    "documentation": {"type": "string"}, "inputs": {"type": "object"},
+                    "suggested": {"type": "object", "description": "Pilihan yang ditentukan keputusan langkah "
+                                                                   "sebelumnya (x-case-rules formulir)"}}}]},
             },
         },
     }

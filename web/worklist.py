@@ -62,8 +62,9 @@ def task(task_id):
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
         return redirect(url_for("cases.show", case_ref=detail.case_number))
     mine = detail.claimed_by == actor().username
+    values = sent.values if request.method == "POST" else detail.suggested  # the case may decide a choice
     return render_template("task.html", task=detail, mine=mine,
-                           fields=formdata.fields(detail.form, sent.values, sent.errors),
+                           fields=formdata.fields(detail.form, values, sent.errors),
                            attachments=detail.form.get("x-attachments", []), errors=sent.errors), sent.status
 
 

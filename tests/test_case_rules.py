@@ -1,0 +1,84 @@
+"""The answer to the applicant says what the analysis and PANDI decided (the answer form's x-case-rules)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import FORMS, PROCESS
+from engine.definitions import read_forms
+from engine.errors import DeploymentError
+from samples import ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, ANSWER_REJECTED, CHECK_COMPLETE, PANDI, RECEIPT
+from test_bad_input import problem
+from test_pages import login
+from test_sop_api import file_case, open_task, work
+
+
+def to_the_answer(people, analysis, pandi=None):
+    """A case worked up to the answer step; returns (case, the answer task claimed by citra)."""
+    ani, citra, eka = people["ani"], people["citra"], people["eka"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    work(citra, open_task(citra, case, "Task_Analisa"), analysis)
+    if pandi is not None:
+        work(eka, open_task(eka, case, "Task_PenyelesaianPandi"), pandi)
+    task = open_task(citra, case, "Task_JawabPemohon")
+    assert citra.post(f"/tasks/{task['id']}/claim").status_code == 200
+    return case, task
+
+
+def test_a_rejected_request_cannot_be_answered_as_transferred_and_nothing_changes(people):
+    citra = people["citra"]
+    case, task = to_the_answer(people, ANALYSIS_REJECT)
+    assert citra.get(f"/tasks/{task['id']}").get_json()["suggested"] == {"outcome": "ditolak"}
+    before = citra.get(f"/cases/{case['id']}").get_json()
+    body = problem(citra.post(f"/tasks/{task['id']}/complete", json={"data": {**ANSWER_REJECTED,
+                                                                              "outcome": "pengalihan"}}), 422)
+    assert body["code"] == "case_rules"
+    assert body["errors"] == [{"field": "outcome", "message": "Analisa menolak permohonan ini: hasil penyelesaian "
+                                                              "harus 'Permohonan ditolak'."}]
+    after = citra.get(f"/cases/{case['id']}").get_json()
+    assert after["history"] == before["history"] and after["open_tasks"] == before["open_tasks"]
+    # The same step, answered as the analysis decided, goes on (the refused attempt left the case usable).
+    done = work(citra, task, ANSWER_REJECTED)
+    assert [t["element_id"] for t in done["next_tasks"]] == ["Task_TerimaJawaban"]
+
+
+@pytest.mark.parametrize("action", ["pengalihan", "penonaktifan_sementara", "penghapusan", "tidak_dilaksanakan"])
+def test_the_answer_states_what_pandi_did(people, action):
+    citra, ani = people["citra"], people["ani"]
+    pandi = {**PANDI, "action_taken": action}
+    if action == "tidak_dilaksanakan":
+        pandi.pop("executed_on")
+    case, task = to_the_answer(people, ANALYSIS_FORWARD, pandi)
+    assert citra.get(f"/tasks/{task['id']}").get_json()["suggested"] == {"outcome": action}
+    other = "penghapusan" if action != "penghapusan" else "pengalihan"
+    body = problem(citra.post(f"/tasks/{task['id']}/complete", json={"data": {**ANSWER, "outcome": other}}), 422)
+    assert [e["field"] for e in body["errors"]] == ["outcome"] and "PANDI" in body["errors"][0]["message"]
+    work(citra, task, {**ANSWER, "outcome": action})
+    work(ani, open_task(ani, case, "Task_TerimaJawaban"), RECEIPT)
+    assert ani.get(f"/cases/{case['id']}").get_json()["data"]["applicant_answer"]["outcome"] == action
+
+
+def test_the_answer_page_starts_with_the_outcome_the_case_decided(client, people):
+    _case, task = to_the_answer(people, ANALYSIS_REJECT)
+    login(client, "citra")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    chosen = re.findall(r'<option value="([^"]+)" selected', page) + \
+        re.findall(r'<input type="radio" name="outcome" value="([^"]+)" checked', page)
+    assert chosen == ["ditolak"]
+    # A refused submission shows what was sent, with the reason under the field.
+    refused = client.post(f"/tasks/{task['id']}", data={**ANSWER_REJECTED, "outcome": "penghapusan"},
+                          content_type="multipart/form-data")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Analisa menolak permohonan ini" in text
+    assert re.findall(r'<option value="([^"]+)" selected', text) + \
+        re.findall(r'<input type="radio" name="outcome" value="([^"]+)" checked', text) == ["penghapusan"]
+
+
+def test_case_rules_that_are_not_json_schema_are_refused_at_deploy(engine):
+    schemas = read_forms(PROCESS.read_bytes(), FORMS)
+    schemas["jawaban_pemohon.json"] = {**schemas["jawaban_pemohon.json"], "x-case-rules": {"type": "objek"}}
+    with pytest.raises(DeploymentError, match="Aturan kasus formulir jawaban_pemohon.json") as refused:
+        engine.definitions.deploy(PROCESS.read_bytes(), schemas)
+    assert refused.value.errors[0]["element"] == "Task_JawabPemohon"
