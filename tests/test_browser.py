@@ -275,7 +275,8 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     claim_from_queue(citra, case_number, STEP_ANSWER)
     expect(citra.locator("#task-inputs")).to_contain_text(PANDI_NOTES)
     task_form = citra.locator("#task-form")
-    task_form.get_by_role("radio", name="Pengalihan domain").check()
+    # What PANDI did decides the outcome: the form starts with it chosen.
+    expect(task_form.get_by_label("Hasil penyelesaian")).to_have_value("pengalihan")
     task_form.get_by_label("Isi jawaban kepada pemohon").fill(ANSWER)
     task_form.get_by_label("Nomor surat jawaban").fill(ANSWER_LETTER)
     finish_task(citra, case_number, STEP_ANSWER,
