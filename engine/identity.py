@@ -4,18 +4,22 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import LANES, ROLES, Agency, ApiToken, User
 from .store import Store
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 USERNAME = re.compile(r"^[a-z0-9_.\-]{3,80}$")
+AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,39}$")
+audit = logging.getLogger("sengketa.audit")  # who changed which account (the case history covers cases)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Actor:
     agency_id: int | None = None
     lane: str | None = None
     email: str = ""
+    session_key: str = ""  # changes with the password: a login made before a change no longer holds
 
     def works(self, lane: str) -> bool:
         """Whether this actor may claim tasks of the lane (for the agency lane see also may_work)."""
@@ -60,7 +65,29 @@ def _token_hash(token: str) -> str:
 
 
 def _actor(user: User) -> Actor:
-    return Actor(user.id, user.username, user.role, user.agency_id, user.lane, user.email)
+    return Actor(user.id, user.username, user.role, user.agency_id, user.lane, user.email,
+                 hashlib.sha256(user.password_hash.encode()).hexdigest()[:20])
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user as an administrator sees them."""
+    username: str
+    role: str
+    email: str
+    agency: str | None
+    lane: str | None
+    active: bool
+    created_at: datetime
+    tokens: int
+
+
+def _password_problems(password: str | None, field: str = "password") -> list[dict]:
+    if len(password or "") < 8:
+        return [{"field": field, "message": "Kata sandi minimal 8 karakter."}]
+    if len(password) > 200:
+        return [{"field": field, "message": "Kata sandi maksimal 200 karakter."}]
+    return []
 
 
 class Identity:
@@ -77,18 +104,22 @@ class Identity:
             return agency.id
 
     def add_user(self, username: str, role: str, email: str, password: str,
-                 agency: str | None = None, lane: str | None = None) -> Actor:
+                 agency: str | None = None, lane: str | None = None, by: Actor | None = None) -> Actor:
+        """`by` is the administrator adding the user from the pages (operators use the CLI)."""
+        if by is not None:
+            _require_admin(by)
         errors = []
-        if not USERNAME.match(username or ""):
+        if not USERNAME.fullmatch(username or ""):
             errors.append({"field": "username", "message": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -"})
         if role not in ROLES:
             errors.append({"field": "role", "message": f"Peran tidak dikenal; pilih salah satu: {', '.join(ROLES)}."})
         if "@" not in (email or ""):
             errors.append({"field": "email", "message": "Alamat e-mail tidak valid."})
-        if len(password or "") < 8:
-            errors.append({"field": "password", "message": "Kata sandi minimal 8 karakter."})
+        errors += _password_problems(password)
         if role == "pemohon" and not agency:
             errors.append({"field": "agency", "message": "Pengguna pemohon harus terikat pada instansi (--agency)."})
+        elif agency and not AGENCY_CODE.fullmatch(agency):
+            errors.append({"field": "agency", "message": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"})
         if lane is not None and (lane not in LANES or role != "supervisor"):
             errors.append({"field": "lane", "message": "--lane hanya untuk supervisor: pemohon, tim_layanan "
                                                        "atau pandi."})
@@ -102,6 +133,7 @@ class Identity:
                         agency_id=agency_id, lane=lane)
             session.add(user)
             session.flush()
+            audit.info("user %s (%s) added by %s", username, role, by.username if by else "the command line")
             return _actor(user)
 
     def authenticate(self, username: str, password: str) -> Actor | None:
@@ -139,6 +171,77 @@ class Identity:
                                   .where(ApiToken.token_hash == _token_hash(token), User.active.is_(True)))
             return _actor(user) if user is not None else None
 
+    # -- one's own account ----------------------------------------------------------------------
+    def change_password(self, actor: Actor, current: str, new: str, repeated: str) -> Actor:
+        """Every problem in one round; the returned actor carries the new session key (other logins end)."""
+        errors = _password_problems(new, "new")
+        if new != repeated:
+            errors.append({"field": "repeated", "message": "Ulangan kata sandi baru tidak sama."})
+        with self.store.transaction(write=True) as session:
+            user = session.get(User, actor.id)
+            if user is None or not user.active:
+                raise NotFound("no_user", "Pengguna tidak ditemukan.")
+            if not check_password(user.password_hash, current or ""):
+                errors.insert(0, {"field": "current", "message": "Kata sandi saat ini salah."})
+            elif new and new == current:
+                errors.append({"field": "new", "message": "Kata sandi baru harus berbeda dari yang sekarang."})
+            if errors:
+                raise Invalid("invalid", "Kata sandi belum diubah.", errors)
+            user.password_hash = hash_password(new)
+            session.flush()
+            audit.info("password changed by %s", user.username)
+            return _actor(user)
+
+    # -- administration -------------------------------------------------------------------------
+    def accounts(self, admin: Actor) -> list[Account]:
+        _require_admin(admin)
+        with self.store.transaction() as session:
+            tokens = (select(ApiToken.user_id, func.count().label("n")).group_by(ApiToken.user_id).subquery())
+            rows = session.execute(
+                select(User, Agency.name, tokens.c.n).outerjoin(Agency, Agency.id == User.agency_id)
+                .outerjoin(tokens, tokens.c.user_id == User.id).order_by(User.role, User.username)).all()
+            return [Account(u.username, u.role, u.email, agency, u.lane, u.active, u.created_at, n or 0)
+                    for u, agency, n in rows]
+
+    def set_active(self, admin: Actor, username: str, active: bool) -> None:
+        """Deactivating ends the user's logins and revokes their API tokens; their cases and history stay."""
+        _require_admin(admin)
+        if username == admin.username and not active:
+            raise Conflict("own_account", "Anda tidak dapat menonaktifkan akun Anda sendiri.")
+        with self.store.transaction(write=True) as session:
+            user = self._user(session, username)
+            user.active = active
+            if not active:
+                session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+            audit.info("%s %s by %s", username, "activated" if active else "deactivated", admin.username)
+
+    def reset_password(self, admin: Actor, username: str, password: str) -> None:
+        """A new password the administrator hands over; the user's logins end."""
+        _require_admin(admin)
+        errors = _password_problems(password)
+        if errors:
+            raise Invalid("invalid", errors[0]["message"], errors)
+        with self.store.transaction(write=True) as session:
+            self._user(session, username).password_hash = hash_password(password)
+            audit.info("password of %s reset by %s", username, admin.username)
+
+    @staticmethod
+    def _user(session, username: str) -> User:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
+        return user
+
+    def agencies(self) -> list[tuple[str, str]]:
+        """(code, name) of every agency, for choosing one."""
+        with self.store.transaction() as session:
+            return [tuple(row) for row in session.execute(select(Agency.code, Agency.name).order_by(Agency.name))]
+
     def agency_names(self) -> dict[int, str]:
         with self.store.transaction() as session:
             return dict(session.execute(select(Agency.id, Agency.name)).all())
+
+
+def _require_admin(actor: Actor) -> None:
+    if actor.role != "admin":
+        raise Forbidden("not_admin", "Hanya administrator yang dapat mengelola pengguna.")

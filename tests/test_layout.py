@@ -85,6 +85,7 @@ def file_a_case(live: Live):
 
 def test_every_page_fits_a_phone_and_the_top_bar_keeps_its_items(live: Live):
     case = file_a_case(live)
+    live.engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
 
     def check(browser: Browser):
         citra = open_as(browser, live, "citra", PHONE)
@@ -107,9 +108,14 @@ def test_every_page_fits_a_phone_and_the_top_bar_keeps_its_items(live: Live):
         expect(ani.get_by_role("link", name="Lihat kasus Anda")).to_be_visible()
         assert_fits(ani, PHONE["width"])
         ani.screenshot(path=f"/tmp/layout-worklist-ani-390-{live.backend}.png", full_page=True)
-        for path in ("/cases", f"/cases/{case.case_number}", "/cases/new", "/notifications"):
+        for path in ("/cases", f"/cases/{case.case_number}", "/cases/new", "/notifications", "/akun"):
             ani.goto(path)
             assert_fits(ani, PHONE["width"])
+        admin = open_as(browser, live, "gita", PHONE)
+        admin.goto("/admin/pengguna")
+        expect(admin.locator("#users tbody tr")).not_to_have_count(0)
+        assert_fits(admin, PHONE["width"])
+        admin.screenshot(path=f"/tmp/layout-users-390-{live.backend}.png", full_page=True)
 
     on_chromium(check)
 

@@ -42,7 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
     csrf.init_app(app)
 
-    from . import api, auth, cases, cli, errors, filters, notifications, process, worklist
+    from . import accounts, api, auth, cases, cli, errors, filters, notifications, process, worklist
     auth.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(process.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(accounts.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF cannot ride on it
     cli.init_app(app)
     return app

@@ -1,6 +1,7 @@
 """Logging in and out of the pages (the API authenticates by bearer token instead, see api.py)."""
 from __future__ import annotations
 
+import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -27,7 +28,7 @@ ROLE_LABELS = {
 class LoginUser(UserMixin):
     def __init__(self, actor):
         self.actor = actor
-        self.id = str(actor.id)
+        self.id = f"{actor.id}:{actor.session_key}"  # a new password ends the logins made with the old one
 
     @property
     def role_label(self) -> str:
@@ -36,10 +37,11 @@ class LoginUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    if not user_id.isdigit():
+    number, _, key = user_id.partition(":")
+    if not (number.isascii() and number.isdigit() and len(number) <= 18 and key):
         return None
-    found = engine().identity.actor(int(user_id))
-    return LoginUser(found) if found else None
+    found = engine().identity.actor(int(number))
+    return LoginUser(found) if found and hmac.compare_digest(found.session_key, key) else None
 
 
 def init_app(app) -> None:

@@ -1,0 +1,143 @@
+"""Accounts: everyone changes their own password and makes API tokens; an administrator adds users,
+deactivates them and resets passwords, on the pages."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import PASSWORD
+from test_pages import login
+
+NEW = "sandi-baru-456"
+
+
+@pytest.fixture
+def admin(engine, people):
+    engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    return "gita"
+
+
+def marked(response) -> dict[str, str]:
+    page = response.get_data(as_text=True)
+    return dict(re.findall(r'<div class="field invalid" data-field="([^"]+)">.*?<small class="error-text" '
+                           r'role="alert">([^<]+)</small>', page, re.S))
+
+
+def can_log_in(app, name, password) -> bool:
+    return app.test_client().post("/login", data={"username": name, "password": password}).status_code == 302
+
+
+def test_changing_ones_password_names_every_problem_and_ends_other_logins(app, client, people):
+    login(client, "ani")
+    elsewhere = app.test_client()
+    login(elsewhere, "ani")
+    refused = client.post("/akun", data={"current": "salah-sekali", "new": "pendek", "repeated": "lain"})
+    assert refused.status_code == 422
+    assert marked(refused) == {"current": "Kata sandi saat ini salah.", "new": "Kata sandi minimal 8 karakter.",
+                               "repeated": "Ulangan kata sandi baru tidak sama."}
+    same = client.post("/akun", data={"current": PASSWORD, "new": PASSWORD, "repeated": PASSWORD})
+    assert marked(same) == {"new": "Kata sandi baru harus berbeda dari yang sekarang."}
+    assert can_log_in(app, "ani", PASSWORD) and elsewhere.get("/worklist").status_code == 200
+
+    done = client.post("/akun", data={"current": PASSWORD, "new": NEW, "repeated": NEW})
+    assert done.status_code == 302
+    assert client.get("/worklist").status_code == 200  # this login goes on
+    assert elsewhere.get("/worklist").status_code == 302  # the other one ends: back to the login page
+    assert not can_log_in(app, "ani", PASSWORD) and can_log_in(app, "ani", NEW)
+
+
+def test_an_api_token_made_on_the_account_page_works_and_is_shown_once(client, people):
+    login(client, "citra")
+    page = client.post("/akun/token").get_data(as_text=True)
+    token = re.search(r'<code class="token">([^<]+)</code>', page).group(1)
+    answer = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and "items" in answer.get_json()
+    assert token not in client.get("/akun").get_data(as_text=True)
+
+
+def test_only_an_administrator_sees_and_manages_users(client, people, admin):
+    login(client, "fajar")  # a supervisor
+    assert client.get("/admin/pengguna").status_code == 403
+    assert client.post("/admin/pengguna/ani/status", data={"aktif": "0"}).status_code == 403
+    assert client.post("/admin/pengguna/ani/sandi", data={"password": NEW}).status_code == 403
+    assert "/admin/pengguna" not in client.get("/worklist").get_data(as_text=True)
+    login(client, admin)
+    page = client.get("/admin/pengguna").get_data(as_text=True)
+    assert set(re.findall(r'<tr data-user="([^"]+)"', page)) == {"ani", "bayu", "citra", "dodi", "eka", "fajar",
+                                                                "gita"}
+    assert 'href="/admin/pengguna"' in client.get("/worklist").get_data(as_text=True)
+
+
+def test_adding_a_user_names_every_problem_and_adds_nothing_until_right(app, client, engine, people, admin):
+    login(client, admin)
+    refused = client.post("/admin/pengguna", data={"username": "Hani Baru", "role": "pemohon", "email": "hani",
+                                                   "password": "123", "agency": "", "lane": "pandi"})
+    assert refused.status_code == 422
+    assert set(marked(refused)) == {"username", "email", "password", "agency", "lane"}
+    assert 'value="Hani Baru"' in refused.get_data(as_text=True)  # what was typed stays, but not the password
+    bad_code = client.post("/admin/pengguna", data={"username": "hani", "role": "pemohon", "email": "h@desa.id",
+                                                    "password": NEW, "agency": "Desa Maju\n"})
+    assert marked(bad_code) == {"agency": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"}
+    taken = client.post("/admin/pengguna", data={"username": "ani", "role": "pandi", "email": "a@pandi.id",
+                                                 "password": NEW})
+    assert marked(taken) == {"username": "Pengguna ani sudah ada."}
+    assert len(engine.identity.accounts(engine.identity.by_username(admin))) == 7
+
+    added = client.post("/admin/pengguna", data={"username": "hani", "role": "pemohon", "email": "h@desa.id",
+                                                 "password": NEW, "agency": "kab-contoh"})
+    assert added.status_code == 302
+    assert can_log_in(app, "hani", NEW)
+    hani = engine.identity.by_username("hani")
+    assert hani.agency_id == engine.identity.by_username("ani").agency_id  # an existing agency, by its code
+
+
+def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_the_login(app, client, engine,
+                                                                                         people, admin):
+    citra_pages = app.test_client()
+    login(citra_pages, "citra")
+    login(client, admin)
+    assert client.post("/admin/pengguna/citra/status", data={"aktif": "0"}).status_code == 302
+    assert citra_pages.get("/worklist").status_code == 302
+    assert not can_log_in(app, "citra", PASSWORD)
+    assert people["citra"].get("/tasks").status_code == 401
+    page = client.get("/admin/pengguna").get_data(as_text=True)
+    row = re.search(r'<tr data-user="citra".*?</tr>', page, re.S).group(0)
+    assert "Nonaktif" in row and "<td>0</td>" in row  # no token left
+    client.post("/admin/pengguna/citra/status", data={"aktif": "1"})
+    assert can_log_in(app, "citra", PASSWORD)
+    assert people["citra"].get("/tasks").status_code == 401  # a revoked token stays revoked
+    # An administrator cannot lock themselves out, and odd input changes nothing.
+    own = client.post("/admin/pengguna/gita/status", data={"aktif": "0"}, follow_redirects=True)
+    assert "tidak dapat menonaktifkan akun Anda sendiri" in own.get_data(as_text=True)
+    assert client.post("/admin/pengguna/citra/status", data={"aktif": "ya"}).status_code == 400
+    missing = client.post("/admin/pengguna/tidak-ada/status", data={"aktif": "0"}, follow_redirects=True)
+    assert "Pengguna tidak-ada tidak ditemukan." in missing.get_data(as_text=True)
+    assert can_log_in(app, admin, PASSWORD)
+
+
+def test_an_administrator_resets_a_password(app, client, people, admin):
+    login(client, admin)
+    short = client.post("/admin/pengguna/dodi/sandi", data={"password": "123"}, follow_redirects=True)
+    assert "Kata sandi dodi tidak diubah: Kata sandi minimal 8 karakter." in short.get_data(as_text=True)
+    assert can_log_in(app, "dodi", PASSWORD)
+    client.post("/admin/pengguna/dodi/sandi", data={"password": NEW})
+    assert not can_log_in(app, "dodi", PASSWORD) and can_log_in(app, "dodi", NEW)
+
+
+def test_account_forms_need_the_csrf_token(app, database_url, people, admin):
+    from web import create_app
+    strict = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})  # CSRF on
+    for name, posts in (("ani", (("/akun", {"current": PASSWORD, "new": NEW, "repeated": NEW}), ("/akun/token", {}))),
+                        (admin, (("/admin/pengguna/ani/status", {"aktif": "0"}),
+                                 ("/admin/pengguna/ani/sandi", {"password": NEW}),
+                                 ("/admin/pengguna", {"username": "hani", "role": "pandi", "email": "h@pandi.id",
+                                                      "password": NEW})))):
+        client = strict.test_client()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+        assert client.post("/login", data={"username": name, "password": PASSWORD, "csrf_token": token}).status_code == 302
+        for path, data in posts:
+            assert client.post(path, data=data).status_code == 400, path
+    assert can_log_in(app, "ani", PASSWORD) and not can_log_in(app, "hani", NEW)
+    assert people["ani"].get("/tasks").status_code == 200
+    strict.extensions["engine"].close()
