@@ -14,6 +14,7 @@ EVENT_LABELS = {
     "task_created": "Tugas dibuat",
     "task_claimed": "Tugas diambil",
     "task_unclaimed": "Tugas dilepas",
+    "task_released": "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan)",
     "task_completed": "Tugas diselesaikan",
     "case_completed": "Kasus selesai",
     "timer_fired": "Target waktu terlewati",

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import LANES, ROLES, Agency, ApiToken, User
+from . import sql
+from .models import LANES, ROLES, Agency, ApiToken, HumanTask, User, utcnow
 from .store import Store
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -203,17 +204,33 @@ class Identity:
             return [Account(u.username, u.role, u.email, agency, u.lane, u.active, u.created_at, n or 0)
                     for u, agency, n in rows]
 
-    def set_active(self, admin: Actor, username: str, active: bool) -> None:
-        """Deactivating ends the user's logins and revokes their API tokens; their cases and history stay."""
+    def set_active(self, admin: Actor, username: str, active: bool) -> int:
+        """Deactivating ends the user's logins, revokes their API tokens and puts the tasks they hold back in
+        their lanes' queues (each release in its case's history), so no case waits on someone who has left;
+        their cases and history stay. Returns how many tasks went back."""
         _require_admin(admin)
         if username == admin.username and not active:
             raise Conflict("own_account", "Anda tidak dapat menonaktifkan akun Anda sendiri.")
-        with self.store.transaction(write=True) as session:
+        released = []
+        with self.store.command(write=True) as tx:
+            session = tx.session
             user = self._user(session, username)
             user.active = active
             if not active:
                 session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-            audit.info("%s %s by %s", username, "activated" if active else "deactivated", admin.username)
+                held = session.execute(select(HumanTask.id, HumanTask.instance_id, HumanTask.element_id,
+                                              HumanTask.name).where(HumanTask.claimed_by == user.id,
+                                                                    HumanTask.state == "ready")).all()
+                now = utcnow()
+                # The same conditional release as a command's: a task completed meanwhile is left alone.
+                released = [t for t in held if tx.run(sql.UNCLAIM, {"task_id": t.id, "holder": user.id}) == 1]
+                if released:
+                    tx.many(sql.ADD_HISTORY, [sql.history_row(
+                        instance_id=t.instance_id, at=now, user_id=admin.id, event="task_released",
+                        task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
+            audit.info("%s %s by %s (%d tasks back in the queue)", username,
+                       "activated" if active else "deactivated", admin.username, len(released))
+        return len(released)
 
     def reset_password(self, admin: Actor, username: str, password: str) -> None:
         """A new password the administrator hands over; the user's logins end."""

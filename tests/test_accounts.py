@@ -7,7 +7,9 @@ import re
 import pytest
 
 from conftest import PASSWORD
+from samples import CHECK_COMPLETE
 from test_pages import login
+from test_sop_api import file_case, open_task, work
 
 NEW = "sandi-baru-456"
 
@@ -114,6 +116,27 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     missing = client.post("/admin/pengguna/tidak-ada/status", data={"aktif": "0"}, follow_redirects=True)
     assert "Pengguna tidak-ada tidak ditemukan." in missing.get_data(as_text=True)
     assert can_log_in(app, admin, PASSWORD)
+
+
+def test_deactivating_puts_the_tasks_someone_holds_back_in_the_queue(client, people, admin):
+    """No case waits on someone who has left: their claims go back to the lane, in each case's history."""
+    citra, dodi = people["citra"], people["dodi"]
+    first, second = file_case(people["ani"]), file_case(people["ani"])
+    work(citra, open_task(citra, first), CHECK_COMPLETE)  # done by citra: stays hers
+    held = [open_task(citra, first, "Task_Analisa"), open_task(citra, second)]
+    for task in held:
+        assert citra.post(f"/tasks/{task['id']}/claim").status_code == 200
+    login(client, admin)
+    done = client.post("/admin/pengguna/citra/status", data={"aktif": "0"}, follow_redirects=True)
+    assert "2 tugas yang dipegangnya kembali ke antrian" in done.get_data(as_text=True)
+    queue = {t["id"]: t for t in dodi.get("/tasks?view=queue").get_json()["items"]}
+    assert all(task["id"] in queue and queue[task["id"]]["claimed_by"] is None for task in held)
+    history = dodi.get(f"/cases/{first['id']}").get_json()["history"]
+    assert [(h["event"], h["user"], h["name"]) for h in history if h["event"] == "task_released"] == [
+        ("task_released", admin, "Analisa aduan")]
+    checked = [h for h in history if h["event"] == "task_completed"]
+    assert checked[0]["user"] == "citra"
+    assert dodi.post(f"/tasks/{held[0]['id']}/claim").status_code == 200
 
 
 def test_an_administrator_resets_a_password(app, client, people, admin):

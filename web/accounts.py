@@ -75,12 +75,15 @@ def set_active(username):
     if active not in ("0", "1"):
         abort(400)
     try:
-        engine().identity.set_active(actor(), username, active == "1")
+        released = engine().identity.set_active(actor(), username, active == "1")
     except (Conflict, NotFound) as exc:  # one's own account, or a name that is not there
         flash(exc.message, "error")
     else:
-        flash(f"Pengguna {username} {'diaktifkan' if active == '1' else 'dinonaktifkan; token API-nya dicabut'}.",
-              "success")
+        if active == "1":
+            flash(f"Pengguna {username} diaktifkan.", "success")
+        else:
+            back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
+            flash(f"Pengguna {username} dinonaktifkan: login dan token API-nya berakhir{back}.", "success")
     return redirect(url_for("accounts.users"))
 
 
