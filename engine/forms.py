@@ -242,17 +242,17 @@ def validate_files(schema: dict, uploads: dict[str, list[Upload]]) -> list[Attac
     errors, accepted = [], []
     for name in uploads:
         if name not in declared and uploads[name]:
-            errors.append({"field": name, "message": "Berkas ini tidak diminta oleh formulir."})
+            errors.append({"field": name, "in": "file", "message": "Berkas ini tidak diminta oleh formulir."})
     if sum(len(v) for v in uploads.values()) > MAX_FILES:
-        errors.append({"field": "", "message": f"Paling banyak {MAX_FILES} berkas sekaligus."})
+        errors.append({"field": "", "in": "file", "message": f"Paling banyak {MAX_FILES} berkas sekaligus."})
     for name, spec in declared.items():
         files = uploads.get(name, [])
         if not files:
             if spec.get("required"):
-                errors.append({"field": name, "message": "Berkas wajib diunggah."})
+                errors.append({"field": name, "in": "file", "message": "Berkas wajib diunggah."})
             continue
         if len(files) > 1 and not spec.get("multiple"):
-            errors.append({"field": name, "message": "Hanya satu berkas yang boleh diunggah."})
+            errors.append({"field": name, "in": "file", "message": "Hanya satu berkas yang boleh diunggah."})
             continue
         for upload in files:
             if len(upload.data) > MAX_FILE_BYTES:
@@ -261,11 +261,11 @@ def validate_files(schema: dict, uploads: dict[str, list[Upload]]) -> list[Attac
             kind = sniff(upload.data)
             accept = spec.get("accept", list(SIGNATURES))
             if not upload.data:
-                errors.append({"field": name, "message": f"Berkas {upload.filename} kosong."})
+                errors.append({"field": name, "in": "file", "message": f"Berkas {upload.filename} kosong."})
             elif kind not in accept:
                 wanted = "/".join(TYPE_NAMES.get(a, a) for a in accept)
-                errors.append({"field": name, "message": f"Berkas {upload.filename} bukan berkas {wanted} "
-                                                         "yang valid."})
+                errors.append({"field": name, "in": "file",
+                               "message": f"Berkas {upload.filename} bukan berkas {wanted} yang valid."})
             else:
                 accepted.append(Attachment(name, _safe_name(upload.filename, kind), kind, upload.data))
     if errors:

@@ -339,6 +339,9 @@ def test_field_and_file_problems_are_reported_together(people):
     body = problem(people["ani"].post("/cases", data=multipart(data), content_type="multipart/form-data"), 422)
     fields = {e["field"] for e in body["errors"]}
     assert {"domain.name", "letter"} <= fields
+    # "letter" names both the letter's fields and the letter's file part: `in` says which one is meant.
+    assert [e.get("in") for e in body["errors"] if e["field"] == "letter"] == ["file"]
+    assert all("in" not in e for e in body["errors"] if e["field"] != "letter")
     nothing_changed(people["ani"])
 
 

@@ -244,7 +244,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_role("checkbox", name=re.compile(r"^Surat ditujukan kepada Dirjen")).check()
     citra.screenshot(path=f"/tmp/browser-task-{live.backend}.png", full_page=True)
     finish_task(citra, case_number, STEP_CHECK,
-                f"Langkah berikutnya: '{STEP_ANALYSE}' (Tim Layanan Domain).")
+                f"Langkah berikutnya: {STEP_ANALYSE} — dikerjakan oleh Tim Layanan Domain.")
     expect(step_row(citra, STEP_CHECK)).to_contain_text("citra")
     expect(step_row(citra, STEP_ANALYSE)).to_contain_text("Menunggu")
 
@@ -257,7 +257,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_role("radio", name="Pengalihan domain").check()
     task_form.get_by_label("Dasar pertimbangan").fill(RATIONALE)
     finish_task(dodi, case_number, STEP_ANALYSE,
-                f"Langkah berikutnya: '{STEP_PANDI}' (PANDI).")
+                f"Langkah berikutnya: {STEP_PANDI} — dikerjakan oleh PANDI.")
 
     # 4. eka (PANDI) carries out the transfer and confirms it.
     eka = login("eka")
@@ -269,7 +269,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_label("Nomor tiket/referensi PANDI").fill("PANDI-12345")
     task_form.get_by_label("Keterangan").fill(PANDI_NOTES)
     finish_task(eka, case_number, STEP_PANDI,
-                f"Langkah berikutnya: '{STEP_ANSWER}' (Tim Layanan Domain).")
+                f"Langkah berikutnya: {STEP_ANSWER} — dikerjakan oleh Tim Layanan Domain.")
 
     # 5. citra answers the applicant, then logs out.
     claim_from_queue(citra, case_number, STEP_ANSWER)
@@ -280,7 +280,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_label("Isi jawaban kepada pemohon").fill(ANSWER)
     task_form.get_by_label("Nomor surat jawaban").fill(ANSWER_LETTER)
     finish_task(citra, case_number, STEP_ANSWER,
-                f"Langkah berikutnya: '{STEP_RECEIVE}' (Instansi (K/L/D/Desa)).")
+                f"Langkah berikutnya: {STEP_RECEIVE} — dikerjakan oleh Instansi (K/L/D/Desa).")
     citra.get_by_role("button", name="Keluar").click()
     expect(citra).to_have_url(re.compile(r"/login$"))
     expect(citra.locator(".flash.info")).to_contain_text("Anda telah keluar.")

@@ -122,8 +122,22 @@ def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(c
     assert response.status_code == 422
     marked = set(re.findall(r'<div class="field invalid" data-field="([^"]+)"', page))
     for field in ("agency.name", "contact.nip", "domain.name", "dispute.category", "letter.number",
-                  "letter.signatory.name", "letter"):
+                  "letter.signatory.name", "file:letter"):
         assert field in marked, field
+    # The summary at the top lists each marked field once, in page order, each a link to its field.
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    links = re.findall(r'<li><a href="#field-([^"]+)">([^<]+)</a>: ([^<]+)</li>', summary)
+    assert [anchor for anchor, _, _ in links] == [
+        name for name in re.findall(r'data-field="([^"]+)" id="field-', page) if name in marked]
+    assert f"{len(marked)} isian perlu diperbaiki" in summary
+    assert ("file:letter", "Surat permohonan bertanda tangan (PDF)", "Berkas wajib diunggah.") in links
+    assert ("domain.name", "Nama domain yang disengketakan", "Wajib diisi.") in links  # not said twice
+    assert ("letter.signatory.name", "Surat permohonan › Penandatangan › Nama penandatangan", "Wajib diisi.") in [
+        (a, label, m) for a, label, m in links]
+    # The letter's file error stays with the file, not on the group of letter fields that shares its name,
+    # and nothing asks to choose files again when none were chosen.
+    assert page.count("Berkas wajib diunggah.") == 2
+    assert "pilih kembali berkas" not in page
     assert people["ani"].get("/cases").get_json()["total"] == 0
     assert "Minimal 20 karakter." in page  # the description's minimum length is said before it is broken
     assert 'placeholder="contoh: ' in page

@@ -39,8 +39,9 @@ def new():
     values, prefilled_from = sent.values, None
     if request.method == "GET":  # a first look starts from this officer's last filing; a refused one keeps its own
         values, prefilled_from = engine().instances.start_values(actor())
-    return render_template("new_case.html", schema=schema, fields=formdata.fields(schema, values, sent.errors),
-                           attachments=schema.get("x-attachments", []), errors=sent.errors,
+    fields, attachments = formdata.fields(schema, values, sent.errors), schema.get("x-attachments", [])
+    return render_template("new_case.html", schema=schema, fields=fields, attachments=attachments, errors=sent.errors,
+                           problems=formdata.problems(fields, attachments, sent.errors), files_sent=sent.files_sent,
                            prefilled_from=prefilled_from), sent.status
 
 

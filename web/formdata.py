@@ -64,14 +64,49 @@ def _kind(prop: dict) -> str:
     return {"date": "date", "email": "email"}.get(prop.get("format", ""), "text")
 
 
+FILE = "file:"  # page-side key of an upload's error: a file may share its name with a group of fields
+
+
 def errors_by_field(errors: list[dict]) -> dict[str, str]:
-    return {e.get("field", ""): e.get("message", "") for e in errors}
+    """Engine errors by the page's key for them; the first message per field stays."""
+    placed = {}
+    for e in errors:
+        name = e.get("field", "")
+        key = FILE + name if e.get("in") == "file" and name else name
+        placed.setdefault(key, e.get("message", ""))
+    return placed
+
+
+@dataclass(frozen=True)
+class Problem:
+    anchor: str   # id of the element on the page
+    label: str    # the field as the page names it
+    message: str
+
+
+def problems(fields: list[Field], attachments: list[dict], errors: dict[str, str],
+             within: str = "") -> list[Problem]:
+    """Every error of a refused form in page order, for the summary at its top (each links to its field)."""
+    found = []
+    for f in fields:
+        label = f"{within} › {f.title}" if within and not within.endswith(f.title) else (within or f.title)
+        if f.error:
+            found.append(Problem(f"field-{f.name}", label, f.error))
+        found += problems(f.children, [], errors, label)
+    if within:
+        return found
+    if errors.get(""):
+        found.append(Problem("files", "Berkas", errors[""]))
+    for a in attachments:
+        if errors.get(FILE + a["name"]):
+            found.append(Problem(f"field-{FILE}{a['name']}", a.get("title", a["name"]), errors[FILE + a["name"]]))
+    return found
 
 
 def _placed(schema: dict, errors: dict[str, str]) -> dict[str, str]:
     """Errors the page has no field for (too many files, a file the form did not ask for) go under "",
     which the form shows above its files: none may go unseen."""
-    known = set(_paths(schema)) | {a["name"] for a in schema.get("x-attachments", [])}
+    known = set(_paths(schema)) | {FILE + a["name"] for a in schema.get("x-attachments", [])}
     placed, loose = {}, []
     for name, message in errors.items():
         if name in known:
@@ -158,15 +193,16 @@ class Submission:
     errors: dict = field(default_factory=dict)
     status: int = 200
     result: object = None
+    files_sent: bool = False  # a refusal loses them: the page asks to choose them again
 
 
 def submit(schema: dict, command) -> Submission:
     """On POST, calls command(values, uploads); a refusal (422) keeps the values and marks the fields."""
     if request.method != "POST":
         return Submission()
-    values = from_form(schema, request.form)
+    values, files = from_form(schema, request.form), uploads(request.files, schema)
     try:
-        return Submission(values, result=command(values, uploads(request.files, schema)))
+        return Submission(values, result=command(values, files))
     except Invalid as exc:
         flash(exc.message, "error")
-        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422)
+        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422, files_sent=bool(files))

@@ -119,8 +119,13 @@ def document() -> dict:
                 "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
                     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                     "detail": {"type": "string"}, "code": {"type": "string"},
-                    "errors": {"type": "array", "items": {"type": "object", "properties": {
-                        "field": {"type": "string"}, "message": {"type": "string"}}}}}},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
+                                                          "properties": {
+                        "field": {"type": "string", "description": "Dotted path in `data`, or the name of a "
+                                                                   "file part; empty for the request as a whole."},
+                        "in": {"enum": ["file"], "description": "Present when the problem is an uploaded file "
+                                                                "(`field` then names its multipart part)."},
+                        "message": {"type": "string"}}}}}},
                 "CaseSummary": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case_number": {"type": "string"},
                     "status": {"enum": ["running", "completed", "cancelled"]}, "agency": {"type": "string"},

@@ -63,9 +63,10 @@ def task(task_id):
         return redirect(url_for("cases.show", case_ref=detail.case_number))
     mine = detail.claimed_by == actor().username
     values = sent.values if request.method == "POST" else detail.suggested  # the case may decide a choice
-    return render_template("task.html", task=detail, mine=mine,
-                           fields=formdata.fields(detail.form, values, sent.errors),
-                           attachments=detail.form.get("x-attachments", []), errors=sent.errors), sent.status
+    fields, attachments = formdata.fields(detail.form, values, sent.errors), detail.form.get("x-attachments", [])
+    return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
+                           errors=sent.errors, problems=formdata.problems(fields, attachments, sent.errors),
+                           files_sent=sent.files_sent), sent.status
 
 
 def what_next(done) -> str:
@@ -74,5 +75,5 @@ def what_next(done) -> str:
         return "Kasus selesai; tidak ada langkah lagi."
     if not done.next_tasks:
         return "Kasus menunggu langkah lain."
-    steps = ", ".join(f"'{t.name}' ({LANE_LABELS.get(t.lane, t.lane)})" for t in done.next_tasks)
+    steps = "; ".join(f"{t.name} — dikerjakan oleh {LANE_LABELS.get(t.lane, t.lane)}" for t in done.next_tasks)
     return f"Langkah berikutnya: {steps}."
