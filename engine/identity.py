@@ -112,20 +112,27 @@ class Identity:
         errors = []
         if not USERNAME.fullmatch(username or ""):
             errors.append({"field": "username", "message": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -"})
-        if role not in ROLES:
-            errors.append({"field": "role", "message": f"Peran tidak dikenal; pilih salah satu: {', '.join(ROLES)}."})
+        if not role:
+            errors.append({"field": "role", "message": "Pilih peran."})
+        elif role not in ROLES:
+            errors.append({"field": "role", "message": f"Peran {role!r} tidak dikenal; pilihannya: {', '.join(ROLES)}."})
         if "@" not in (email or ""):
             errors.append({"field": "email", "message": "Alamat e-mail tidak valid."})
         errors += _password_problems(password)
         if role == "pemohon" and not agency:
-            errors.append({"field": "agency", "message": "Pengguna pemohon harus terikat pada instansi (--agency)."})
+            errors.append({"field": "agency", "message": "Petugas instansi (pemohon) harus terikat pada instansi: "
+                                                         "isi kode instansinya."})
+        elif agency and role in ROLES and role != "pemohon":
+            errors.append({"field": "agency", "message": "Kode instansi hanya diisi untuk petugas instansi (pemohon)."})
         elif agency and not AGENCY_CODE.fullmatch(agency):
             errors.append({"field": "agency", "message": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"})
-        if lane is not None and (lane not in LANES or role != "supervisor"):
-            errors.append({"field": "lane", "message": "--lane hanya untuk supervisor: pemohon, tim_layanan "
-                                                       "atau pandi."})
+        if lane is not None and lane not in LANES:
+            errors.append({"field": "lane", "message": f"Lajur {lane!r} tidak dikenal; pilihannya: "
+                                                       f"{', '.join(LANES)}."})
+        elif lane is not None and role != "supervisor":
+            errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
         if errors:
-            raise Invalid("invalid", errors[0]["message"], errors)
+            raise Invalid("invalid", "Pengguna belum ditambahkan.", errors)
         agency_id = self.ensure_agency(agency) if agency else None
         with self.store.transaction(write=True) as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -165,6 +172,21 @@ class Identity:
                 raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
             session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
         return token
+
+    def tokens(self, actor: Actor) -> list[tuple[int, datetime]]:
+        """One's own API tokens as (id, made at), newest first; the tokens themselves are not kept."""
+        with self.store.transaction() as session:
+            return [tuple(row) for row in session.execute(
+                select(ApiToken.id, ApiToken.created_at).where(ApiToken.user_id == actor.id)
+                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))]
+
+    def revoke_token(self, actor: Actor, token_id: int) -> None:
+        """Ends one of one's own tokens (someone else's is "not found", as if it did not exist)."""
+        with self.store.transaction(write=True) as session:
+            gone = session.execute(delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == actor.id))
+            if gone.rowcount != 1:
+                raise NotFound("no_token", "Token ini tidak ditemukan; mungkin sudah dicabut.")
+            audit.info("api token %d revoked by %s", token_id, actor.username)
 
     def by_token(self, token: str) -> Actor | None:
         with self.store.transaction() as session:

@@ -49,13 +49,56 @@ def test_changing_ones_password_names_every_problem_and_ends_other_logins(app, c
     assert not can_log_in(app, "ani", PASSWORD) and can_log_in(app, "ani", NEW)
 
 
-def test_an_api_token_made_on_the_account_page_works_and_is_shown_once(client, people):
+def make_token(client) -> tuple[str, str]:
+    """Presses "Buat token API baru" on the account page; returns (token, the page showing it)."""
+    ticket = re.search(r'name="tiket" value="([^"]+)"', client.get("/akun").get_data(as_text=True)).group(1)
+    response = client.post("/akun/token", data={"tiket": ticket})
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    page = response.get_data(as_text=True)
+    return re.search(r'<code class="token">([^<]+)</code>', page).group(1), page
+
+
+def test_an_api_token_made_on_the_account_page_works_and_is_shown_once(client, engine, people):
     login(client, "citra")
-    page = client.post("/akun/token").get_data(as_text=True)
-    token = re.search(r'<code class="token">([^<]+)</code>', page).group(1)
+    token, page = make_token(client)
     answer = client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and "items" in answer.get_json()
     assert token not in client.get("/akun").get_data(as_text=True)
+    citra = engine.identity.by_username("citra")
+    assert len(engine.identity.tokens(citra)) == 2  # the fixture's and this one
+
+
+def test_reloading_the_page_that_shows_a_token_makes_no_second_token(client, engine, people):
+    """A reload re-sends the POST: its one-time ticket is spent, so nothing new is made and the page says so."""
+    login(client, "citra")
+    ticket = re.search(r'name="tiket" value="([^"]+)"', client.get("/akun").get_data(as_text=True)).group(1)
+    assert client.post("/akun/token", data={"tiket": ticket}).status_code == 200
+    citra = engine.identity.by_username("citra")
+    made = len(engine.identity.tokens(citra))
+    for sent in ({"tiket": ticket}, {}, {"tiket": "x" * 22}):
+        again = client.post("/akun/token", data=sent, follow_redirects=True)
+        assert "Tidak ada token baru yang dibuat" in again.get_data(as_text=True), sent
+        assert '<code class="token">' not in again.get_data(as_text=True)
+    assert len(engine.identity.tokens(citra)) == made
+
+
+def test_one_revokes_ones_own_tokens_and_only_those(client, engine, people):
+    login(client, "citra")
+    token, _ = make_token(client)
+    citra, dodi = engine.identity.by_username("citra"), engine.identity.by_username("dodi")
+    newest = engine.identity.tokens(citra)[0][0]
+    page = client.get("/akun").get_data(as_text=True)
+    assert set(re.findall(r'<tr data-token="(\d+)">', page)) == {str(i) for i, _ in engine.identity.tokens(citra)}
+    others = engine.identity.tokens(dodi)[0][0]
+    refused = client.post(f"/akun/token/{others}/cabut", follow_redirects=True)
+    assert "Token ini tidak ditemukan" in refused.get_data(as_text=True)
+    assert people["dodi"].get("/tasks").status_code == 200  # dodi's token still works
+    done = client.post(f"/akun/token/{newest}/cabut", follow_redirects=True)
+    assert "Token dicabut" in done.get_data(as_text=True)
+    assert client.get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert people["citra"].get("/tasks").status_code == 200  # the other token of hers is untouched
+    assert "Token ini tidak ditemukan" in client.post(f"/akun/token/{newest}/cabut",
+                                                      follow_redirects=True).get_data(as_text=True)
 
 
 def test_only_an_administrator_sees_and_manages_users(client, people, admin):
@@ -76,8 +119,25 @@ def test_adding_a_user_names_every_problem_and_adds_nothing_until_right(app, cli
     refused = client.post("/admin/pengguna", data={"username": "Hani Baru", "role": "pemohon", "email": "hani",
                                                    "password": "123", "agency": "", "lane": "pandi"})
     assert refused.status_code == 422
-    assert set(marked(refused)) == {"username", "email", "password", "agency", "lane"}
-    assert 'value="Hani Baru"' in refused.get_data(as_text=True)  # what was typed stays, but not the password
+    assert marked(refused) == {
+        "username": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -",
+        "email": "Alamat e-mail tidak valid.", "password": "Kata sandi minimal 8 karakter.",
+        "agency": "Petugas instansi (pemohon) harus terikat pada instansi: isi kode instansinya.",
+        "lane": "Lajur yang diawasi hanya diisi untuk peran supervisor."}
+    page = refused.get_data(as_text=True)
+    assert 'value="Hani Baru"' in page  # what was typed stays, but not the password
+    # The form is below the list of users: the refusal lands on it and sums up what to fix, field by field.
+    assert 'action="/admin/pengguna#add-user"' in page
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    assert re.findall(r'<a href="#f-(\w+)">', summary) == ["username", "email", "agency", "lane", "password"]
+    assert "5 isian perlu diperbaiki" in summary
+    no_role = client.post("/admin/pengguna", data={"username": "hani", "role": "", "email": "h@pandi.id",
+                                                   "password": NEW, "agency": "kab-contoh"})
+    assert marked(no_role) == {"role": "Pilih peran."}
+    agency_for_staff = client.post("/admin/pengguna", data={"username": "hani", "role": "pandi",
+                                                            "email": "h@pandi.id", "password": NEW,
+                                                            "agency": "kab-contoh"})
+    assert marked(agency_for_staff) == {"agency": "Kode instansi hanya diisi untuk petugas instansi (pemohon)."}
     bad_code = client.post("/admin/pengguna", data={"username": "hani", "role": "pemohon", "email": "h@desa.id",
                                                     "password": NEW, "agency": "Desa Maju\n"})
     assert marked(bad_code) == {"agency": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"}
@@ -99,6 +159,10 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     citra_pages = app.test_client()
     login(citra_pages, "citra")
     login(client, admin)
+    # Deactivating is asked twice: the list opens a confirmation that says what will happen.
+    row = re.search(r'<tr data-user="citra".*?</tr>', client.get("/admin/pengguna").get_data(as_text=True), re.S)
+    confirm = re.search(r'<details class="deactivate">.*?</details>', row.group(0), re.S).group(0)
+    assert "token API-nya dicabut" in confirm and "Ya, nonaktifkan citra" in confirm
     assert client.post("/admin/pengguna/citra/status", data={"aktif": "0"}).status_code == 302
     assert citra_pages.get("/worklist").status_code == 302
     assert not can_log_in(app, "citra", PASSWORD)
@@ -106,7 +170,9 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     page = client.get("/admin/pengguna").get_data(as_text=True)
     row = re.search(r'<tr data-user="citra".*?</tr>', page, re.S).group(0)
     assert "Nonaktif" in row and "<td>0</td>" in row  # no token left
-    client.post("/admin/pengguna/citra/status", data={"aktif": "1"})
+    assert "Aktifkan</button>" in row and "deactivate" not in row
+    back = client.post("/admin/pengguna/citra/status", data={"aktif": "1"}, follow_redirects=True)
+    assert "citra diaktifkan kembali. Token API lamanya tetap dicabut" in back.get_data(as_text=True)
     assert can_log_in(app, "citra", PASSWORD)
     assert people["citra"].get("/tasks").status_code == 401  # a revoked token stays revoked
     # An administrator cannot lock themselves out, and odd input changes nothing.

@@ -1,16 +1,22 @@
 """Accounts: one's own (password, API tokens) and, for administrators, everyone's (add, deactivate, reset)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import secrets
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import login_required, login_user
 
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import LANES, ROLES
 
 from .auth import ROLE_LABELS, LoginUser
+from .formdata import Problem
 from .context import actor, engine
 
 bp = Blueprint("accounts", __name__)
+TICKET = "token_ticket"
+USER_FIELDS = {"username": "Nama pengguna", "role": "Peran", "email": "E-mail", "agency": "Kode instansi",
+               "lane": "Lajur yang diawasi", "password": "Kata sandi awal"}
 
 
 @bp.route("/akun", methods=["GET", "POST"])
@@ -34,12 +40,36 @@ def own():
 @bp.post("/akun/token")
 @login_required
 def new_token():
+    # The form carries a one-time ticket: reloading the page that shows a token (which re-sends this POST)
+    # must not make another one. The token is shown once, on this response only (never in a cookie or a flash).
+    ticket = session.pop(TICKET, None)
+    if not ticket or not secrets.compare_digest(ticket, request.form.get("tiket", "")):
+        flash("Tidak ada token baru yang dibuat: formulir itu sudah terpakai (misalnya halaman dimuat ulang) "
+              "atau berasal dari tab lain. Tekan tombolnya lagi bila memang perlu token baru.", "info")
+        return redirect(url_for("accounts.own"))
     token = engine().identity.new_token(actor().username)
-    return _own_page(token=token)  # shown once, on this page only (never in a cookie or a flash)
+    response = make_response(_own_page(token=token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/akun/token/<int:token_id>/cabut")
+@login_required
+def revoke_token(token_id):
+    try:
+        engine().identity.revoke_token(actor(), token_id)
+    except NotFound as exc:
+        flash(exc.message, "error")
+    else:
+        flash("Token dicabut: sistem yang memakainya tidak dapat masuk lagi dengan token itu.", "success")
+    return redirect(url_for("accounts.own") + "#tokens")
 
 
 def _own_page(errors=None, token=None):
-    return render_template("account.html", errors=errors or {}, token=token, role_label=ROLE_LABELS.get(actor().role, actor().role),
+    session[TICKET] = secrets.token_urlsafe(16)
+    return render_template("account.html", errors=errors or {}, token=token, ticket=session[TICKET],
+                           tokens=engine().identity.tokens(actor()),
+                           role_label=ROLE_LABELS.get(actor().role, actor().role),
                            agency=engine().identity.agency_names().get(actor().agency_id))
 
 
@@ -63,7 +93,9 @@ def users():
         else:
             flash(f"Pengguna {added.username} ({ROLE_LABELS[added.role]}) ditambahkan.", "success")
             return redirect(url_for("accounts.users"))
+    problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
     return render_template("users.html", accounts=engine().identity.accounts(actor()), errors=errors, sent=sent,
+                           problems=problems,
                            roles=ROLES, lanes=LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
 
@@ -80,7 +112,8 @@ def set_active(username):
         flash(exc.message, "error")
     else:
         if active == "1":
-            flash(f"Pengguna {username} diaktifkan.", "success")
+            flash(f"Pengguna {username} diaktifkan kembali. Token API lamanya tetap dicabut; ia membuat yang "
+                  "baru di halaman Akun bila perlu.", "success")
         else:
             back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
             flash(f"Pengguna {username} dinonaktifkan: login dan token API-nya berakhir{back}.", "success")

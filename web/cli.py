@@ -35,8 +35,11 @@ DEMO_USERS = [
 ]
 
 
-def _fail(exc: EngineError):
-    details = "".join(f"\n  - {e.get('element') or e.get('field') or ''}: {e['message']}" for e in exc.errors)
+def _fail(exc: EngineError, options: dict[str, str] | None = None):
+    """Exits with the error and one line per problem, named as the command line names it (`options`)."""
+    options = options or {}
+    details = "".join(f"\n  - {options.get(e.get('field'), e.get('element') or e.get('field') or '')}: "
+                      f"{e['message']}" for e in exc.errors)
     raise click.ClickException(exc.message + details)
 
 
@@ -75,7 +78,7 @@ def users_add(username, role, email, password, agency, lane):
     try:
         added = engine().identity.add_user(username, role, email, password, agency, lane)
     except EngineError as exc:
-        _fail(exc)
+        _fail(exc, {"username": "USERNAME", **{o: f"--{o}" for o in ("role", "email", "password", "agency", "lane")}})
     click.echo(f"Pengguna {added.username} ({added.role}) ditambahkan.")
 
 
