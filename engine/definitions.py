@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import bpmn, case_rules, forms
+from . import bpmn, case_rules, forms, tidy
 from .errors import Conflict, DeploymentError, NotFound
 from .models import Definition
 from .store import Store, Tx
@@ -67,6 +67,7 @@ def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
                                   [{"element": element, "message": f"Formulir {key} tidak ditemukan."}])
         forms.check_schema(key, form_schemas[key], element)
         case_rules.check_schema(key, form_schemas[key], element)
+        tidy.check_schema(key, form_schemas[key], element)
     spec, subprocess_specs = bpmn.parse_specs(tree, model.process_key)
     return model, spec, subprocess_specs
 

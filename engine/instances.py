@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import forms, sql
+from . import forms, sql, tidy
 from .errors import Forbidden, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
@@ -107,6 +107,7 @@ class Instances:
         with self.store.command(write=True) as tx:
             deployed = self.execution.definitions.latest(tx, self.process_key)
             schema = deployed.form(deployed.model.start.form_key)
+            data = tidy.tidied(schema, data)
             attachments = forms.validate(schema, data, uploads or {})
             workflow = self.execution.new_workflow(deployed)
             variable = deployed.model.start.output

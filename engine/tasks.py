@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 from SpiffWorkflow.util.task import TaskState
 
-from . import case_rules, forms, sql
+from . import case_rules, forms, sql, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .identity import Actor
@@ -185,6 +185,7 @@ class Tasks:
             locked = Locked(task.instance_id, task.definition_id, task.revision, task.status)
             deployed = self.execution.definitions.get(tx, locked.definition_id)
             schema = deployed.form(task.form_key)
+            data = tidy.tidied(schema, data)
             attachments = forms.validate(schema, data, uploads or {})
             # Under the case's lock, the task must still be ready and mine: the update says so atomically.
             done = tx.run(sql.COMPLETE, {"task_id": task.id, "user_id": actor.id, "at": now})

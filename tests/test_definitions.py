@@ -108,3 +108,12 @@ def test_iso_dates_and_cycles_are_accepted_as_literals(engine, kind, literal):
     with pytest.raises(DeploymentError) as refused:
         engine.definitions.deploy(broken, forms())
     assert refused.value.errors[0]["element"] == "Timer_Periksa"
+
+
+def test_a_misspelt_tidying_kind_is_refused_at_deploy(engine):
+    schemas = forms()
+    schemas["permohonan.json"]["properties"]["contact"]["properties"]["nip"]["x-normalize"] = "digit"
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(BPMN, schemas)
+    assert "x-normalize digit tidak dikenal; pilihannya: digits, domain." in refused.value.message
+    assert refused.value.errors[0]["element"] == "StartEvent_Permohonan"

@@ -1,0 +1,91 @@
+"""What people type around a value, taken away before a form is checked: the spaces of a NIP written
+"19870312 201012 2 002", the dashes of "0812-3456-7890", the "https://" before a domain name.
+
+A form asks for it field by field with `"x-normalize": "digits"` or `"x-normalize": "domain"`. A value
+that does not tidy into that shape is left as typed, so the form's message is about what was typed."""
+from __future__ import annotations
+
+import copy
+import re
+
+from .errors import DeploymentError
+
+DIGITS = re.compile(r"\+?[0-9]+")
+DIGIT_SEPARATORS = re.compile(r"[\s.\-]")
+SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def _digits(value: str) -> str:
+    tidy = DIGIT_SEPARATORS.sub("", value)
+    return tidy if DIGITS.fullmatch(tidy) else value
+
+
+def _domain(value: str) -> str:
+    """A domain name as a browser's address bar shows it ("https://Contoh.go.id/beranda") -> contoh.go.id."""
+    tidy = SCHEME.sub("", value.strip())
+    tidy = re.split(r"[/?#]", tidy, maxsplit=1)[0].rstrip(".").lower()
+    return tidy or value
+
+
+KINDS = {"digits": _digits, "domain": _domain}
+
+_PLANS: dict[int, tuple[dict, tuple]] = {}
+
+
+def _plan(schema: dict) -> tuple:
+    """(path, tidy function) of every field that asks for tidying; worked out once per deployed schema."""
+    entry = _PLANS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        if len(_PLANS) > 512:
+            _PLANS.clear()
+        entry = _PLANS[id(schema)] = (schema, tuple(_fields(schema, ())))
+    return entry[1]
+
+
+def check_schema(form_key: str, schema: dict, element: str) -> None:
+    """At deploy: a misspelt kind would otherwise tidy nothing, silently."""
+    wrong = sorted({str(kind) for kind in _kinds(schema) if kind not in KINDS})
+    if wrong:
+        message = (f"Formulir {form_key}: x-normalize {', '.join(wrong)} tidak dikenal; "
+                   f"pilihannya: {', '.join(KINDS)}.")
+        raise DeploymentError("form", message, [{"element": element, "message": message}])
+
+
+def _kinds(schema: dict):
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            if "x-normalize" in prop:
+                yield prop["x-normalize"]
+            yield from _kinds(prop)
+
+
+def _fields(schema: dict, path: tuple):
+    for name, prop in schema.get("properties", {}).items():
+        if not isinstance(prop, dict):
+            continue
+        if prop.get("x-normalize") in KINDS:
+            yield path + (name,), KINDS[prop["x-normalize"]]
+        if prop.get("type") == "object":
+            yield from _fields(prop, path + (name,))
+
+
+def tidied(schema: dict, data):
+    """`data` with the asked-for fields tidied; the same object when nothing changes (the caller's is never
+    changed in place)."""
+    changes = []
+    for path, tidy in _plan(schema):
+        node = data
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        value = node.get(path[-1]) if isinstance(node, dict) else None
+        if isinstance(value, str) and (new := tidy(value)) != value:
+            changes.append((path, new))
+    if not changes:
+        return data
+    data = copy.deepcopy(data)
+    for path, new in changes:
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = new
+    return data
