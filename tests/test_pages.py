@@ -5,7 +5,7 @@ import io
 import re
 
 from conftest import PASSWORD
-from samples import ANALYSIS_REJECT, CHECK_COMPLETE, make_pdf, request_data
+from samples import ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, CHECK_COMPLETE, PANDI, make_pdf, request_data
 from test_sop_api import file_case, open_task, work
 from web import create_app
 
@@ -45,6 +45,31 @@ def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
     assert client.post(f"/tasks/{task['id']}/claim").status_code == 302
     mine = client.get("/worklist?tab=saya").get_data(as_text=True)
     assert case["case_number"] in mine and "Kerjakan" in mine
+
+
+def waiting(app, name) -> int:
+    """The count beside "Daftar kerja" in the header of `name`'s pages (0 when none is shown)."""
+    client = app.test_client()
+    login(client, name)
+    link = re.search(r'<a href="/worklist" id="worklist-link">(.*?)</a>', client.get("/cases").get_data(as_text=True))
+    count = re.search(r'<span class="waiting-count"[^>]*>(\d+)</span>', link.group(1))
+    return int(count.group(1)) if count else 0
+
+
+def test_every_page_says_how_many_tasks_wait_for_me(app, people):
+    """An agency officer learns that the answer has arrived from any page, not only the worklist."""
+    case = file_case(people["ani"])
+    assert {n: waiting(app, n) for n in ("ani", "bayu", "citra", "dodi", "eka")} == {
+        "ani": 0, "bayu": 0, "citra": 1, "dodi": 1, "eka": 0}
+    check = open_task(people["citra"], case)
+    people["citra"].post(f"/tasks/{check['id']}/claim")
+    assert (waiting(app, "citra"), waiting(app, "dodi")) == (1, 0)  # claimed: citra's, no longer the queue's
+    assert people["citra"].post(f"/tasks/{check['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 200
+    work(people["dodi"], open_task(people["dodi"], case), ANALYSIS_FORWARD)
+    assert waiting(app, "eka") == 1
+    work(people["eka"], open_task(people["eka"], case), PANDI)
+    work(people["citra"], open_task(people["citra"], case), ANSWER)
+    assert {n: waiting(app, n) for n in ("ani", "bayu", "citra", "eka")} == {"ani": 1, "bayu": 0, "citra": 0, "eka": 0}
 
 
 def test_completing_a_task_on_its_page(client, people):

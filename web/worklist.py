@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from . import formdata
 from .context import actor, engine
@@ -11,6 +11,14 @@ from .filters import LANE_LABELS
 bp = Blueprint("worklist", __name__)
 TABS = {"antrian": "queue", "saya": "mine", "semua": None}
 PAGE = 50
+
+
+@bp.app_context_processor
+def waiting_for_me():
+    """Every page's header says how many tasks wait for this person, so the agency sees the answer arrive."""
+    if not current_user.is_authenticated:
+        return {}
+    return {"waiting_tasks": engine().tasks.waiting_count(actor())}
 
 
 @bp.get("/")
