@@ -157,7 +157,7 @@ def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
 
 
 INTEGER = re.compile(r"[+-]?[0-9]+")
-DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][+-]?[0-9]+)?")
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")  # no exponent: "1e999" is not a person's number
 
 
 def _number(raw: str, kind: str):
@@ -165,7 +165,7 @@ def _number(raw: str, kind: str):
     would also take "١٢", "1_000", "nan" and "inf"; those stay text so the schema reports the wrong type."""
     if kind == "integer" and INTEGER.fullmatch(raw) and len(raw) <= 20:
         return int(raw)
-    if kind == "number" and DECIMAL.fullmatch(raw) and len(raw) <= 40:
+    if kind == "number" and DECIMAL.fullmatch(raw) and len(raw) <= 20:
         return float(raw.replace(",", "."))
     return raw
 
