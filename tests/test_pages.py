@@ -4,8 +4,10 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+
 from conftest import PASSWORD
-from samples import ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, CHECK_COMPLETE, PANDI, make_pdf, request_data
+from samples import ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, ANSWER_REJECTED, CHECK_COMPLETE, PANDI, make_pdf, request_data
 from test_sop_api import file_case, open_task, work
 from web import create_app
 
@@ -52,7 +54,7 @@ def waiting(app, name) -> int:
     client = app.test_client()
     login(client, name)
     link = re.search(r'<a href="/worklist" id="worklist-link">(.*?)</a>', client.get("/cases").get_data(as_text=True))
-    count = re.search(r'<span class="waiting-count"[^>]*>(\d+)</span>', link.group(1))
+    count = re.search(r'<span class="waiting-count"[^>]*>.*?(\d+)</span>$', link.group(1))
     return int(count.group(1)) if count else 0
 
 
@@ -70,6 +72,17 @@ def test_every_page_says_how_many_tasks_wait_for_me(app, people):
     work(people["eka"], open_task(people["eka"], case), PANDI)
     work(people["citra"], open_task(people["citra"], case), ANSWER)
     assert {n: waiting(app, n) for n in ("ani", "bayu", "citra", "eka")} == {"ani": 1, "bayu": 0, "citra": 0, "eka": 0}
+
+
+def test_a_case_page_says_how_the_dispute_ended_once_answered(client, people):
+    case = file_case(people["ani"])
+    login(client, "ani")
+    assert 'id="case-outcome"' not in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    work(people["citra"], open_task(people["citra"], case), CHECK_COMPLETE)
+    work(people["dodi"], open_task(people["dodi"], case), ANALYSIS_REJECT)
+    work(people["citra"], open_task(people["citra"], case), ANSWER_REJECTED)
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert '<span class="outcome" id="case-outcome">Hasil: Permohonan ditolak</span>' in page
 
 
 def test_completing_a_task_on_its_page(client, people):
@@ -366,3 +379,11 @@ def test_the_diagram_opened_from_a_case_leads_back_to_it_and_offers_zoom(client,
     assert 'id="back-to-case" href="/cases/SNG-2026-000001"' in page and 'data-zoom="in"' in page
     for odd in ("javascript:alert(1)", "SNG-2026-1%0A", "../admin", "<b>"):
         assert 'id="back-to-case"' not in client.get(f"/proses?kasus={odd}").get_data(as_text=True), odd
+
+
+@pytest.mark.parametrize("typed, read", [("12", 12.0), ("2,5", 2.5), ("-0.5", -0.5), ("1e999", "1e999"),
+                                         ("inf", "inf"), ("1" * 25, "1" * 25)])
+def test_a_decimal_field_reads_what_a_person_writes_and_nothing_else(typed, read):
+    """A number the schema then refuses as text ("Harus berupa angka") rather than infinity or 1e25."""
+    from web.formdata import _number
+    assert _number(typed, "number") == read
