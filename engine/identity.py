@@ -20,6 +20,8 @@ from .store import Store
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 USERNAME = re.compile(r"^[a-z0-9_.\-]{3,80}$")
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,39}$")
+EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")  # one address, no spaces or line breaks (it heads a mail)
+EMAIL_MAX = 200
 audit = logging.getLogger("sengketa.audit")  # who changed which account (the case history covers cases)
 
 
@@ -66,8 +68,8 @@ def _token_hash(token: str) -> str:
 
 
 def _actor(user: User) -> Actor:
-    return Actor(user.id, user.username, user.role, user.agency_id, user.lane, user.email,
-                 hashlib.sha256(user.password_hash.encode()).hexdigest()[:20])
+    key = hashlib.sha256(f"{user.password_hash}|{user.session_version or 0}".encode()).hexdigest()[:20]
+    return Actor(user.id, user.username, user.role, user.agency_id, user.lane, user.email, key)
 
 
 @dataclass(frozen=True)
@@ -97,12 +99,7 @@ class Identity:
 
     def ensure_agency(self, code: str, name: str | None = None) -> int:
         with self.store.transaction(write=True) as session:
-            agency = session.scalar(select(Agency).where(Agency.code == code))
-            if agency is None:
-                agency = Agency(code=code, name=name or code)
-                session.add(agency)
-                session.flush()
-            return agency.id
+            return _agency_id(session, code, name)
 
     def add_user(self, username: str, role: str, email: str, password: str,
                  agency: str | None = None, lane: str | None = None, by: Actor | None = None) -> Actor:
@@ -116,8 +113,9 @@ class Identity:
             errors.append({"field": "role", "message": "Pilih peran."})
         elif role not in ROLES:
             errors.append({"field": "role", "message": f"Peran {role!r} tidak dikenal; pilihannya: {', '.join(ROLES)}."})
-        if "@" not in (email or ""):
-            errors.append({"field": "email", "message": "Alamat e-mail tidak valid."})
+        if not EMAIL.fullmatch(email or "") or len(email) > EMAIL_MAX:
+            errors.append({"field": "email", "message": f"Alamat e-mail tidak valid (satu alamat, tanpa spasi, "
+                                                       f"paling panjang {EMAIL_MAX} karakter)."})
         errors += _password_problems(password)
         if role == "pemohon" and not agency:
             errors.append({"field": "agency", "message": "Petugas instansi (pemohon) harus terikat pada instansi: "
@@ -133,10 +131,10 @@ class Identity:
             errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
         if errors:
             raise Invalid("invalid", "Pengguna belum ditambahkan.", errors)
-        agency_id = self.ensure_agency(agency) if agency else None
-        with self.store.transaction(write=True) as session:
+        with self.store.transaction(write=True) as session:  # a refused user leaves no new agency behind
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise Conflict("user_exists", f"Pengguna {username} sudah ada.")
+            agency_id = _agency_id(session, agency) if agency else None
             user = User(username=username, role=role, email=email, password_hash=hash_password(password),
                         agency_id=agency_id, lane=lane)
             session.add(user)
@@ -236,9 +234,11 @@ class Identity:
         released = []
         with self.store.command(write=True) as tx:
             session = tx.session
+            _still_admin(session, admin)
             user = self._user(session, username)
             user.active = active
             if not active:
+                user.session_version = (user.session_version or 0) + 1  # reactivating does not revive logins
                 session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
                 held = session.execute(select(HumanTask.id, HumanTask.instance_id, HumanTask.element_id,
                                               HumanTask.name).where(HumanTask.claimed_by == user.id,
@@ -254,15 +254,24 @@ class Identity:
                        "activated" if active else "deactivated", admin.username, len(released))
         return len(released)
 
-    def reset_password(self, admin: Actor, username: str, password: str) -> None:
-        """A new password the administrator hands over; the user's logins end."""
+    def reset_password(self, admin: Actor, username: str, password: str) -> int:
+        """A new password the administrator hands over, for an account that may be in the wrong hands: its
+        logins end and its API tokens are revoked. Returns how many tokens were. One's own password is changed
+        on one's account page, which asks for the current one."""
         _require_admin(admin)
+        if username == admin.username:
+            raise Conflict("own_account", "Kata sandi Anda sendiri diubah di halaman Akun, dengan kata sandi "
+                                          "saat ini.")
         errors = _password_problems(password)
         if errors:
             raise Invalid("invalid", errors[0]["message"], errors)
         with self.store.transaction(write=True) as session:
-            self._user(session, username).password_hash = hash_password(password)
-            audit.info("password of %s reset by %s", username, admin.username)
+            _still_admin(session, admin)
+            user = self._user(session, username)
+            user.password_hash = hash_password(password)
+            revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+            audit.info("password of %s reset by %s (%d api tokens revoked)", username, admin.username, revoked)
+        return revoked
 
     @staticmethod
     def _user(session, username: str) -> User:
@@ -279,6 +288,25 @@ class Identity:
     def agency_names(self) -> dict[int, str]:
         with self.store.transaction() as session:
             return dict(session.execute(select(Agency.id, Agency.name)).all())
+
+
+def _agency_id(session, code: str, name: str | None = None) -> int:
+    agency = session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        agency = Agency(code=code, name=name or code)
+        session.add(agency)
+        session.flush()
+    return agency.id
+
+
+def _still_admin(session, admin: Actor) -> None:
+    """Inside the command: the acting administrator is still an active one. The active administrators' rows
+    are locked (PostgreSQL; SQLite serializes writers anyway), so two administrators deactivating each other
+    at the same moment cannot both succeed and leave nobody to administer."""
+    active = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
+                             .order_by(User.id).with_for_update()).all()
+    if admin.id not in active:
+        raise Forbidden("not_admin", "Akun administrator Anda tidak aktif lagi.")
 
 
 def _require_admin(actor: Actor) -> None:

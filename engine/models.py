@@ -61,6 +61,9 @@ class User(Base):
     lane: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of every login's key: raised when the account is deactivated, so a reactivated account's old
+    # logins stay ended (a new password ends them through the password hash).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ApiToken(Base):

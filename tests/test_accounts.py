@@ -121,7 +121,8 @@ def test_adding_a_user_names_every_problem_and_adds_nothing_until_right(app, cli
     assert refused.status_code == 422
     assert marked(refused) == {
         "username": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -",
-        "email": "Alamat e-mail tidak valid.", "password": "Kata sandi minimal 8 karakter.",
+        "email": "Alamat e-mail tidak valid (satu alamat, tanpa spasi, paling panjang 200 karakter).",
+        "password": "Kata sandi minimal 8 karakter.",
         "agency": "Petugas instansi (pemohon) harus terikat pada instansi: isi kode instansinya.",
         "lane": "Lajur yang diawasi hanya diisi untuk peran supervisor."}
     page = refused.get_data(as_text=True)
@@ -175,6 +176,7 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     assert "citra diaktifkan kembali. Token API lamanya tetap dicabut" in back.get_data(as_text=True)
     assert can_log_in(app, "citra", PASSWORD)
     assert people["citra"].get("/tasks").status_code == 401  # a revoked token stays revoked
+    assert citra_pages.get("/worklist").status_code == 302  # and a login from before stays ended
     # An administrator cannot lock themselves out, and odd input changes nothing.
     own = client.post("/admin/pengguna/gita/status", data={"aktif": "0"}, follow_redirects=True)
     assert "tidak dapat menonaktifkan akun Anda sendiri" in own.get_data(as_text=True)
@@ -206,12 +208,56 @@ def test_deactivating_puts_the_tasks_someone_holds_back_in_the_queue(client, peo
 
 
 def test_an_administrator_resets_a_password(app, client, people, admin):
+    dodi_pages = app.test_client()
+    login(dodi_pages, "dodi")
     login(client, admin)
     short = client.post("/admin/pengguna/dodi/sandi", data={"password": "123"}, follow_redirects=True)
     assert "Kata sandi dodi tidak diubah: Kata sandi minimal 8 karakter." in short.get_data(as_text=True)
-    assert can_log_in(app, "dodi", PASSWORD)
-    client.post("/admin/pengguna/dodi/sandi", data={"password": NEW})
+    assert can_log_in(app, "dodi", PASSWORD) and people["dodi"].get("/tasks").status_code == 200
+    done = client.post("/admin/pengguna/dodi/sandi", data={"password": NEW}, follow_redirects=True)
+    assert "Login-nya berakhir. 1 token API-nya dicabut." in done.get_data(as_text=True)
     assert not can_log_in(app, "dodi", PASSWORD) and can_log_in(app, "dodi", NEW)
+    # A reset is for an account in the wrong hands: its logins and its API tokens end with it.
+    assert dodi_pages.get("/worklist").status_code == 302
+    assert people["dodi"].get("/tasks").status_code == 401
+
+
+def test_an_administrator_changes_their_own_password_on_the_account_page_only(app, client, people, admin):
+    """The reset skips the current password; on one's own account that would let anyone at the desk take it."""
+    login(client, admin)
+    row = re.search(r'<tr data-user="gita".*?</tr>', client.get("/admin/pengguna").get_data(as_text=True), re.S)
+    assert "/sandi" not in row.group(0) and 'href="/akun"' in row.group(0)
+    refused = client.post(f"/admin/pengguna/{admin}/sandi", data={"password": NEW}, follow_redirects=True)
+    assert "Kata sandi Anda sendiri diubah di halaman Akun" in refused.get_data(as_text=True)
+    assert can_log_in(app, admin, PASSWORD) and not can_log_in(app, admin, NEW)
+
+
+def test_an_administrator_deactivated_meanwhile_can_no_longer_act(engine, people, admin):
+    """Two administrators deactivating each other: the second finds they are no longer one."""
+    from engine.errors import Forbidden
+    engine.identity.add_user("hadi", "admin", "hadi@kominfo.go.id", PASSWORD)
+    gita, hadi = engine.identity.by_username("gita"), engine.identity.by_username("hadi")
+    engine.identity.set_active(gita, "hadi", False)
+    with pytest.raises(Forbidden):
+        engine.identity.set_active(hadi, "gita", False)  # hadi's actor was read before he was deactivated
+    with pytest.raises(Forbidden):
+        engine.identity.reset_password(hadi, "ani", NEW)
+    assert [a.username for a in engine.identity.accounts(gita) if a.role == "admin" and a.active] == ["gita"]
+
+
+def test_a_refused_user_leaves_no_agency_behind_and_odd_addresses_are_refused(client, engine, people, admin):
+    login(client, admin)
+    before = engine.identity.agencies()
+    taken = client.post("/admin/pengguna", data={"username": "ani", "role": "pemohon", "email": "a@desa.id",
+                                                 "password": NEW, "agency": "salah-ketik"})
+    assert taken.status_code == 422 and engine.identity.agencies() == before
+    for email in ("h@x.id\r\nBcc: semua@x.id", "h @x.id", "a" * 196 + "@x.id", "h@x"):
+        refused = client.post("/admin/pengguna", data={"username": "hani", "role": "pandi", "email": email,
+                                                       "password": NEW})
+        assert refused.status_code == 422, email
+        assert marked(refused)["email"].startswith("Alamat e-mail tidak valid"), email
+    assert engine.identity.agencies() == before and len(engine.identity.accounts(
+        engine.identity.by_username(admin))) == 7
 
 
 def test_account_forms_need_the_csrf_token(app, database_url, people, admin):

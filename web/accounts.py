@@ -10,7 +10,7 @@ from engine.errors import Conflict, Invalid, NotFound
 from engine.models import LANES, ROLES
 
 from .auth import ROLE_LABELS, LoginUser
-from .formdata import Problem
+from .formdata import Problem, errors_by_field
 from .context import actor, engine
 
 bp = Blueprint("accounts", __name__)
@@ -29,7 +29,7 @@ def own():
             changed = engine().identity.change_password(actor(), form.get("current", ""), form.get("new", ""),
                                                         form.get("repeated", ""))
         except Invalid as exc:
-            errors = _by_field(exc)
+            errors = errors_by_field(exc.errors)
         else:
             login_user(LoginUser(changed))  # this login goes on; those elsewhere end
             flash("Kata sandi diubah. Login di perangkat lain perlu masuk kembali.", "success")
@@ -87,7 +87,7 @@ def users():
                                                request.form.get("password", ""), sent["agency"] or None,
                                                sent["lane"] or None, by=actor())
         except Invalid as exc:
-            errors = _by_field(exc)
+            errors = errors_by_field(exc.errors)
         except Conflict as exc:  # the name is taken
             errors = {"username": exc.message}
         else:
@@ -124,16 +124,11 @@ def set_active(username):
 @login_required
 def reset_password(username):
     try:
-        engine().identity.reset_password(actor(), username, request.form.get("password", ""))
-    except (Invalid, NotFound) as exc:
+        revoked = engine().identity.reset_password(actor(), username, request.form.get("password", ""))
+    except (Invalid, NotFound, Conflict) as exc:
         flash(f"Kata sandi {username} tidak diubah: {exc.message}", "error")
     else:
-        flash(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman.", "success")
+        tokens = f" {revoked} token API-nya dicabut." if revoked else ""
+        flash(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Login-nya berakhir.{tokens}",
+              "success")
     return redirect(url_for("accounts.users"))
-
-
-def _by_field(exc: Invalid) -> dict[str, str]:
-    errors = {}
-    for error in exc.errors:
-        errors.setdefault(error.get("field", ""), error["message"])
-    return errors
