@@ -57,7 +57,7 @@ def notify_escalation(session: Session, settings: Settings, escalation: Escalati
         f"Instansi    : {agency.name}",
         f"Domain      : {instance.domain_name}",
         f"Tenggat     : {due}",
-        f"Terlambat   : {late} menit",
+        f"Terlambat   : {f'{late} menit' if late else 'kurang dari 1 menit'}",
         f"Diambil oleh: {_claimer(session, task)}",
         "",
         f"Buka tugas: {link}",

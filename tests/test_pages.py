@@ -299,13 +299,16 @@ def test_a_notification_opens_in_this_app_and_says_mail_is_not_set_up(app, engin
     from engine.models import utcnow
     case = file_case(people["ani"])
     task = open_task(people["citra"], case)
-    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+    with time_machine.travel(utcnow() + timedelta(minutes=10, seconds=20), tick=False):
         assert engine.timers.run_pass("w1") == 1
     client = app.test_client()
     login(client, "fajar")
     page = client.get("/notifications").get_data(as_text=True)
     assert f'href="/tasks/{task["id"]}"' in page and "127.0.0.1:8000" not in page.split("<pre")[0]
     assert "server e-mail belum diatur" in page
+    # The card is the mail without its link line (the button is the link); 20 s late is not "0 menit".
+    assert "Buka tugas:" not in page and "Terlambat   : kurang dari 1 menit" in page
+    assert "Buka tugas:" in engine.notifications.list(engine.identity.by_username("fajar"), limit=1)[0].body
 
 
 def test_forms_without_csrf_token_are_refused(database_url, people):
