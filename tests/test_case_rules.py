@@ -67,6 +67,9 @@ def test_the_answer_page_starts_with_the_outcome_the_case_decided(client, people
     chosen = re.findall(r'<option value="([^"]+)" selected', page) + \
         re.findall(r'<input type="radio" name="outcome" value="([^"]+)" checked', page)
     assert chosen == ["ditolak"]
+    field = re.search(r'<div class="field" data-field="outcome".*?</div>', page, re.S).group(0)
+    assert "Dipilih otomatis: hanya pilihan ini yang sesuai dengan keputusan langkah sebelumnya." in field
+    assert page.count('class="hint decided"') == 1  # said of the decided field only
     # A refused submission shows what was sent, with the reason under the field.
     refused = client.post(f"/tasks/{task['id']}", data={**ANSWER_REJECTED, "outcome": "penghapusan"},
                           content_type="multipart/form-data")
@@ -74,6 +77,7 @@ def test_the_answer_page_starts_with_the_outcome_the_case_decided(client, people
     assert refused.status_code == 422 and "Analisa menolak permohonan ini" in text
     assert re.findall(r'<option value="([^"]+)" selected', text) + \
         re.findall(r'<input type="radio" name="outcome" value="([^"]+)" checked', text) == ["penghapusan"]
+    assert 'class="hint decided"' not in text  # what the officer sent is theirs, not the case's choice
 
 
 def test_case_rules_that_are_not_json_schema_are_refused_at_deploy(engine):

@@ -27,9 +27,12 @@ class Field:
     pattern: str | None = None
     min_length: int | None = None
     max_length: int | None = None
+    decided: bool = False  # chosen for the officer: the case's earlier decisions leave only this option
 
 
-def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "") -> list[Field]:
+def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "",
+           decided: frozenset = frozenset()) -> list[Field]:
+    """`decided`: paths whose value the case chose (x-case-rules); the page says so beside them."""
     values, errors = values or {}, errors or {}
     result = []
     required = set(schema.get("required", []))
@@ -39,14 +42,15 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
         common = dict(name=path, title=prop.get("title", name), description=prop.get("description", ""),
                       required=name in required, error=errors.get(path))
         if prop.get("type") == "object":
-            result.append(Field("group", children=fields(prop, value or {}, errors, path + "."), **common))
+            result.append(Field("group", children=fields(prop, value or {}, errors, path + ".", decided), **common))
             continue
         if value is None and "default" in prop:
             value = prop["default"]
         examples = prop.get("examples")
         placeholder = f"contoh: {examples[0]}" if examples else ""  # so it cannot pass for a value given
         item = Field(_kind(prop), value=value, placeholder=placeholder, pattern=prop.get("pattern"),
-                     min_length=prop.get("minLength"), max_length=prop.get("maxLength"), **common)
+                     min_length=prop.get("minLength"), max_length=prop.get("maxLength"), decided=path in decided,
+                     **common)
         item.options = [(o["const"], o.get("title", o["const"])) for o in prop.get("oneOf", []) if "const" in o]
         result.append(item)
     return result

@@ -71,7 +71,9 @@ def task(task_id):
         return redirect(url_for("cases.show", case_ref=detail.case_number))
     mine = detail.claimed_by == actor().username
     values = sent.values if request.method == "POST" else detail.suggested  # the case may decide a choice
-    fields, attachments = formdata.fields(detail.form, values, sent.errors), detail.form.get("x-attachments", [])
+    decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
+    fields = formdata.fields(detail.form, values, sent.errors, decided=decided)
+    attachments = detail.form.get("x-attachments", [])
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
                            errors=sent.errors, problems=formdata.problems(fields, attachments, sent.errors),
                            files_sent=sent.files_sent), sent.status
@@ -85,3 +87,11 @@ def what_next(done) -> str:
         return "Kasus menunggu langkah lain."
     steps = "; ".join(f"{t.name} — dikerjakan oleh {LANE_LABELS.get(t.lane, t.lane)}" for t in done.next_tasks)
     return f"Langkah berikutnya: {steps}."
+
+
+def _paths(values: dict, prefix: str = ""):
+    for name, value in values.items():
+        if isinstance(value, dict):
+            yield from _paths(value, f"{prefix}{name}.")
+        else:
+            yield prefix + name
