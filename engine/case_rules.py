@@ -28,10 +28,17 @@ def check_schema(form_key: str, schema: dict, element: str) -> None:
 
 def check(schema: dict, output: str, data: dict, case: dict) -> None:
     """Raises Invalid, one entry per field of this form that contradicts the case."""
-    problems = _problems(schema, output, data, case)
+    problems = errors(schema, output, data, case)
     if problems:
-        raise Invalid("case_rules", "Isian tidak sesuai dengan keputusan langkah sebelumnya.",
-                      [{"field": f, "message": m} for f, m in problems.items()])
+        raise Invalid("case_rules", "Isian tidak sesuai dengan keputusan langkah sebelumnya.", problems)
+
+
+def errors(schema: dict, output: str, data, case: dict) -> list[dict]:
+    """The fields of this form that contradict the case, as a refusal's entries (none for data that is not
+    an object: the form's own check says what is wrong with that)."""
+    if not isinstance(data, dict):
+        return []
+    return [{"field": f, "message": m} for f, m in _problems(schema, output, data, case).items()]
 
 
 def suggested(schema: dict, output: str, case: dict) -> dict:

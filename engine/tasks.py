@@ -199,7 +199,10 @@ class Tasks:
             deployed = self.execution.definitions.get(tx, locked.definition_id)
             schema = deployed.form(task.form_key)
             data = tidy.tidied(schema, data)
-            attachments = forms.validate(schema, data, uploads or {})
+            try:
+                attachments = forms.validate(schema, data, uploads or {})
+            except Invalid as exc:
+                raise self._with_case_rules(exc, tx, locked, schema, task.element_id, data) from None
             # Under the case's lock, the task must still be ready and mine: the update says so atomically.
             done = tx.run(sql.COMPLETE, {"task_id": task.id, "user_id": actor.id, "at": now})
             if done != 1:
@@ -230,6 +233,17 @@ class Tasks:
             result.case_status = locked.status
         self.execution.remember(locked, workflow)
         return result
+
+    def _with_case_rules(self, refusal: Invalid, tx, locked, schema, element_id, data) -> Invalid:
+        """A form refused on its own terms also names what contradicts the case, so the officer mends
+        everything in one round rather than meeting the case's rules only once the form is right."""
+        if case_rules.KEY not in schema:
+            return refusal
+        with self.execution.peek(tx, locked) as (deployed, workflow):
+            output = deployed.model.steps[element_id].output
+            extra = case_rules.errors(schema, output, data, workflow.data_objects)
+        named = {e.get("field") for e in refusal.errors}
+        return Invalid(refusal.code, refusal.message, refusal.errors + [e for e in extra if e["field"] not in named])
 
     # -- rules ----------------------------------------------------------------------------------
     def _task_for(self, tx, actor, task_id, statement=sql.TASK_FOR_COMMAND):

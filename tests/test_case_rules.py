@@ -39,7 +39,13 @@ def test_a_rejected_request_cannot_be_answered_as_transferred_and_nothing_change
                                                               "harus 'Permohonan ditolak'."}]
     after = citra.get(f"/cases/{case['id']}").get_json()
     assert after["history"] == before["history"] and after["open_tasks"] == before["open_tasks"]
-    # The same step, answered as the analysis decided, goes on (the refused attempt left the case usable).
+    # With the form broken as well, one refusal names both: the form's problem and the case's.
+    body = problem(citra.post(f"/tasks/{task['id']}/complete", json={"data": {"outcome": "pengalihan"}}), 422)
+    assert {e["field"]: e["message"] for e in body["errors"]} == {
+        "answer": "Wajib diisi.",
+        "outcome": "Analisa menolak permohonan ini: hasil penyelesaian harus 'Permohonan ditolak'."}
+    assert citra.get(f"/cases/{case['id']}").get_json()["history"] == before["history"]
+    # The same step, answered as the analysis decided, goes on (the refused attempts left the case usable).
     done = work(citra, task, ANSWER_REJECTED)
     assert [t["element_id"] for t in done["next_tasks"]] == ["Task_TerimaJawaban"]
 
