@@ -51,7 +51,7 @@ def test_malformed_json_is_400(people):
     ({"dispute.category": None}, "dispute.category", "Wajib diisi"),
     ({"dispute.category": "bukan_pilihan"}, "dispute.category", "Pilihan tidak dikenal"),
     ({"agency.level": "Kabupaten"}, "agency.level", "Pilihan tidak dikenal"),   # the label's case, not the value
-    ({"domain.name": "contoh.go.id\n"}, "domain.name", ".go.id"),
+    ({"contact.email": "budi.santoso@contohkab.go.id\n"}, "contact.email", "e-mail dinas"),  # "$" allows a \n
 ])
 def test_a_request_breaking_its_form_is_422_per_field(people, change, field, words):
     ani = people["ani"]

@@ -41,6 +41,7 @@ def test_a_phone_number_loses_its_separators(typed, kept):
     ("https://Contoh.go.id/", "contoh.go.id"),
     ("http://contoh.go.id/beranda?x=1", "contoh.go.id"),
     ("CONTOH.GO.ID.", "contoh.go.id"),
+    ("contoh.go.id\n", "contoh.go.id"),
     ("www.contoh.go.id", "www.contoh.go.id"),   # another name: not guessed away
     ("contoh.com", "contoh.com"),
 ])
