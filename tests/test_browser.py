@@ -388,6 +388,18 @@ def test_the_deployed_diagram_opens_cleanly_in_bpmn_js_and_marks_the_open_step(l
     expect(diagram.locator("g.djs-element")).not_to_have_count(0)
     ani.screenshot(path=f"/tmp/browser-diagram-{live.backend}.png", full_page=True)
     assert requested and all(url.startswith(live.url) for url in requested), requested
+    assert float(diagram.get_attribute("data-zoom")) >= 0.6  # the whole diagram, still readable
+    # On a phone the whole diagram would be unreadably small: it opens readable, on the marked step.
+    ani.set_viewport_size({"width": 390, "height": 844})
+    ani.reload()
+    expect(diagram).to_have_attribute("data-zoom", "0.60")
+    step = diagram.locator('g.djs-element.sorot[data-element-id="Task_PeriksaPermohonan"]').bounding_box()
+    frame = diagram.bounding_box()
+    assert frame["x"] <= step["x"] and step["x"] + step["width"] <= frame["x"] + frame["width"], (step, frame)
+    assert frame["y"] <= step["y"] and step["y"] + step["height"] <= frame["y"] + frame["height"], (step, frame)
+    ani.get_by_role("button", name="Seluruh diagram").click()
+    assert float(diagram.get_attribute("data-zoom")) < 0.6
+    ani.set_viewport_size({"width": 1280, "height": 900})
     ani.locator("#back-to-case").click()  # the way back names the case it came from
     expect(ani).to_have_url(re.compile(rf"/cases/{summary.case_number}$"))
     menu(ani, "Diagram proses")

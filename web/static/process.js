@@ -16,6 +16,7 @@
     fail("Penampil diagram tidak dapat dimuat.");
     return;
   }
+  var READABLE = 0.6;  // below this zoom a task's label is under 8 px high
   var viewer = new BpmnJS({ container: box });
   fetch(box.dataset.source, { credentials: "same-origin" })
     .then(function (response) {
@@ -26,17 +27,32 @@
     .then(function (result) {
       var canvas = viewer.get("canvas");
       var registry = viewer.get("elementRegistry");
-      canvas.zoom("fit-viewport");
+      var marked = JSON.parse(box.dataset.marked || "[]").filter(function (id) { return registry.get(id); });
+      function shown() { box.dataset.zoom = canvas.zoom().toFixed(2); }
+      // The whole diagram, unless that makes its words too small to read (a phone): then readable, centred
+      // on the first marked step (else the start), and "Seluruh diagram" shows it all.
+      function start() {
+        canvas.zoom("fit-viewport");
+        if (canvas.zoom() < READABLE) {
+          var target = registry.get(marked[0]) || registry.filter(function (e) { return e.type === "bpmn:StartEvent"; })[0];
+          canvas.zoom(READABLE);
+          if (target) {
+            var view = canvas.viewbox();
+            canvas.viewbox({ x: target.x + target.width / 2 - view.width / 2, y: target.y + target.height / 2 - view.height / 2,
+                             width: view.width, height: view.height });
+          }
+        }
+        shown();
+      }
+      start();
       document.querySelectorAll("[data-zoom]").forEach(function (button) {
         button.addEventListener("click", function () {
           var how = button.dataset.zoom;
-          if (how === "fit") { canvas.zoom("fit-viewport"); return; }
-          canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8));
+          if (how === "fit") { canvas.zoom("fit-viewport"); } else { canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8)); }
+          shown();
         });
       });
-      JSON.parse(box.dataset.marked || "[]").forEach(function (id) {
-        if (registry.get(id)) { canvas.addMarker(id, "sorot"); }
-      });
+      marked.forEach(function (id) { canvas.addMarker(id, "sorot"); });
       box.dataset.warnings = String(result.warnings.length);
       box.dataset.state = result.warnings.length ? "warnings" : "ok";
       if (result.warnings.length) {
