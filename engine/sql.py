@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 
-from .models import Agency, Document, HistoryEvent, HumanTask, Instance, Timer
+from .models import Agency, Document, HistoryEvent, HumanTask, Instance, Timer, User
 
 task, instance, agency = HumanTask.__table__, Instance.__table__, Agency.__table__
 history, timer, document = HistoryEvent.__table__, Timer.__table__, Document.__table__
+user = User.__table__
 
 
 def _insert(table, *generated):
@@ -33,8 +34,14 @@ TASK_FOR_COMMAND = (
 TASK_FOR_COMPLETE = (TASK_FOR_COMMAND.add_columns(instance.c.definition_id, instance.c.revision, instance.c.status)
                      .with_for_update(of=instance, key_share=True))
 
-CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None))
+# Only an active account claims. On PostgreSQL the account row is share-locked, so a deactivation running at
+# the same moment either waits for this claim (and then releases the task) or makes it find the account inactive.
+_ACTIVE_CLAIMER = exists(select(user.c.id).where(user.c.id == bindparam("user_id"), user.c.active.is_(True))
+                         .with_for_update(read=True))
+CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None),
+                            _ACTIVE_CLAIMER)
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
+TASK_HOLDER = select(task.c.claimed_by).where(task.c.id == bindparam("task_id"))
 UNCLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
                               task.c.claimed_by == bindparam("holder"))
            .values(claimed_by=None, claimed_at=None))

@@ -164,6 +164,8 @@ class Tasks:
                 return _row(task, "ready", actor.username)
             # The condition makes the claim atomic: of two claims at once, one updates the row.
             won = tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now})
+            if won != 1 and tx.scalar(sql.TASK_HOLDER, {"task_id": task.id}) is None:
+                raise Forbidden("inactive", "Akun Anda tidak aktif lagi; tugas tidak diambil.")
             if won != 1:
                 raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
             _history(tx, task, actor, "task_claimed", now)

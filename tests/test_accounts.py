@@ -276,3 +276,17 @@ def test_account_forms_need_the_csrf_token(app, database_url, people, admin):
     assert can_log_in(app, "ani", PASSWORD) and not can_log_in(app, "hani", NEW)
     assert people["ani"].get("/tasks").status_code == 200
     strict.extensions["engine"].close()
+
+
+def test_an_account_deactivated_while_its_request_runs_claims_nothing(engine, people, admin):
+    """The claim itself checks the account: a request already past the login check claims nothing, so no task
+    is left held by someone who has left (on PostgreSQL the account row is share-locked by the claim)."""
+    from engine.errors import Forbidden
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    citra = engine.identity.by_username("citra")  # read before the deactivation, as a running request has it
+    engine.identity.set_active(engine.identity.by_username(admin), "citra", False)
+    with pytest.raises(Forbidden, match="tidak aktif"):
+        engine.tasks.claim(citra, task["id"])
+    assert open_task(people["dodi"], case)["claimed_by"] is None
+    assert people["dodi"].post(f"/tasks/{task['id']}/claim").status_code == 200
