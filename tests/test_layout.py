@@ -78,6 +78,43 @@ def assert_fits(page: Page, width: int) -> None:
         assert inside(box, bar) and box["x"] + box["width"] <= width, (page.url, link.inner_text())
 
 
+def overflows(box) -> bool:
+    return box.evaluate("e => e.scrollWidth > e.clientWidth")
+
+
+def label_of(cell) -> str:
+    """What the cell shows before its value: '"Tenggat"' for a card's label, 'none' in a table."""
+    return cell.evaluate("e => getComputedStyle(e, '::before').content")
+
+
+def tops(row) -> list[float]:
+    return [cell.bounding_box()["y"] for cell in row.locator("td").all() if cell.is_visible()]
+
+
+def assert_a_card(page: Page, table: str, row, label: str) -> None:
+    """At 390 px: every cell of the row on a line of its own with its column's label, nothing wider than the screen,
+    the header row clipped out of sight but still there for screen readers."""
+    assert_fits(page, PHONE["width"])
+    assert not overflows(page.locator(".table-scroll").filter(has=page.locator(table)))
+    assert all(cell.bounding_box()["x"] + cell.bounding_box()["width"] <= PHONE["width"] for cell in row.locator("td").all()
+               if cell.is_visible())
+    lines = tops(row)
+    assert all(above < below for above, below in zip(lines, lines[1:])), lines
+    assert label_of(row.locator(f'td[data-label="{label}"]')) == f'"{label}"'
+    assert page.locator(f"{table} thead").bounding_box()["height"] <= 1
+    expect(page.locator(table).get_by_role("columnheader", name=label)).to_have_count(1)
+
+
+def assert_a_table_row(page: Page, table: str, row, label: str) -> None:
+    """At 1366 px: the header row shows and the row's cells sit side by side, without labels."""
+    assert_fits(page, DESKTOP["width"])
+    expect(page.locator(f"{table} thead")).to_be_visible()
+    assert page.locator(f"{table} thead").bounding_box()["height"] > 20
+    lines = tops(row)
+    assert len(lines) == row.locator("td").count() and max(lines) - min(lines) < 1, lines
+    assert label_of(row.locator(f'td[data-label="{label}"]')) == "none"
+
+
 def file_a_case(live: Live):
     return live.engine.instances.start(live.actors["ani"], REQUEST, {
         "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
@@ -92,9 +129,8 @@ def test_every_page_fits_a_phone_and_the_top_bar_keeps_its_items(live: Live):
         expect(citra.locator("tr[data-task]").filter(has_text=case.case_number)).to_have_count(1)
         expect(citra.locator(".brand small")).to_be_hidden()
         assert_fits(citra, PHONE["width"])
-        # the wide table scrolls in its own box instead of the page
-        scroller = citra.locator(".table-scroll").filter(has=citra.locator("#worklist"))
-        assert scroller.evaluate("e => e.scrollWidth > e.clientWidth")
+        # the worklist's rows are cards on a phone (test_a_worklist_row_is_a_card_on_a_phone...): its box does not scroll either
+        assert not overflows(citra.locator(".table-scroll").filter(has=citra.locator("#worklist")))
         citra.screenshot(path=f"/tmp/layout-worklist-390-{live.backend}.png", full_page=True)
         citra.locator("header nav").get_by_role("link", name="Kasus", exact=True).click()
         expect(citra.locator("#cases tbody tr")).to_have_count(1)
@@ -129,6 +165,68 @@ def test_the_desktop_top_bar_stays_one_row(live: Live):
         assert_fits(citra, DESKTOP["width"])
         assert citra.locator("header.topbar").bounding_box()["height"] < 60  # one line, as before
         citra.screenshot(path=f"/tmp/layout-worklist-1366-{live.backend}.png", full_page=True)
+
+    on_chromium(check)
+
+
+def test_a_worklist_row_is_a_card_on_a_phone_and_a_table_row_on_a_desktop(live: Live):
+    """The UX review: at 390 px the due time and Ambil were off to the right of a sideways-scrolling table."""
+    late = file_a_case(live)
+    with time_machine.travel(utcnow() + timedelta(minutes=12)):  # the first case's step (10 minutes) is now overdue
+        case = file_a_case(live)
+
+        def check(browser: Browser):
+            citra = open_as(browser, live, "citra", PHONE)
+            citra.screenshot(path=f"/tmp/layout-worklist-cards-390-{live.backend}.png", full_page=True)
+            row = citra.locator("tr[data-task]").filter(has_text=case.case_number)
+            assert_a_card(citra, "#worklist", row, "Tenggat")
+            take = row.get_by_role("button", name="Ambil")
+            expect(take).to_be_visible()
+            button, card = take.bounding_box(), row.bounding_box()
+            assert button["x"] >= 0 and button["x"] + button["width"] <= PHONE["width"], button
+            assert button["width"] > 0.8 * card["width"], (button, card)  # full width
+            # an overdue card keeps its tint and says how late it is
+            overdue = citra.locator("tr[data-task]").filter(has_text=late.case_number)
+            expect(overdue).to_have_class(re.compile(r"\boverdue\b"))
+            assert overdue.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 244, 243)"
+            expect(overdue.locator('td[data-label="Tenggat"] .late')).to_be_visible()
+            expect(overdue.locator('td[data-label="Tenggat"] .late')).to_contain_text("terlambat")
+            # Tugas saya: the taken step's Kerjakan is full width as well
+            take.click()
+            expect(citra).to_have_url(re.compile(r"/tasks/"))
+            citra.goto("/worklist?tab=saya")
+            mine = citra.locator("tr[data-task]").filter(has_text=case.case_number)
+            assert_a_card(citra, "#worklist", mine, "Tenggat")
+            work_on = mine.get_by_role("link", name="Kerjakan").bounding_box()
+            assert work_on["x"] >= 0 and work_on["x"] + work_on["width"] <= PHONE["width"], work_on
+            assert work_on["width"] > 0.8 * mine.bounding_box()["width"]
+            citra.context.close()
+
+            wide = open_as(browser, live, "citra", DESKTOP)
+            row = wide.locator("tr[data-task]").filter(has_text=late.case_number)
+            assert_a_table_row(wide, "#worklist", row, "Tenggat")
+            assert row.get_by_role("button", name="Ambil").bounding_box()["width"] < 100
+            wide.screenshot(path=f"/tmp/layout-worklist-cards-1366-{live.backend}.png", full_page=True)
+
+        on_chromium(check)
+
+
+def test_a_case_list_row_is_a_card_on_a_phone_and_a_table_row_on_a_desktop(live: Live):
+    case = file_a_case(live)
+
+    def check(browser: Browser):
+        for viewport in (PHONE, DESKTOP):
+            citra = open_as(browser, live, "citra", viewport)
+            citra.goto("/cases")
+            row = citra.locator("#cases tbody tr").filter(has_text=case.case_number)
+            expect(row).to_have_count(1)
+            if viewport is PHONE:
+                assert_a_card(citra, "#cases", row, "Status")
+                assert label_of(row.locator('td[data-label="Diajukan"]')) == '"Diajukan"'
+            else:
+                assert_a_table_row(citra, "#cases", row, "Status")
+            citra.screenshot(path=f"/tmp/layout-cases-cards-{viewport['width']}-{live.backend}.png", full_page=True)
+            citra.context.close()
 
     on_chromium(check)
 
