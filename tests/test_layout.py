@@ -231,6 +231,24 @@ def test_a_case_list_row_is_a_card_on_a_phone_and_a_table_row_on_a_desktop(live:
     on_chromium(check)
 
 
+def test_a_case_pages_steps_are_cards_on_a_phone_and_a_table_on_a_desktop(live: Live):
+    case = file_a_case(live)
+
+    def check(browser: Browser):
+        for viewport in (PHONE, DESKTOP):
+            ani = open_as(browser, live, "ani", viewport)
+            ani.goto(f"/cases/{case.case_number}")
+            row = ani.locator("#steps tbody tr").filter(has_text="Periksa permohonan")
+            expect(row).to_have_count(1)
+            if viewport is PHONE:
+                assert_a_card(ani, "#steps", row, "Tenggat")
+            else:
+                assert_a_table_row(ani, "#steps", row, "Tenggat")
+            ani.context.close()
+
+    on_chromium(check)
+
+
 def status_of(page: str, step: str) -> str:
     row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S) if step in r)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2])).strip()
