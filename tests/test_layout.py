@@ -249,6 +249,33 @@ def test_a_case_pages_steps_are_cards_on_a_phone_and_a_table_on_a_desktop(live: 
     on_chromium(check)
 
 
+def test_the_users_table_is_cards_on_a_phone_and_a_table_on_a_desktop(live: Live):
+    """The UX review: at 390 px an administrator scrolled sideways to reach Nonaktifkan."""
+    live.engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+
+    def check(browser: Browser):
+        for viewport in (PHONE, DESKTOP):
+            gita = open_as(browser, live, "gita", viewport)
+            gita.goto("/admin/pengguna")
+            row = gita.locator("#users tbody tr[data-user='bayu']")
+            expect(row).to_have_count(1)
+            if viewport is PHONE:
+                assert_a_card(gita, "#users", row, "Peran")
+                assert not overflows(gita.locator(".table-scroll").filter(has=gita.locator("#users")))
+                deactivate = row.locator("summary", has_text="Nonaktifkan")
+                box = deactivate.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+                deactivate.click()
+                confirm = row.get_by_role("button", name="Ya, nonaktifkan bayu").bounding_box()
+                assert confirm["x"] >= 0 and confirm["x"] + confirm["width"] <= PHONE["width"], confirm
+            else:
+                assert_a_table_row(gita, "#users", row, "Peran")
+            gita.screenshot(path=f"/tmp/layout-users-cards-{viewport['width']}-{live.backend}.png", full_page=True)
+            gita.context.close()
+
+    on_chromium(check)
+
+
 def status_of(page: str, step: str) -> str:
     row = next(r for r in re.findall(r"<tr[^>]*>(.*?)</tr>", page, re.S) if step in r)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[2])).strip()
