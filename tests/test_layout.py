@@ -47,8 +47,8 @@ def on_chromium(check) -> None:
         raise failures[0]
 
 
-def open_as(browser: Browser, live: Live, name: str, viewport: dict) -> Page:
-    context = browser.new_context(base_url=live.url, locale="id-ID", viewport=viewport)
+def open_as(browser: Browser, live: Live, name: str, viewport: dict, **device) -> Page:
+    context = browser.new_context(base_url=live.url, locale="id-ID", viewport=viewport, **device)
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto("/login")
@@ -272,6 +272,47 @@ def test_the_users_table_is_cards_on_a_phone_and_a_table_on_a_desktop(live: Live
                 assert_a_table_row(gita, "#users", row, "Peran")
             gita.screenshot(path=f"/tmp/layout-users-cards-{viewport['width']}-{live.backend}.png", full_page=True)
             gita.context.close()
+
+    on_chromium(check)
+
+
+def test_on_a_touch_screen_fingers_move_and_pinch_the_diagram(live: Live):
+    """bpmn-js's viewer follows the mouse only: on a phone a finger scrolled the page, never the diagram."""
+    def check(browser: Browser):
+        ani = open_as(browser, live, "ani", PHONE, has_touch=True, is_mobile=True)
+        ani.goto("/proses")
+        diagram = ani.locator("#diagram")
+        expect(diagram).to_have_attribute("data-state", "ok")
+        expect(ani.locator(".hint.for-touch")).to_be_visible()
+        expect(ani.locator(".hint.for-mouse")).to_be_hidden()  # no Ctrl + wheel on a phone
+        frame = diagram.bounding_box()
+        cx, cy = frame["x"] + frame["width"] / 2, frame["y"] + frame["height"] / 2
+        touch = ani.context.new_cdp_session(ani)
+
+        def fingers(kind: str, *points) -> None:
+            touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [
+                {"x": x, "y": y, "id": n} for n, (x, y) in enumerate(points)]})
+
+        def view() -> tuple[float, float, float]:
+            x, y = diagram.get_attribute("data-view").split(",")
+            return float(x), float(y), float(diagram.get_attribute("data-zoom"))
+
+        scroll_before = ani.evaluate("window.scrollY")
+        x0, y0, zoom0 = view()
+        fingers("touchStart", (cx, cy))
+        for step in range(1, 6):
+            fingers("touchMove", (cx - 20 * step, cy - 10 * step))
+        fingers("touchEnd")
+        x1, y1, zoom1 = view()
+        # dragged 100 px left and 50 px up: the view moved right and down by that much at this zoom
+        assert abs((x1 - x0) * zoom0 - 100) < 3 and abs((y1 - y0) * zoom0 - 50) < 3, (x0, y0, x1, y1, zoom0)
+        assert zoom1 == zoom0 and ani.evaluate("window.scrollY") == scroll_before  # the page stayed put
+        fingers("touchStart", (cx - 30, cy), (cx + 30, cy))
+        for step in range(1, 6):
+            fingers("touchMove", (cx - 30 - 12 * step, cy), (cx + 30 + 12 * step, cy))
+        fingers("touchEnd")
+        assert view()[2] > zoom0 * 1.8  # spread from 60 to 180 px apart: about three times closer
+        ani.screenshot(path=f"/tmp/layout-diagram-touch-{live.backend}.png")
 
     on_chromium(check)
 

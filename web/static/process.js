@@ -28,7 +28,11 @@
       var canvas = viewer.get("canvas");
       var registry = viewer.get("elementRegistry");
       var marked = JSON.parse(box.dataset.marked || "[]").filter(function (id) { return registry.get(id); });
-      function shown() { box.dataset.zoom = canvas.zoom().toFixed(2); }
+      function shown() {
+        var view = canvas.viewbox();
+        box.dataset.zoom = canvas.zoom().toFixed(2);
+        box.dataset.view = Math.round(view.x) + "," + Math.round(view.y);
+      }
       // The whole diagram, unless that makes its words too small to read (a phone): then readable, centred
       // on the first marked step (else the start), and "Seluruh diagram" shows it all.
       function start() {
@@ -52,6 +56,7 @@
           shown();
         });
       });
+      fingers(box, canvas, shown);
       marked.forEach(function (id) { canvas.addMarker(id, "sorot"); });
       box.dataset.warnings = String(result.warnings.length);
       box.dataset.state = result.warnings.length ? "warnings" : "ok";
@@ -62,4 +67,31 @@
       }
     })
     .catch(function (error) { fail("Diagram tidak dapat digambar: " + error.message); });
+
+  // The viewer moves with the mouse only: on a touch screen one finger drags the diagram and two pinch it.
+  // The page does not scroll under a finger on the diagram (touch-action in style.css); it does around it.
+  function fingers(element, canvas, shown) {
+    var last = null;
+    function read(touches) {
+      var rect = element.getBoundingClientRect(), a = touches[0], b = touches[1] || touches[0];
+      return { count: touches.length, x: (a.clientX + b.clientX) / 2 - rect.left, y: (a.clientY + b.clientY) / 2 - rect.top,
+               spread: Math.hypot(a.clientX - b.clientX, a.clientY - b.clientY) };
+    }
+    element.addEventListener("touchstart", function (event) { last = read(event.touches); }, { passive: true });
+    element.addEventListener("touchmove", function (event) {
+      if (!last) { return; }
+      event.preventDefault();
+      var now = read(event.touches);
+      if (now.count === last.count) {
+        if (now.count > 1 && last.spread > 0) {
+          canvas.zoom(Math.min(4, Math.max(0.2, canvas.zoom() * now.spread / last.spread)), { x: now.x, y: now.y });
+        }
+        canvas.scroll({ dx: now.x - last.x, dy: now.y - last.y });
+      }
+      last = now;
+    }, { passive: false });
+    function lift(event) { last = event.touches.length ? read(event.touches) : null; shown(); }
+    element.addEventListener("touchend", lift);
+    element.addEventListener("touchcancel", lift);
+  }
 }());
