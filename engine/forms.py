@@ -61,7 +61,7 @@ def is_nip(value) -> bool:
     """NIP: birth date YYYYMMDD + appointment YYYYMM + sex digit (1/2) + 3-digit sequence."""
     if not isinstance(value, str):
         return True
-    if len(value) != 18 or not value.isdigit():
+    if len(value) != 18 or not (value.isascii() and value.isdigit()):
         return False
     try:
         born = date(int(value[0:4]), int(value[4:6]), int(value[6:8]))

@@ -46,6 +46,7 @@ def test_malformed_json_is_400(people):
     ({"domain.name": "contoh.co.id"}, "domain.name", ".go.id atau .desa.id"),
     ({"contact.nip": "19860926201505100"}, "contact.nip", "18 angka"),
     ({"contact.nip": "198613262015051001"}, "contact.nip", "tanggal"),          # month 13
+    ({"contact.nip": "١٩٨٦٠٩٢٦٢٠١٥٠٥١٠٠١"}, "contact.nip", "18 angka"),          # digits, but not 0-9
     ({"contact.email": "budi@gmail.com"}, "contact.email", "e-mail dinas"),
     ({"letter.signatory.position": "Kepala Dinas"}, "letter.signatory.position", "Sekretaris"),
     ({"dispute.category": None}, "dispute.category", "Wajib diisi"),
@@ -62,6 +63,14 @@ def test_a_request_breaking_its_form_is_422_per_field(people, change, field, wor
     assert field in by_field, body["errors"]
     assert words in by_field[field]
     nothing_changed(ani)
+
+
+def test_the_nip_format_reads_ascii_digits_only():
+    """The schema's pattern already says 0-9; the format check must not read other scripts' digits either
+    (int() would turn Arabic-Indic digits into a valid date)."""
+    from engine.forms import is_nip
+    assert is_nip("198609262015051001")
+    assert not is_nip("١٩٨٦٠٩٢٦٢٠١٥٠٥١٠٠١")
 
 
 def test_every_invalid_field_gets_its_own_entry(people):
