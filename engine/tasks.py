@@ -137,9 +137,9 @@ class Tasks:
                 meta = deployed.model.steps.get(detail.element_id)
                 wanted = meta.inputs if meta else ()
                 values = {name: copy.deepcopy(workflow.data_objects.get(name)) for name in wanted}
-            detail.form = deployed.form(detail.form_key)
-            if meta is not None:
-                detail.suggested = case_rules.suggested(detail.form, meta.output, values)
+                detail.form = deployed.form(detail.form_key)
+                if meta is not None:  # against the whole case, as completing the step checks it
+                    detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
             detail.documentation = meta.documentation if meta else ""
             producers = {deployed.model.start.output: deployed.model.start}
             producers.update({m.output: m for m in deployed.model.steps.values()})
