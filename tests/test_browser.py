@@ -300,6 +300,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     # 7. The case is finished with the outcome in its header, and its history names who did each step.
     expect(ani.locator("#case-status")).to_have_text("Selesai")
     expect(ani.locator("#case-outcome")).to_have_text("Hasil: Pengalihan domain")
+    expect(ani.locator("#case-outcome")).to_have_class(re.compile(r"\bgranted\b"))  # green: done as asked
     ani.reload()
     expect(ani.locator("#case-status")).to_have_text("Selesai")
     for step, user in ((STEP_CHECK, "citra"), (STEP_ANALYSE, "dodi"), (STEP_PANDI, "eka"),

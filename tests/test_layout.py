@@ -165,6 +165,15 @@ def test_the_desktop_top_bar_stays_one_row(live: Live):
         assert_fits(citra, DESKTOP["width"])
         assert citra.locator("header.topbar").bounding_box()["height"] < 60  # one line, as before
         citra.screenshot(path=f"/tmp/layout-worklist-1366-{live.backend}.png", full_page=True)
+        # A narrower desktop and the longest menu (an agency officer's, with a task count): no item breaks in two.
+        for width in (1024, 1280):
+            ani = open_as(browser, live, "ani", {"width": width, "height": 768})
+            links = ani.locator("header nav a")
+            expect(links.filter(has_text="Ajukan sengketa")).to_have_count(1)
+            heights = [links.nth(i).bounding_box()["height"] for i in range(links.count())]
+            assert max(heights) < 1.6 * min(heights), (width, heights)
+            assert_fits(ani, width)
+            ani.context.close()
 
     on_chromium(check)
 

@@ -82,7 +82,7 @@ def test_a_case_page_says_how_the_dispute_ended_once_answered(client, people):
     work(people["dodi"], open_task(people["dodi"], case), ANALYSIS_REJECT)
     work(people["citra"], open_task(people["citra"], case), ANSWER_REJECTED)
     page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
-    assert '<span class="outcome" id="case-outcome">Hasil: Permohonan ditolak</span>' in page
+    assert '<span class="outcome not-granted" id="case-outcome">Hasil: Permohonan ditolak</span>' in page
 
 
 def test_completing_a_task_on_its_page(client, people):
@@ -97,6 +97,12 @@ def test_completing_a_task_on_its_page(client, people):
     done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"]})
     assert done.status_code == 302 and done.headers["Location"].endswith(case["case_number"])
     assert open_task(people["citra"], case)["element_id"] == "Task_Analisa"
+    assert "(sisa " in page  # while it waited, its target counted down
+    # Back on the finished step's page: who finished it, and no countdown to a target that no longer applies.
+    finished = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert re.search(r'<p id="task-ended">Tugas ini telah diselesaikan oleh citra pada [0-9-]+ [0-9:]+ WIB\.</p>',
+                     finished), finished
+    assert "(sisa " not in finished and "terlambat" not in finished
 
 
 def test_a_task_page_shows_its_sop_row_without_the_parts_the_sop_left_empty(client, people):
