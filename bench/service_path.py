@@ -127,7 +127,8 @@ TASK_DATA = {
 }
 MAIN_PATH = tuple(TASK_DATA)  # the order the tasks come up in
 
-# A small but well-formed PDF: starts with %PDF-, ends with startxref and %%EOF (what engine.forms.sniff checks).
+# A small but well-formed PDF: starts with %PDF-, has numbered objects, ends with startxref and %%EOF
+# (what engine.forms.sniff checks).
 LETTER_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
               b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n" + b"%" + b"x" * 2000 + b"\n"
               b"trailer << /Root 1 0 R >>\nstartxref\n0\n%%EOF\n")

@@ -284,14 +284,34 @@ EXTENSIONS = {"application/pdf": (".pdf",), "image/png": (".png",), "image/jpeg"
 
 
 def sniff(data: bytes) -> str | None:
-    """The type the bytes themselves show: its signature at the start and its ending at the end."""
+    """The type the bytes themselves show: its signature at the start, its ending at the end and, between
+    them, the first piece of structure every such file has."""
     for kind, magics in SIGNATURES.items():
         if any(data.startswith(m) for m in magics):
             tail = data[-2048:]
             if len(data) <= len(magics[0]) or not all(mark in tail for mark in ENDINGS[kind]):
                 return None
-            return kind
+            return kind if STRUCTURE[kind](data, tail) else None
     return None
+
+
+PDF_POINTER = re.compile(rb"startxref\s+(\d{1,12})\s+%%EOF")
+PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+
+
+def _whole_pdf(data: bytes, tail: bytes) -> bool:
+    """At least one numbered object, and the cross-reference pointer inside the file: readers repair a
+    pointer that is off, but one past the end means the file was cut short."""
+    pointers = PDF_POINTER.findall(tail)
+    return bool(pointers) and int(pointers[-1]) < len(data) and b"endobj" in data \
+        and PDF_OBJECT.search(data) is not None
+
+
+STRUCTURE = {
+    "application/pdf": _whole_pdf,
+    "image/png": lambda data, tail: data[8:16] == b"\x00\x00\x00\rIHDR",  # the header chunk comes first
+    "image/jpeg": lambda data, tail: len(data) > 4 and data[3] >= 0xC0,    # a marker segment follows SOI
+}
 
 
 def _safe_name(filename: str, kind: str) -> str:

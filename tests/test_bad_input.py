@@ -90,6 +90,12 @@ def test_every_invalid_field_gets_its_own_entry(people):
     ({"letter": [("surat.pdf", b"%PDF-%%EOF")]}, "bukan berkas PDF"),                 # markers, no document
     ({"letter": [("s.pdf", make_pdf())], "evidence": [("x.jpg", b"\xff\xd8\xff")]}, "bukan berkas"),
     ({"letter": [("s.pdf", make_pdf())], "evidence": [("x.png", b"\x89PNG\r\n\x1a\n")]}, "bukan berkas"),
+    # the robustness probe: signature and ending markers with no document between them
+    ({"letter": [("surat.pdf", b"%PDF-startxref%%EOF")]}, "bukan berkas PDF"),
+    ({"letter": [("surat.pdf", b"%PDF-1.4\nstartxref\n0\n%%EOF\n")]}, "bukan berkas PDF"),     # no object
+    ({"letter": [("surat.pdf", make_pdf().replace(b"startxref\n", b"startxref\n9"))]}, "bukan berkas PDF"),
+    ({"letter": [("s.pdf", make_pdf())], "evidence": [("x.png", b"\x89PNG\r\n\x1a\nIEND")]}, "bukan berkas"),
+    ({"letter": [("s.pdf", make_pdf())], "evidence": [("x.jpg", b"\xff\xd8\xff\x00\xff\xd9")]}, "bukan berkas"),
 ])
 def test_bad_uploads_are_422_and_file_nothing(people, files, words):
     ani = people["ani"]
@@ -362,4 +368,4 @@ def test_odd_addresses_and_too_many_parts_answer_in_indonesian(people, client):
     many = {f"x{n}": "1" for n in range(1100)}
     many["data"] = "{}"
     body = problem(people["ani"].post("/cases", data=many, content_type="multipart/form-data"), 413)
-    assert "terlalu banyak bagian" in body["detail"]
+    assert "terlalu banyak bagian" in body["detail"] and "terlalu panjang" in body["detail"]

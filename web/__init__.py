@@ -40,9 +40,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = {key: app.config.get(key, os.environ.get(key)) for key in ENGINE_SETTINGS}
     app.config["MAIL_CONFIGURED"] = bool(settings.get("SMTP_HOST"))  # pages say when mail cannot go out
     app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
-    csrf.init_app(app)
 
     from . import accounts, api, auth, cases, cli, errors, filters, notifications, process, worklist
+    app.wsgi_app = errors.GuardedBody(app.wsgi_app)
+    app.before_request(errors.refuse_unreadable_text)  # before the CSRF check: a broken field is said as such
+    csrf.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
     errors.init_app(app)

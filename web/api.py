@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import re
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
-from engine.errors import Malformed
+from engine.errors import Malformed, TooLarge
 from engine.tasks import TaskRow
 
 from . import openapi
@@ -149,7 +149,14 @@ def _payload():
         return data, uploads(request.files, {})
     if request.mimetype != "application/json":
         raise Malformed("malformed", "Kirim application/json atau multipart/form-data.")
-    body = _json(request.get_data(as_text=True))
+    raw = request.get_data()
+    if len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:  # a chunked body stops at the limit, unannounced
+        raise TooLarge("too_large", f"Permintaan melebihi batas {len(raw) // (1024 * 1024)} MB.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Malformed("malformed", f"Badan JSON bukan UTF-8 yang sah (byte ke-{exc.start + 1}).") from exc
+    body = _json(text)
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise Malformed("malformed", "Badan JSON harus berbentuk {\"data\": {...}}.")
     return body["data"], {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from engine.errors import EngineError
 
@@ -24,6 +24,62 @@ HTTP_DETAILS = {
     413: "Unggahan melebihi batas ukuran yang diizinkan.",
     500: "Terjadi kesalahan di server; tim teknis telah dicatat.",
 }
+
+
+class UnreadableBody(BadRequest):
+    description = "Badan permintaan rusak atau terputus (misalnya potongan 'chunked' yang tidak sah); kirim ulang."
+
+
+class NotUtf8(BadRequest):
+    description = "Isian berisi teks yang bukan UTF-8 yang sah; kirim ulang dari formulir atau berkas UTF-8."
+
+
+class GuardedBody:
+    """WSGI middleware: a request body the server cannot read (gunicorn raises its own parse errors for a
+    broken chunked encoding, the socket may close mid-body) is the client's 400, wherever it is read first
+    (the CSRF check, a form, the API), not an unhandled error."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.input") is not None:
+            environ["wsgi.input"] = _GuardedStream(environ["wsgi.input"])
+        return self.app(environ, start_response)
+
+
+class _GuardedStream:
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _guard(self, method, *args):
+        try:
+            return getattr(self._stream, method)(*args)
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001  (gunicorn's ParseException, NoMoreData, OSError, ...)
+            raise UnreadableBody() from exc
+
+    def read(self, *args):
+        return self._guard("read", *args)
+
+    def readline(self, *args):
+        return self._guard("readline", *args)
+
+    def readlines(self, *args):
+        return self._guard("readlines", *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+def refuse_unreadable_text() -> None:
+    """Werkzeug decodes form fields with errors="replace": bytes that are not UTF-8 would be stored as U+FFFD.
+    Nobody types U+FFFD; a field that holds it was not UTF-8, and is refused before anything runs."""
+    if request.method == "POST" and request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        for key, value in request.form.items(multi=True):
+            if "\ufffd" in key or "\ufffd" in value:
+                raise NotUtf8()
 
 
 def wants_json() -> bool:
@@ -57,8 +113,10 @@ def init_app(app) -> None:
         status = exc.code or 500
         detail = HTTP_DETAILS.get(status, f"Permintaan tidak dapat diproses (HTTP {status}).")
         if status == 413 and (request.content_length or 0) <= (current_app.config["MAX_CONTENT_LENGTH"] or 0):
-            detail = "Permintaan berisi terlalu banyak bagian (isian atau berkas) sekaligus."
-        if status == 400 and getattr(exc, "description", None) and "CSRF" in exc.description:
+            detail = "Satu isian terlalu panjang, atau permintaan berisi terlalu banyak bagian (isian atau berkas)."
+        if isinstance(exc, (UnreadableBody, NotUtf8)):
+            detail = exc.description
+        elif status == 400 and getattr(exc, "description", None) and "CSRF" in exc.description:
             detail = "Sesi formulir telah kedaluwarsa; muat ulang halaman dan coba lagi."
         if wants_json():
             return problem(status, detail)
