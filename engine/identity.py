@@ -161,15 +161,23 @@ class Identity:
                 raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
             return _actor(user)
 
-    def new_token(self, username: str) -> str:
-        """A new API token; only its hash is stored, so this is the one time it can be read."""
+    def new_token(self, username: str, after: int | None = None) -> str:
+        """A new API token; only its hash is stored, so this is the one time it can be read. `after` is the
+        newest token id the caller saw (0: none): if another was made since, this request was sent twice
+        (a reload, a replayed form) and makes nothing. The account row is locked, so of two at once one wins."""
         token = secrets.token_urlsafe(32)
         with self.store.transaction(write=True) as session:
-            user = session.scalar(select(User).where(User.username == username))
+            user = session.scalar(select(User).where(User.username == username).with_for_update())
             if user is None:
                 raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
+            if after is not None and self._newest_token(session, user.id) != after:
+                raise Conflict("token_sent_twice", "Token baru sudah dibuat dari formulir ini.")
             session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
         return token
+
+    @staticmethod
+    def _newest_token(session, user_id: int) -> int:
+        return session.scalar(select(func.max(ApiToken.id)).where(ApiToken.user_id == user_id)) or 0
 
     def tokens(self, actor: Actor) -> list[tuple[int, datetime]]:
         """One's own API tokens as (id, made at), newest first; the tokens themselves are not kept."""

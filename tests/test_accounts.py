@@ -3,10 +3,12 @@ deactivates them and resets passwords, on the pages."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
 from conftest import PASSWORD
+from engine.errors import Conflict
 from samples import CHECK_COMPLETE
 from test_pages import login
 from test_sop_api import file_case, open_task, work
@@ -80,6 +82,43 @@ def test_reloading_the_page_that_shows_a_token_makes_no_second_token(client, eng
         assert "Tidak ada token baru yang dibuat" in again.get_data(as_text=True), sent
         assert '<code class="token">' not in again.get_data(as_text=True)
     assert len(engine.identity.tokens(citra)) == made
+
+
+def test_a_replayed_session_cookie_makes_no_second_token(client, engine, people):
+    """The robustness probe: the ticket lived only in the signed session cookie, so sending the old cookie
+    and ticket again made a token each time. The database now says whether the ticket is spent."""
+    login(client, "citra")
+    ticket = re.search(r'name="tiket" value="([^"]+)"', client.get("/akun").get_data(as_text=True)).group(1)
+    old_cookie = client.get_cookie("session").value
+    citra = engine.identity.by_username("citra")
+    made = len(engine.identity.tokens(citra))
+    assert client.post("/akun/token", data={"tiket": ticket}).status_code == 200
+    for _ in range(3):
+        client.set_cookie("session", old_cookie)
+        again = client.post("/akun/token", data={"tiket": ticket}, follow_redirects=True)
+        assert "Tidak ada token baru yang dibuat" in again.get_data(as_text=True)
+    assert len(engine.identity.tokens(citra)) == made + 1
+
+
+def test_of_two_token_requests_on_one_ticket_one_makes_a_token(engine, people):
+    citra = engine.identity.by_username("citra")
+    seen = engine.identity.tokens(citra)[0][0]
+    results, barrier = [], threading.Barrier(4)
+
+    def press():
+        barrier.wait()
+        try:
+            results.append(engine.identity.new_token("citra", after=seen))
+        except Conflict as exc:
+            results.append(exc.code)
+
+    threads = [threading.Thread(target=press) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r == "token_sent_twice" for r in results) == [False, True, True, True], results
+    assert engine.identity.tokens(citra)[0][0] != seen
 
 
 def test_one_revokes_ones_own_tokens_and_only_those(client, engine, people):
@@ -170,7 +209,7 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     assert people["citra"].get("/tasks").status_code == 401
     page = client.get("/admin/pengguna").get_data(as_text=True)
     row = re.search(r'<tr data-user="citra".*?</tr>', page, re.S).group(0)
-    assert "Nonaktif" in row and "<td>0</td>" in row  # no token left
+    assert "Nonaktif" in row and 'data-label="Token API">0</td>' in row  # no token left
     assert "Aktifkan</button>" in row and "deactivate" not in row
     back = client.post("/admin/pengguna/citra/status", data={"aktif": "1"}, follow_redirects=True)
     assert "citra diaktifkan kembali. Token API lamanya tetap dicabut" in back.get_data(as_text=True)

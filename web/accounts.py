@@ -42,12 +42,17 @@ def own():
 def new_token():
     # The form carries a one-time ticket: reloading the page that shows a token (which re-sends this POST)
     # must not make another one. The token is shown once, on this response only (never in a cookie or a flash).
-    ticket = session.pop(TICKET, None)
-    if not ticket or not secrets.compare_digest(ticket, request.form.get("tiket", "")):
+    # The ticket names the newest token the page saw, and the engine refuses it once a newer one exists: the
+    # session cookie alone could be replayed (it is the client's), the database cannot.
+    ticket, sent = session.pop(TICKET, None), request.form.get("tiket", "")
+    try:
+        if not ticket or not secrets.compare_digest(ticket, sent):
+            raise Conflict("token_ticket", "")
+        token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]))
+    except Conflict:
         flash("Tidak ada token baru yang dibuat: formulir itu sudah terpakai (misalnya halaman dimuat ulang) "
               "atau berasal dari tab lain. Tekan tombolnya lagi bila memang perlu token baru.", "info")
         return redirect(url_for("accounts.own"))
-    token = engine().identity.new_token(actor().username)
     response = make_response(_own_page(token=token))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -66,9 +71,10 @@ def revoke_token(token_id):
 
 
 def _own_page(errors=None, token=None):
-    session[TICKET] = secrets.token_urlsafe(16)
+    tokens = engine().identity.tokens(actor())  # newest first
+    session[TICKET] = f"{tokens[0][0] if tokens else 0}.{secrets.token_urlsafe(16)}"
     return render_template("account.html", errors=errors or {}, token=token, ticket=session[TICKET],
-                           tokens=engine().identity.tokens(actor()),
+                           tokens=tokens,
                            role_label=ROLE_LABELS.get(actor().role, actor().role),
                            agency=engine().identity.agency_names().get(actor().agency_id))
 
