@@ -175,10 +175,12 @@ class Instances:
                 stmt = stmt.where(Instance.agency_id == actor.agency_id)
             if status:
                 stmt = stmt.where(Instance.status == status)
-            if query:
-                like = f"%{query.strip().lower()}%"
-                stmt = stmt.where(func.lower(Instance.domain_name).like(like) |
-                                  func.lower(Instance.case_number).like(like))
+            if query:  # the words as typed: % and _ are themselves, not wildcards
+                text = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                like = f"%{text}%"
+                stmt = stmt.where(func.lower(Instance.domain_name).like(like, escape="\\") |
+                                  func.lower(Instance.case_number).like(like, escape="\\") |
+                                  func.lower(Agency.name).like(like, escape="\\"))
             total = session.scalar(select(func.count()).select_from(stmt.subquery()))
             rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit).offset(offset)).all()
             return [CaseSummary(*row) for row in rows], total

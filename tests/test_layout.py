@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from conftest import PASSWORD
 from engine.forms import Upload
 from engine.models import utcnow
+from samples import request_data
 from samples import ANALYSIS_FORWARD, ANSWER, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, RECEIPT
 from test_browser import CHROMIUM, CHROMIUM_ARGS, REQUEST, Live, live, minimal_pdf  # noqa: F401  (the live server)
 from test_pages import login
@@ -422,6 +423,24 @@ def test_a_search_without_results_says_so(client, people):
         assert "Tidak ada kasus yang cocok." in page and "Belum ada kasus." not in page, query
     assert 'id="cases"' in client.get("/cases?q=contoh").get_data(as_text=True)
 
+
+
+def test_the_case_search_finds_agency_names_and_takes_wildcards_literally(client, people):
+    """The UX review: 'Kota Contoh' found nothing; the robustness probe: q=_ matched every case."""
+    ani_case = file_case(people["ani"])
+    bayu_case = file_case(people["bayu"], request_data(**{"domain.name": "kota-contoh.go.id",
+                                                          "agency.name": "Pemerintah Kota Contoh", "agency.level": "kota"}))
+    login(client, "citra")
+
+    def found(query: str) -> set[str]:
+        page = client.get("/cases", query_string={"q": query}).get_data(as_text=True)
+        return set(re.findall(r"SNG-[0-9]{4}-[0-9]{6}", page))
+
+    assert found("kota contoh") == {bayu_case["case_number"]}
+    assert found("kabupaten") == {ani_case["case_number"]}
+    assert found("contoh") == {ani_case["case_number"], bayu_case["case_number"]}
+    for literal in ("_", "%", "\\", "c_ntoh"):
+        assert found(literal) == set(), literal
 
 
 def test_the_task_form_comes_first_on_a_phone_and_sits_beside_the_case_data_on_a_desktop(live: Live):
