@@ -140,10 +140,15 @@ def validate_data(schema: dict, data) -> None:
         for field, message in describe(error):
             errors.setdefault(field, message)
     if errors:
-        raise Invalid("invalid", "Isian formulir belum benar.",
-                      [{"field": f, "message": m} for f, m in errors.items()])
+        entries = [{"field": f, "message": m} for f, m in errors.items()]
+        if len(entries) > MAX_ERRORS:  # a body of a million stray keys would answer with a million lines
+            rest = len(entries) - MAX_ERRORS
+            entries = entries[:MAX_ERRORS] + [{"field": "", "message": f"Dan {rest} masalah lain pada isian "
+                                                                      "yang tidak ditampilkan."}]
+        raise Invalid("invalid", "Isian formulir belum benar.", entries)
 
 
+MAX_ERRORS = 100  # entries in one refusal; a person mends far fewer at a time
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
 
 

@@ -73,6 +73,17 @@ def test_the_nip_format_reads_ascii_digits_only():
     assert not is_nip("١٩٨٦٠٩٢٦٢٠١٥٠٥١٠٠١")
 
 
+def test_a_refusal_names_at_most_a_hundred_problems_and_counts_the_rest(people):
+    """The robustness probe: a body with a million stray keys answered with a 70 MB list."""
+    data = request_data()
+    data.update({f"x{n}": n for n in range(5000)})
+    body = problem(people["ani"].post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
+                                      content_type="multipart/form-data"), 422)
+    assert len(body["errors"]) == 101
+    assert body["errors"][-1] == {"field": "", "message": "Dan 4900 masalah lain pada isian yang tidak ditampilkan."}
+    nothing_changed(people["ani"])
+
+
 def test_every_invalid_field_gets_its_own_entry(people):
     data = request_data(**{"domain.name": "x.com", "contact.email": "a@yahoo.com", "letter.date": "2020-02-30"})
     body = problem(people["ani"].post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
