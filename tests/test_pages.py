@@ -105,6 +105,31 @@ def test_completing_a_task_on_its_page(client, people):
     assert "(sisa " not in finished and "terlambat" not in finished
 
 
+def test_an_officer_overtaken_while_typing_keeps_what_they_typed(client, people):
+    """The UX review: a supervisor released the step and a colleague took it while the officer typed; the
+    officer's submit led to a bare 'Konflik' page and the text was gone."""
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    people["fajar"].post(f"/tasks/{task['id']}/unclaim")
+    people["dodi"].post(f"/tasks/{task['id']}/claim")
+    typed = "Surat lengkap; NIP dan jabatan penanda tangan sesuai. Catatan khusus: lampiran bukti 3 halaman."
+    response = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": typed})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "sedang dikerjakan oleh <strong>dodi</strong>" in page
+    assert "Isian Anda belum tersimpan; salinannya ada di bawah." in page
+    unsent = re.search(r'<div id="unsent" class="unsent">(.*?)</div>\s*</section>', page, re.S).group(1)
+    assert typed in unsent and 'id="task-form"' not in page
+    assert open_task(people["dodi"], case)["claimed_by"] == "dodi"  # nothing of citra's was stored
+    # Pressing a stale 'Ambil' leads to the step's page, which says who has it.
+    again = client.post(f"/tasks/{task['id']}/claim", follow_redirects=True)
+    assert again.status_code == 200
+    text = again.get_data(as_text=True)
+    assert "sudah diambil oleh petugas lain" in text and "sedang dikerjakan oleh <strong>dodi</strong>" in text
+
+
 def test_a_task_page_shows_its_sop_row_without_the_parts_the_sop_left_empty(client, people):
     case = file_case(people["ani"])
     task = open_task(people["citra"], case)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from engine.errors import Conflict
+
 from . import formdata
 from .context import actor, engine
 from .filters import LANE_LABELS
@@ -48,7 +50,11 @@ def tasks():
 @bp.post("/tasks/<task_id>/claim")
 @login_required
 def claim(task_id):
-    task = engine().tasks.claim(actor(), task_id)
+    try:
+        task = engine().tasks.claim(actor(), task_id)
+    except Conflict as exc:  # a colleague was quicker, or it is done: its page says who and what now
+        flash(exc.message, "error")
+        return redirect(url_for("worklist.task", task_id=task_id))
     flash(f"Tugas '{task.name}' untuk kasus {task.case_number} kini menjadi tugas Anda.", "success")
     return redirect(url_for("worklist.task", task_id=task_id))
 
@@ -65,7 +71,11 @@ def unclaim(task_id):
 @login_required
 def task(task_id):
     detail = engine().tasks.get(actor(), task_id)
-    sent = formdata.submit(detail.form, lambda values, files: engine().tasks.complete(actor(), task_id, values, files))
+    try:
+        sent = formdata.submit(detail.form,
+                               lambda values, files: engine().tasks.complete(actor(), task_id, values, files))
+    except Conflict as exc:
+        return _overtaken(task_id, exc)
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
         return redirect(url_for("cases.show", case_ref=detail.case_number))
@@ -77,6 +87,18 @@ def task(task_id):
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
                            errors=sent.errors, problems=formdata.problems(fields, attachments, sent.errors),
                            files_sent=sent.files_sent), sent.status
+
+
+def _overtaken(task_id, refusal: Conflict):
+    """The step changed under the officer while they typed (a supervisor released it and a colleague took
+    it, or it was done): the page as it is now, with what they sent shown back so nothing typed is lost."""
+    detail = engine().tasks.get(actor(), task_id)
+    unsent = formdata.from_form(detail.form, request.form)
+    flash(f"{refusal.message} Isian Anda belum tersimpan; salinannya ada di bawah.", "error")
+    return render_template("task.html", task=detail, mine=detail.claimed_by == actor().username,
+                           fields=formdata.fields(detail.form, unsent, {}), unsent=unsent,
+                           attachments=detail.form.get("x-attachments", []), errors={}, problems=[],
+                           files_sent=False), 409
 
 
 def what_next(done) -> str:
