@@ -326,6 +326,28 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     expect(bayu.locator("main")).to_contain_text("Kasus tidak ditemukan.")
 
 
+def test_a_file_over_the_limit_is_refused_when_chosen_and_the_form_keeps_its_entries(login, live: Live, tmp_path):
+    """The UX review: an 11 MB scan went to the server, came back as a full-page 413 and the form was gone."""
+    ani = login("ani")
+    form = open_start_form(ani)
+    fill_form(form, REQUEST)
+    field = ani.locator('[data-field="file:letter"]')
+    expect(field).to_contain_text("Maksimal 10 MB per berkas.")
+    big = tmp_path / "pindaian-besar.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024))
+    field.locator("input[type=file]").set_input_files(str(big))
+    expect(field.locator(".too-big")).to_be_visible()
+    expect(field.locator(".too-big")).to_contain_text("Berkas pindaian-besar.pdf (11,0 MB) melebihi batas 10 MB")
+    expect(field).to_have_class(re.compile(r"\binvalid\b"))
+    assert field.locator("input[type=file]").evaluate("e => e.files.length") == 0  # it will not be sent
+    # a file that fits clears the message, and the case is filed with everything typed before
+    field.locator("input[type=file]").set_input_files(str(write_letter(tmp_path)))
+    expect(field.locator(".too-big")).to_be_hidden()
+    form.get_by_role("button", name="Kirim permohonan").click()
+    expect(ani).to_have_url(re.compile(r"/cases/SNG-\d{4}-\d{6}$"))
+    assert live.case_count() == 1
+
+
 def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
     ani = login("ani")
     form = open_start_form(ani)

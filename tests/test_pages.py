@@ -184,6 +184,18 @@ def test_filing_on_the_page_with_a_bad_pdf_shows_the_error_and_files_nothing(cli
     assert people["ani"].get("/cases").get_json()["total"] == 1
 
 
+def test_an_oversized_letter_on_the_page_says_the_limit_and_how_to_go_back(client, people):
+    login(client, "ani")
+    form = _flatten(request_data())
+    form["letter"] = (io.BytesIO(make_pdf() + b"0" * (11 * 1024 * 1024) + b"\n%%EOF\n"), "pindaian.pdf")
+    response = client.post("/cases/new", data=form, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "pindaian.pdf melebihi batas 10 MB" in page and "Batas unggahan: 10 MB per berkas." in page
+    assert people["ani"].get("/cases").get_json()["total"] == 0
+    assert "Maksimal 10 MB per berkas." in client.get("/cases/new").get_data(as_text=True)
+
+
 def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(client, people):
     login(client, "ani")
     response = client.post("/cases/new", data={}, content_type="multipart/form-data")

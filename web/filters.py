@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from engine.forms import MAX_FILE_BYTES
 from engine.models import utcnow
 
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
@@ -40,6 +41,8 @@ def init_app(app) -> None:
     @app.template_filter("status")
     def status(value: str | None) -> str:
         return STATUS_LABELS.get(value or "", value or "–")
+
+    app.jinja_env.globals["max_file_bytes"] = MAX_FILE_BYTES
 
     @app.template_global()
     def durasi(start: datetime | None, end: datetime | None) -> str:
