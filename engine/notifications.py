@@ -92,9 +92,13 @@ class Notifications:
             return or_(Notification.user_id == actor.id, Notification.user_id.is_(None))
         return Notification.user_id == actor.id
 
-    def list(self, actor: Actor, unread_only: bool = False, limit: int = 50) -> list[NotificationView]:
+    def list(self, actor: Actor, unread_only: bool = False, limit: int = 50,
+             only: int | None = None) -> list[NotificationView]:
+        """One's notifications, newest first (`only`: just that one, if it is one's own)."""
         with self.store.transaction() as session:
             stmt = select(Notification).where(self._mine(actor))
+            if only is not None:
+                stmt = stmt.where(Notification.id == only)
             if unread_only:
                 stmt = stmt.where(Notification.read_at.is_(None))
             rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()

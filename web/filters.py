@@ -60,12 +60,14 @@ def init_app(app) -> None:
 
     app.add_template_global(sop_parts)
 
-    @app.template_filter("tautan_aplikasi")
-    def tautan_aplikasi(link: str | None) -> str:
-        """A notification's link (absolute, for e-mail, under PUBLIC_URL) as a path in this app, so the
-        button works however the app is reached."""
-        path = urlsplit(link or "").path
-        return path if path.startswith("/") and not path.startswith("//") else "/"
+    app.add_template_filter(app_path, "tautan_aplikasi")
+
+
+def app_path(link: str | None) -> str:
+    """A notification's link (absolute, for e-mail, under PUBLIC_URL) as a path in this app, so the
+    button works however the app is reached."""
+    path = urlsplit(link or "").path
+    return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
 SOP_PARTS = re.compile(r"\b(Uraian|Persyaratan|Waktu|Output|Keterangan):\s*")

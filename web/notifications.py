@@ -7,6 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .context import actor, engine
+from .filters import app_path
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -34,3 +35,35 @@ def mark_read():
         abort(400)
     engine().notifications.mark_read(actor(), int(raw) if raw else None)
     return redirect(url_for("notifications.index"))
+
+
+@bp.get("/<int:notification_id>/buka")
+@login_required
+def open_one(notification_id):
+    """'Buka': what the notification is about, and it counts as read (marking one's own is harmless to repeat)."""
+    item = next((n for n in engine().notifications.list(actor(), limit=1, only=notification_id)), None)
+    if item is None:
+        abort(404)
+    engine().notifications.mark_read(actor(), notification_id)
+    return redirect(app_path(item.link))
+
+
+FIELD = re.compile(r"^([^:]{2,20}?)\s*:\s+(.+)$")
+
+
+@bp.app_template_filter("isi_notifikasi")
+def body_parts(body: str) -> list[tuple[str, object]]:
+    """A notification's mail text for the page: runs of 'Label : value' lines become one list of pairs, other
+    lines paragraphs; the mail's own link line is left out (the page has a button)."""
+    parts: list[tuple[str, object]] = []
+    for line in body.splitlines():
+        if not line.strip() or line.startswith("Buka tugas:"):
+            continue
+        field = FIELD.match(line)
+        if field:
+            if not parts or parts[-1][0] != "fields":
+                parts.append(("fields", []))
+            parts[-1][1].append((field.group(1).strip(), field.group(2).strip()))
+        else:
+            parts.append(("text", line.strip()))
+    return parts
