@@ -21,6 +21,12 @@ def test_login_is_required_and_wrong_password_is_refused(client, people):
     assert client.get("/worklist").status_code == 302
     wrong = client.post("/login", data={"username": "citra", "password": "salah"})
     assert wrong.status_code == 401 and "salah" in wrong.get_data(as_text=True)
+    # the name stays and the cursor waits in the password (the UX review: it went back to the name)
+    page = wrong.get_data(as_text=True)
+    assert re.search(r'<input name="username"[^>]*value="citra"', page)
+    assert re.search(r'<input name="password"[^>]*autofocus', page)
+    assert not re.search(r'<input name="username"[^>]*autofocus', page)
+    assert re.search(r'<input name="username"[^>]*autofocus', client.get("/login").get_data(as_text=True))
     login(client, "citra")
     assert client.get("/worklist").status_code == 200
 
