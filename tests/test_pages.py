@@ -98,6 +98,7 @@ def test_completing_a_task_on_its_page(client, people):
     client.post(f"/tasks/{task['id']}/claim")
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'name="decision"' in page and "Budi Santoso" in page and "surat-permohonan.pdf" in page
+    assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan · PDF, [0-9.]+ KB", page)  # not a MIME type
     invalid = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"})
     assert invalid.status_code == 422 and "Wajib diisi" in invalid.get_data(as_text=True)
     done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"]})

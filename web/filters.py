@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from engine.forms import MAX_FILE_BYTES
+from engine.forms import MAX_FILE_BYTES, TYPE_NAMES
 from engine.models import utcnow
 
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
@@ -61,6 +61,19 @@ def init_app(app) -> None:
     app.add_template_global(sop_parts)
 
     app.add_template_filter(app_path, "tautan_aplikasi")
+    app.add_template_global(document_kind, "jenis_dokumen")
+
+
+# What each upload field of the shipped forms holds (forms/*.json x-attachments), said short for a document list
+DOCUMENT_KINDS = {"letter": "Surat permohonan", "evidence": "Bukti pendukung", "answer_letter": "Surat jawaban"}
+
+
+def document_kind(document) -> str:
+    """'Surat permohonan · PDF': which upload it was and its type, instead of 'application/pdf'."""
+    kind = DOCUMENT_KINDS.get(document.field, document.field)
+    if document.field == "letter" and document.task_id:
+        kind = "Surat permohonan pengganti"  # sent with a correction
+    return f"{kind} · {TYPE_NAMES.get(document.content_type, document.content_type)}"
 
 
 def app_path(link: str | None) -> str:
