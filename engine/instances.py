@@ -185,6 +185,23 @@ class Instances:
             rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit).offset(offset)).all()
             return [CaseSummary(*row) for row in rows], total
 
+    def same_domain(self, actor: Actor, case_id: int, domain: str | None, limit: int = 10) -> list[CaseSummary]:
+        """Other cases about the same domain that this actor may see, running ones first: a second filing
+        for a domain already in dispute, or a domain disputed by two agencies, is worth knowing."""
+        if not domain:
+            return []
+        with self.store.transaction() as session:
+            stmt = (select(Instance.id, Instance.case_number, Instance.status, Agency.name, Instance.domain_name,
+                           Instance.started_at, Instance.completed_at, Definition.version)
+                    .join(Agency, Agency.id == Instance.agency_id)
+                    .join(Definition, Definition.id == Instance.definition_id)
+                    .where(func.lower(Instance.domain_name) == domain.lower(), Instance.id != case_id))
+            if not actor.sees_all_cases():
+                stmt = stmt.where(Instance.agency_id == actor.agency_id)
+            rows = session.execute(stmt.order_by((Instance.status == "running").desc(), Instance.id.desc())
+                                   .limit(limit)).all()
+            return [CaseSummary(*row) for row in rows]
+
     def document(self, actor: Actor, case_ref: str | int, document_id: int) -> tuple[DocumentInfo, bytes]:
         with self.store.transaction() as session:
             instance = _find(session, case_ref)

@@ -203,6 +203,28 @@ def test_an_oversized_letter_on_the_page_says_the_limit_and_how_to_go_back(clien
     assert "Maksimal 10 MB per berkas." in client.get("/cases/new").get_data(as_text=True)
 
 
+def test_a_second_filing_for_a_domain_in_dispute_is_pointed_out(client, people):
+    """The UX review filed ganda.go.id twice while the first case ran: nothing said so."""
+    first = file_case(people["ani"])
+    other_agency = file_case(people["bayu"], request_data(**{"agency.name": "Pemerintah Kota Contoh",
+                                                             "agency.level": "kota"}))
+    login(client, "ani")
+    form = _flatten(request_data())
+    form["letter"] = (io.BytesIO(make_pdf()), "surat.pdf")
+    filed = client.post("/cases/new", data=form, content_type="multipart/form-data", follow_redirects=True)
+    page = filed.get_data(as_text=True)
+    assert f"domain ini juga sedang disengketakan dalam kasus {first['case_number']} dari instansi Anda" in page
+    assert other_agency["case_number"] not in page  # another agency's case stays out of sight
+    related = re.search(r'<p class="meta" id="same-domain">(.*?)</p>', page, re.S).group(1)
+    assert first["case_number"] in related and "(berjalan)" in related
+    client.post("/logout")
+    login(client, "citra")  # Tim Layanan sees every agency's case about the domain, with the agency named
+    page = client.get(f"/cases/{first['case_number']}").get_data(as_text=True)
+    related = re.search(r'<p class="meta" id="same-domain">(.*?)</p>', page, re.S).group(1)
+    assert other_agency["case_number"] in related and "Pemerintah Kota Contoh" in related
+    assert first["case_number"] not in related  # not itself
+
+
 def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(client, people):
     login(client, "ani")
     response = client.post("/cases/new", data={}, content_type="multipart/form-data")

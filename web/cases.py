@@ -35,6 +35,11 @@ def new():
     sent = formdata.submit(schema, lambda values, files: engine().instances.start(actor(), values, files))
     if sent.result is not None:
         flash(f"Permohonan tercatat sebagai kasus {sent.result.case_number}.", "success")
+        running = [c.case_number for c in engine().instances.same_domain(actor(), sent.result.id, sent.result.domain)
+                   if c.status == "running"]
+        if running:
+            flash(f"Perhatian: domain ini juga sedang disengketakan dalam kasus {', '.join(running)} dari instansi "
+                  "Anda. Bila ini pengajuan ganda, beri tahu Tim Layanan Domain saat mereka memeriksanya.", "info")
         return redirect(url_for("cases.show", case_ref=sent.result.case_number))
     values, prefilled_from = sent.values, None
     if request.method == "GET":  # a first look starts from this officer's last filing; a refused one keeps its own
@@ -52,6 +57,7 @@ def show(case_ref):
     tasks, _ = engine().tasks.list(actor(), case_id=case.id, state=None, limit=200)
     outcome, value = _outcome(case)
     return render_template("case.html", case=case, tasks=tasks, outcome=outcome,
+                           related=engine().instances.same_domain(actor(), case.id, case.domain),
                            outcome_tone="not-granted" if value in NOT_GRANTED else "granted")
 
 
