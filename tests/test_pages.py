@@ -408,6 +408,14 @@ def test_forms_without_csrf_token_are_refused(database_url, people):
     app.extensions["engine"].close()
 
 
+def test_the_icon_is_served_without_a_login(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon.headers["Location"].endswith("/static/favicon.svg")
+    svg = client.get("/static/favicon.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/login").get_data(as_text=True)
+
+
 def test_unknown_pages_are_404_not_500(client, people):
     login(client, "citra")
     for path in ("/tasks/bukan-id", "/cases/SNG-1", "/cases/1/documents/5", "/tidak-ada"):

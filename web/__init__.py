@@ -5,7 +5,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from engine import Engine
@@ -57,6 +57,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(accounts.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF cannot ride on it
     cli.init_app(app)
+    # browsers ask for /favicon.ico whatever the page links; answer with the icon the pages link
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     return app
 
 
