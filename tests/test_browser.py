@@ -189,9 +189,9 @@ def claim_from_queue(page: Page, case_number: str, step: str, domain: str = "con
     expect(page.locator("#task-form")).to_be_visible()
 
 
-def finish_task(page: Page, case_number: str, step: str, then: str) -> None:
+def finish_task(page: Page, case_number: str, step: str, then: str, button: str = "Selesaikan tugas") -> None:
     """Completes the step; the page says what comes next (`then`) and who works it."""
-    page.locator("#task-form").get_by_role("button", name="Selesaikan tugas").click()
+    page.locator("#task-form").get_by_role("button", name=button).click()
     expect(page).to_have_url(re.compile(rf"/cases/{case_number}$"))
     expect(page.locator(".flash.success")).to_have_text(f"Tugas '{step}' selesai. {then}")
 
@@ -288,14 +288,21 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     # 6. ani's header tells her something waits; she finds the answer, reads it and confirms she received it.
     ani.reload()
     expect(ani.locator("#worklist-link")).to_have_accessible_name("Daftar kerja · tugas menunggu: 1")
-    claim_from_queue(ani, case_number, STEP_RECEIVE)
+    # Her agency's own step needs no 'Ambil': she opens it and sends it, and it is hers as she sends it.
+    menu(ani, "Daftar kerja")
+    row = ani.locator("tr[data-task]").filter(has_text=case_number).filter(has_text=STEP_RECEIVE)
+    expect(row.get_by_role("button", name="Ambil")).to_have_count(0)
+    row.get_by_role("link", name="Kerjakan").click()
+    expect(ani.get_by_role("heading", name=STEP_RECEIVE, exact=True)).to_be_visible()
+    expect(ani.locator("#claimed-on-send")).to_be_visible()
+    expect(ani.locator("dl.sop")).to_have_count(0)  # the helpdesk's SOP row is not the agency's business
     expect(ani.locator("#task-inputs")).to_contain_text(ANSWER)
     task_form = ani.locator("#task-form")
     task_form.get_by_role("checkbox", name=re.compile(r"^Kami telah menerima")).check()
     task_form.get_by_label("Catatan").fill("Terima kasih.")
     ani.screenshot(path=f"/tmp/browser-task-receive-{live.backend}.png", full_page=True)
     finish_task(ani, case_number, STEP_RECEIVE,
-                "Kasus selesai; tidak ada langkah lagi.")
+                "Kasus selesai; tidak ada langkah lagi.", button="Konfirmasi jawaban diterima")
 
     # 7. The case is finished with the outcome in its header, and its history names who did each step.
     expect(ani.locator("#case-status")).to_have_text("Selesai")

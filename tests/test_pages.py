@@ -137,6 +137,32 @@ def test_an_officer_overtaken_while_typing_keeps_what_they_typed(client, people)
     assert "sudah diambil oleh petugas lain" in text and "sedang dikerjakan oleh <strong>dodi</strong>" in text
 
 
+def test_an_agency_officer_sends_their_own_step_straight_from_its_page(client, people):
+    """The UX review: the officer had to 'Ambil' a correction of their own case, under the helpdesk's SOP row."""
+    from samples import CHECK_INCOMPLETE, CORRECTION
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    task = open_task(people["ani"], case, "Task_LengkapiPermohonan")
+    login(client, "ani")
+    row = re.search(rf'<tr[^>]*data-task="{task["id"]}".*?</tr>', client.get("/worklist").get_data(as_text=True),
+                    re.S).group(0)
+    assert ">Kerjakan</a>" in row and ">Ambil</button>" not in row
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert 'id="task-form"' in page and "Ambil tugas ini" not in page and 'class="sop"' not in page
+    assert '<button class="primary" type="submit">Kirim perbaikan</button>' in page
+    assert "Kembalikan ke antrian" not in page  # nothing to give back before it is theirs
+    refused = client.post(f"/tasks/{task['id']}", data={"notes": ""})
+    assert refused.status_code == 422  # a refused send keeps it theirs, to send again
+    assert open_task(people["ani"], case, "Task_LengkapiPermohonan")["claimed_by"] == "ani"
+    done = client.post(f"/tasks/{task['id']}", data=CORRECTION)
+    assert done.status_code == 302
+    assert open_task(people["citra"], case)["element_id"] == "Task_PeriksaPermohonan"
+    # Tim Layanan's steps still go through the queue: the same page offers citra 'Ambil tugas ini'.
+    client.post("/logout")
+    login(client, "citra")
+    assert "Ambil tugas ini" in client.get(f"/tasks/{open_task(people['citra'], case)['id']}").get_data(as_text=True)
+
+
 def test_a_task_page_shows_its_sop_row_without_the_parts_the_sop_left_empty(client, people):
     case = file_case(people["ani"])
     task = open_task(people["citra"], case)

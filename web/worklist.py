@@ -72,14 +72,14 @@ def unclaim(task_id):
 def task(task_id):
     detail = engine().tasks.get(actor(), task_id)
     try:
-        sent = formdata.submit(detail.form,
-                               lambda values, files: engine().tasks.complete(actor(), task_id, values, files))
+        sent = formdata.submit(detail.form, lambda values, files: _complete(detail, values, files))
     except Conflict as exc:
         return _overtaken(task_id, exc)
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
         return redirect(url_for("cases.show", case_ref=detail.case_number))
-    mine = detail.claimed_by == actor().username
+    mine = detail.claimed_by == actor().username or (detail.claimed_by is None and detail.lane == "pemohon"
+                                                       and actor().role == "pemohon" and actor().works(detail.lane))
     values = sent.values if request.method == "POST" else detail.suggested  # the case may decide a choice
     decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
     fields = formdata.fields(detail.form, values, sent.errors, decided=decided)
@@ -87,6 +87,14 @@ def task(task_id):
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
                            errors=sent.errors, problems=formdata.problems(fields, attachments, sent.errors),
                            files_sent=sent.files_sent), sent.status
+
+
+def _complete(detail, values, files):
+    """An agency officer's own step (a correction, the receipt) is sent straight from its page: it becomes
+    theirs as they send it. Everyone else claims from the queue first."""
+    if detail.claimed_by is None and detail.lane == "pemohon" and actor().role == "pemohon":
+        engine().tasks.claim(actor(), detail.id)
+    return engine().tasks.complete(actor(), detail.id, values, files)
 
 
 def _overtaken(task_id, refusal: Conflict):
