@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from . import sql
@@ -131,16 +132,25 @@ class Identity:
             errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
         if errors:
             raise Invalid("invalid", "Pengguna belum ditambahkan.", errors)
-        with self.store.transaction(write=True) as session:  # a refused user leaves no new agency behind
-            if session.scalar(select(User.id).where(User.username == username)) is not None:
-                raise Conflict("user_exists", f"Pengguna {username} sudah ada.")
-            agency_id = _agency_id(session, agency) if agency else None
-            user = User(username=username, role=role, email=email, password_hash=hash_password(password),
-                        agency_id=agency_id, lane=lane)
-            session.add(user)
-            session.flush()
-            audit.info("user %s (%s) added by %s", username, role, by.username if by else "the command line")
-            return _actor(user)
+        password_hash = hash_password(password)
+        for attempt in (1, 2):
+            try:
+                with self.store.transaction(write=True) as session:  # a refused user leaves no new agency behind
+                    if session.scalar(select(User.id).where(User.username == username)) is not None:
+                        raise Conflict("user_exists", f"Pengguna {username} sudah ada.")
+                    agency_id = _agency_id(session, agency) if agency else None
+                    user = User(username=username, role=role, email=email, password_hash=password_hash,
+                                agency_id=agency_id, lane=lane)
+                    session.add(user)
+                    session.flush()
+                    audit.info("user %s (%s) added by %s", username, role, by.username if by else "the command line")
+                    return _actor(user)
+            except IntegrityError:
+                # The same name or new agency added by someone else in between (PostgreSQL checks only at the
+                # insert): once more, and the first check then sees it; a second clash is not expected.
+                if attempt == 2:
+                    raise Conflict("user_exists", f"Pengguna {username} baru saja ditambahkan bersamaan; "
+                                                  "muat ulang daftar pengguna.") from None
 
     def authenticate(self, username: str, password: str) -> Actor | None:
         with self.store.transaction() as session:

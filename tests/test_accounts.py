@@ -121,6 +121,35 @@ def test_of_two_token_requests_on_one_ticket_one_makes_a_token(engine, people):
     assert engine.identity.tokens(citra)[0][0] != seen
 
 
+def test_users_added_at_the_same_moment_are_one_user_and_one_agency(engine):
+    """The robustness probe's suspicion: on PostgreSQL the name check and the insert race, and the loser's
+    IntegrityError would have been a 500. Six admins add the same user; six add users of one new agency."""
+    def at_once(calls):
+        results, barrier = [], threading.Barrier(len(calls))
+
+        def run(call):
+            barrier.wait()
+            try:
+                results.append(call().username)
+            except Conflict as exc:
+                results.append(exc.code)
+
+        threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return sorted(results)
+
+    same = at_once([lambda: engine.identity.add_user("hana", "tim_layanan", "hana@contoh.go.id", PASSWORD)] * 6)
+    assert same == ["hana"] + ["user_exists"] * 5, same
+    names = [f"petugas{n}" for n in range(6)]
+    made = at_once([lambda name=name: engine.identity.add_user(name, "pemohon", f"{name}@baru.go.id", PASSWORD,
+                                                               "kab-baru") for name in names])
+    assert made == names, made
+    assert len({engine.identity.by_username(name).agency_id for name in names}) == 1
+
+
 def test_one_revokes_ones_own_tokens_and_only_those(client, engine, people):
     login(client, "citra")
     token, _ = make_token(client)
