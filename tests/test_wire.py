@@ -155,3 +155,15 @@ def test_a_chunked_json_body_past_the_limit_is_413_not_a_cut_json_error(app, peo
                  "Transfer-Encoding": "chunked"}, environ_overrides={"wsgi.input_terminated": True})
     answer = problem(response, 413)
     assert "melebihi batas" in answer["detail"]
+
+
+def test_a_multipart_request_with_two_data_parts_is_refused(people):
+    """The robustness probe: the second part was silently ignored."""
+    ani = people["ani"]
+    body = (b"--B\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n" + json.dumps(request_data()).encode()
+            + b"\r\n--B\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{}\r\n"
+            b"--B\r\nContent-Disposition: form-data; name=\"letter\"; filename=\"s.pdf\"\r\n"
+            b"Content-Type: application/pdf\r\n\r\n" + make_pdf() + b"\r\n--B--\r\n")
+    answer = problem(ani.post("/cases", data=body, content_type="multipart/form-data; boundary=B"), 400)
+    assert answer["detail"] == "Bagian 'data' dikirim 2 kali; kirim satu saja."
+    nothing_changed(ani)

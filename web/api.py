@@ -142,9 +142,12 @@ def complete(task_id):
 def _payload():
     """Form data as JSON: a JSON body {"data": {...}}, or multipart with a `data` part plus files."""
     if request.mimetype == "multipart/form-data":
-        raw = request.form.get("data")
-        if raw is None:
+        parts = request.form.getlist("data")
+        if not parts:
             raise Malformed("malformed", "Bagian 'data' (JSON) tidak ada dalam permintaan multipart.")
+        if len(parts) > 1:  # which one was meant cannot be guessed
+            raise Malformed("malformed", f"Bagian 'data' dikirim {len(parts)} kali; kirim satu saja.")
+        raw = parts[0]
         data = _json(raw)
         return data, uploads(request.files, {})
     if request.mimetype != "application/json":
