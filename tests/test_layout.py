@@ -56,7 +56,7 @@ def open_as(browser: Browser, live: Live, name: str, viewport: dict, **device) -
     page.get_by_label("Nama pengguna").fill(name)
     page.get_by_label("Kata sandi").fill(PASSWORD)
     page.get_by_role("button", name="Masuk").click()
-    expect(page).to_have_url(re.compile(r"/worklist"))
+    expect(page).to_have_url(re.compile(r"/(worklist|cases)"))  # lane workers / owners and administrators
     return page
 
 
@@ -356,6 +356,20 @@ def test_a_finished_case_shows_the_answer_to_the_applicant_unfolded(client, peop
                     re.findall(r"<details( open)?><summary>([^<]+)</summary>", page))
     assert sections["Konfirmasi/jawaban ke pemohon"] and sections["Tanda terima jawaban"]
     assert sections["Surat permohonan"]
+
+
+def test_the_tabs_count_and_keep_the_overdue_filter(client, people):
+    """The UX review: with 'Hanya yang terlambat' on, the tabs still counted every task."""
+    file_case(people["ani"])
+    login(client, "citra")
+    with time_machine.travel(utcnow() + timedelta(minutes=12), tick=False):
+        file_case(people["ani"])  # filed 'now': not late yet
+        page = client.get("/worklist?terlambat=1").get_data(as_text=True)
+        tabs = dict(re.findall(r'href="/worklist\?tab=(\w+)&amp;terlambat=1"[^>]*>[^<]*<span class="count">(\d+)',
+                               page))
+        assert tabs == {"antrian": "1", "saya": "0", "semua": "1"}, tabs
+        every = client.get("/worklist").get_data(as_text=True)
+        assert re.search(r'href="/worklist\?tab=antrian"[^>]*>Antrian <span class="count">2<', every)
 
 
 def test_the_pager_keeps_the_overdue_filter(app, client, people, monkeypatch):

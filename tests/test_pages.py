@@ -434,6 +434,17 @@ def test_forms_without_csrf_token_are_refused(database_url, people):
     app.extensions["engine"].close()
 
 
+def test_each_role_starts_where_its_work_is(app, client, engine, people):
+    """The UX review: an administrator and a process owner landed on an empty worklist."""
+    engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    engine.identity.add_user("hadi", "process_owner", "hadi@kominfo.go.id", PASSWORD)
+    for name, start in (("gita", "/cases"), ("hadi", "/cases"), ("citra", "/worklist"), ("ani", "/worklist"),
+                        ("fajar", "/worklist")):
+        client.post("/logout")
+        login(client, name)
+        assert client.get("/").headers["Location"] == start, name
+
+
 def test_the_icon_is_served_without_a_login(client):
     icon = client.get("/favicon.ico")
     assert icon.status_code == 301 and icon.headers["Location"].endswith("/static/favicon.svg")

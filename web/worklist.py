@@ -23,9 +23,16 @@ def waiting_for_me():
     return {"waiting_tasks": engine().tasks.waiting_count(actor())}
 
 
+# Roles that work no lane start where their work is: the cases (a process owner inspects them; an
+# administrator sees every case, and the users page is one click away).
+START_ON_CASES = {"process_owner", "admin"}
+
+
 @bp.get("/")
 @login_required
 def index():
+    if actor().role in START_ON_CASES:
+        return redirect(url_for("cases.index"))
     return redirect(url_for("worklist.tasks"))
 
 
@@ -39,10 +46,10 @@ def tasks():
     page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
     rows, total = engine().tasks.list(actor(), view=TABS[tab], overdue=overdue, state="ready",
                                       limit=PAGE, offset=(page - 1) * PAGE)
-    counts = {name: engine().tasks.list(actor(), view=view, state="ready", limit=1)[1]
-              for name, view in TABS.items()}
+    counts = {name: engine().tasks.list(actor(), view=view, overdue=overdue, state="ready", limit=1)[1]
+              for name, view in TABS.items()}  # the tabs count what they would show under the filter
     # an officer's own work is rare (a correction, the answer); an empty list points them to their cases
-    nothing_to_do = actor().role == "pemohon" and counts["antrian"] == counts["saya"] == 0
+    nothing_to_do = actor().role == "pemohon" and not overdue and counts["antrian"] == counts["saya"] == 0
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
 
