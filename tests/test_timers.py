@@ -234,8 +234,10 @@ def test_sla_is_visible_on_pages_and_in_the_api(app, engine, people):
         assert 'class="unread-count"' in header
         notes = client.get("/notifications").get_data(as_text=True)
         assert case["case_number"] in notes and "Periksa permohonan" in notes
-        # the button opens the task in this app, whatever PUBLIC_URL the e-mail links carry
-        assert f'href="/tasks/{step2["id"]}"' in notes
+        # the button opens the task in this app (marking the notification read), whatever PUBLIC_URL the
+        # e-mail links carry
+        note = engine.notifications.list(engine.identity.by_username("fajar"), limit=1)[0]
+        assert f'href="/notifications/{note.id}/buka"' in notes
         assert "menunggu dikirim" in notes  # this module's app has an SMTP server to send it to
     api_case = citra.get(f"/cases/{case['id']}").get_json()
     assert api_case["targets_minutes"]["Task_PeriksaPermohonan"] == 10
@@ -243,6 +245,8 @@ def test_sla_is_visible_on_pages_and_in_the_api(app, engine, people):
     listed = app.test_client().get("/api/v1/notifications?unread=1",
                                    headers={"Authorization": f"Bearer {fajar_token}"}).get_json()
     assert listed["unread"] == 1 and case["case_number"] in listed["items"][0]["subject"]
+    login(client, "fajar")  # (the login above was made at the travelled time)
+    assert client.get(f"/notifications/{note.id}/buka").headers["Location"] == f"/tasks/{step2['id']}"
 
 
 def test_one_unsendable_message_does_not_stall_the_others(engine, people, smtp):

@@ -49,7 +49,9 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
         examples = prop.get("examples")
         placeholder = f"contoh: {examples[0]}" if examples else ""  # so it cannot pass for a value given
         item = Field(_kind(prop), value=value, placeholder=placeholder, pattern=prop.get("pattern"),
-                     min_length=prop.get("minLength"), max_length=prop.get("maxLength"), decided=path in decided,
+                     min_length=prop.get("minLength"), decided=path in decided,
+                     # the page stops typing at the limit, except where separators typed are tidied away after
+                     max_length=None if "x-normalize" in prop else prop.get("maxLength"),
                      **common)
         item.options = [(o["const"], o.get("title", o["const"])) for o in prop.get("oneOf", []) if "const" in o]
         result.append(item)
