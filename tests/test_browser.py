@@ -296,7 +296,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     expect(ani.get_by_role("heading", name=STEP_RECEIVE, exact=True)).to_be_visible()
     expect(ani.locator("#claimed-on-send")).to_be_visible()
     expect(ani.locator("dl.sop")).to_have_count(0)  # the helpdesk's SOP row is not the agency's business
-    expect(ani.locator("#task-inputs")).to_contain_text(ANSWER)
+    expect(ani.locator("#from-helpdesk")).to_contain_text(ANSWER)  # what she acts on, above her form
     task_form = ani.locator("#task-form")
     task_form.get_by_role("checkbox", name=re.compile(r"^Kami telah menerima")).check()
     task_form.get_by_label("Catatan").fill("Terima kasih.")

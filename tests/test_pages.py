@@ -150,6 +150,10 @@ def test_an_agency_officer_sends_their_own_step_straight_from_its_page(client, p
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'id="task-form"' in page and "Ambil tugas ini" not in page and 'class="sop"' not in page
     assert '<button class="primary" type="submit">Kirim perbaikan</button>' in page
+    # what Tim Layanan found missing comes first, above the form, and is not repeated below it
+    asked = page.index('id="from-helpdesk"')
+    assert asked < page.index('id="task-form"') and CHECK_INCOMPLETE["summary"] in page[asked:page.index('id="task-form"')]
+    assert page.count(CHECK_INCOMPLETE["summary"]) == 1
     assert "Kembalikan ke antrian" not in page  # nothing to give back before it is theirs
     refused = client.post(f"/tasks/{task['id']}", data={"notes": ""})
     assert refused.status_code == 422  # a refused send keeps it theirs, to send again
