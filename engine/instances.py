@@ -42,6 +42,7 @@ class CaseSummary:
     completed_at: datetime | None
     version: int
     open_tasks: list = field(default_factory=list)
+    waiting_on: list = field(default_factory=list)  # names of the steps it waits on (case lists)
 
 
 @dataclass
@@ -183,7 +184,15 @@ class Instances:
                                   func.lower(Agency.name).like(like, escape="\\"))
             total = session.scalar(select(func.count()).select_from(stmt.subquery()))
             rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit).offset(offset)).all()
-            return [CaseSummary(*row) for row in rows], total
+            cases = [CaseSummary(*row) for row in rows]
+            by_id = {c.id: c for c in cases if c.status == "running"}
+            if by_id:  # one query for the page's running cases: what each waits on
+                for instance_id, name in session.execute(
+                        select(HumanTask.instance_id, HumanTask.name)
+                        .where(HumanTask.instance_id.in_(by_id), HumanTask.state == "ready")
+                        .order_by(HumanTask.instance_id, HumanTask.created_at)):
+                    by_id[instance_id].waiting_on.append(name)
+            return cases, total
 
     def same_domain(self, actor: Actor, case_id: int, domain: str | None, limit: int = 10) -> list[CaseSummary]:
         """Other cases about the same domain that this actor may see, running ones first: a second filing

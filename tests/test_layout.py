@@ -358,6 +358,22 @@ def test_a_finished_case_shows_the_answer_to_the_applicant_unfolded(client, peop
     assert sections["Surat permohonan"]
 
 
+def test_the_case_list_says_what_each_running_case_waits_on(client, people):
+    """The UX review: the case list showed no current step; one had to open every case."""
+    waiting = file_case(people["ani"])
+    done = file_case(people["ani"])
+    citra = people["citra"]
+    work(citra, open_task(citra, done), CHECK_COMPLETE)
+    login(client, "ani")
+    page = client.get("/cases").get_data(as_text=True)
+
+    def step_of(case) -> str:
+        row = re.search(rf'<tr role="row">(?:(?!</tr>).)*{case["case_number"]}.*?</tr>', page, re.S).group(0)
+        return re.search(r'data-label="Langkah">([^<]*)<', row).group(1)
+
+    assert step_of(waiting) == "Periksa permohonan" and step_of(done) == "Analisa aduan"
+
+
 def test_the_tabs_count_and_keep_the_overdue_filter(client, people):
     """The UX review: with 'Hanya yang terlambat' on, the tabs still counted every task."""
     file_case(people["ani"])
