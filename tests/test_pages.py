@@ -200,6 +200,9 @@ def test_an_optional_choice_can_be_taken_back_on_the_page(client, people):
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     empty = re.findall(r'<input type="radio" name="([a-z_]+)" value="" ?(checked)?>', page)
     assert empty == [("recommended_action", "checked")]  # not for the required decision
+    # the action is required once the request is forwarded: the page says so beside its title (UX review)
+    assert ('Tindakan yang direkomendasikan <span class="req">*</span> <small class="when">(wajib bila Keputusan '
+            'hasil analisa: Diteruskan ke PANDI untuk diselesaikan)</small>') in page
     refused = client.post(f"/tasks/{task['id']}", data={**ANALYSIS_REJECT, "recommended_action": "pengalihan"})
     assert refused.status_code == 422 and "Kosongkan tindakan" in refused.get_data(as_text=True)
     done = client.post(f"/tasks/{task['id']}", data={**ANALYSIS_REJECT, "recommended_action": ""})

@@ -28,6 +28,7 @@ class Field:
     min_length: int | None = None
     max_length: int | None = None
     decided: bool = False  # chosen for the officer: the case's earlier decisions leave only this option
+    required_when: str = ""  # "Keputusan analisa: Diteruskan ke PANDI": required only when that field says so
 
 
 def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "",
@@ -36,11 +37,13 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
     values, errors = values or {}, errors or {}
     result = []
     required = set(schema.get("required", []))
+    conditions = _required_when(schema)
     for name, prop in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         value = values.get(name) if isinstance(values, dict) else None
         common = dict(name=path, title=prop.get("title", name), description=prop.get("description", ""),
-                      required=name in required, error=errors.get(path))
+                      required=name in required, error=errors.get(path),
+                      required_when="" if name in required else conditions.get(name, ""))
         if prop.get("type") == "object":
             result.append(Field("group", children=fields(prop, value or {}, errors, path + ".", decided), **common))
             continue
@@ -56,6 +59,24 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
         item.options = [(o["const"], o.get("title", o["const"])) for o in prop.get("oneOf", []) if "const" in o]
         result.append(item)
     return result
+
+
+def _required_when(schema: dict) -> dict[str, str]:
+    """Fields an if/then of this object makes required when another field holds one value (the analysis:
+    a recommended action once the request is forwarded to PANDI), said as 'Field: Value title'."""
+    said = {}
+    for rule in [schema] + list(schema.get("allOf", [])):
+        condition, then = rule.get("if", {}), rule.get("then", {})
+        tested = [(name, p["const"]) for name, p in condition.get("properties", {}).items()
+                  if isinstance(p, dict) and "const" in p]
+        if len(tested) != 1 or not then.get("required"):
+            continue
+        name, value = tested[0]
+        prop = schema.get("properties", {}).get(name, {})
+        label = next((o.get("title", value) for o in prop.get("oneOf", []) if o.get("const") == value), value)
+        for field_name in then["required"]:
+            said.setdefault(field_name, f"{prop.get('title', name)}: {label}")
+    return said
 
 
 def _kind(prop: dict) -> str:
