@@ -43,6 +43,11 @@ class Actor:
             return True
         return self.role == "supervisor" and self.lane == lane and lane != "pemohon"
 
+    def sends_own_step(self, lane: str) -> bool:
+        """An agency officer's steps are their own agency's (a correction, the receipt): they send them
+        without taking them from a queue first; the step becomes theirs as it is sent."""
+        return self.role == "pemohon" and lane == "pemohon"
+
     def sees_all_cases(self) -> bool:
         return self.role != "pemohon"
 

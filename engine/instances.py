@@ -168,12 +168,7 @@ class Instances:
     def list(self, actor: Actor, status: str | None = None, query: str | None = None,
              limit: int = 50, offset: int = 0) -> tuple[list[CaseSummary], int]:
         with self.store.transaction() as session:
-            stmt = (select(Instance.id, Instance.case_number, Instance.status, Agency.name, Instance.domain_name,
-                           Instance.started_at, Instance.completed_at, Definition.version)
-                    .join(Agency, Agency.id == Instance.agency_id)
-                    .join(Definition, Definition.id == Instance.definition_id))
-            if not actor.sees_all_cases():
-                stmt = stmt.where(Instance.agency_id == actor.agency_id)
+            stmt = _summaries(actor)
             if status:
                 stmt = stmt.where(Instance.status == status)
             if query:  # the words as typed: % and _ are themselves, not wildcards
@@ -200,13 +195,7 @@ class Instances:
         if not domain:
             return []
         with self.store.transaction() as session:
-            stmt = (select(Instance.id, Instance.case_number, Instance.status, Agency.name, Instance.domain_name,
-                           Instance.started_at, Instance.completed_at, Definition.version)
-                    .join(Agency, Agency.id == Instance.agency_id)
-                    .join(Definition, Definition.id == Instance.definition_id)
-                    .where(func.lower(Instance.domain_name) == domain.lower(), Instance.id != case_id))
-            if not actor.sees_all_cases():
-                stmt = stmt.where(Instance.agency_id == actor.agency_id)
+            stmt = _summaries(actor).where(func.lower(Instance.domain_name) == domain.lower(), Instance.id != case_id)
             rows = session.execute(stmt.order_by((Instance.status == "running").desc(), Instance.id.desc())
                                    .limit(limit)).all()
             return [CaseSummary(*row) for row in rows]
@@ -220,6 +209,15 @@ class Instances:
             if doc is None or doc.instance_id != instance.id:
                 raise NotFound("no_document", "Dokumen tidak ditemukan.")
             return _doc_info(doc), doc.content
+
+
+def _summaries(actor: Actor):
+    """The columns of a CaseSummary, over the cases this actor may see."""
+    stmt = (select(Instance.id, Instance.case_number, Instance.status, Agency.name, Instance.domain_name,
+                   Instance.started_at, Instance.completed_at, Definition.version)
+            .join(Agency, Agency.id == Instance.agency_id)
+            .join(Definition, Definition.id == Instance.definition_id))
+    return stmt if actor.sees_all_cases() else stmt.where(Instance.agency_id == actor.agency_id)
 
 
 def _find(session, case_ref) -> Instance | None:

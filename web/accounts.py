@@ -45,11 +45,13 @@ def new_token():
     # The ticket names the newest token the page saw, and the engine refuses it once a newer one exists: the
     # session cookie alone could be replayed (it is the client's), the database cannot.
     ticket, sent = session.pop(TICKET, None), request.form.get("tiket", "")
-    try:
-        if not ticket or not secrets.compare_digest(ticket, sent):
-            raise Conflict("token_ticket", "")
-        token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]))
-    except Conflict:
+    token = None
+    if ticket and secrets.compare_digest(ticket, sent):
+        try:
+            token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]))
+        except Conflict:  # spent: a newer token exists than the page saw
+            pass
+    if token is None:
         flash("Tidak ada token baru yang dibuat: formulir itu sudah terpakai (misalnya halaman dimuat ulang) "
               "atau berasal dari tab lain. Tekan tombolnya lagi bila memang perlu token baru.", "info")
         return redirect(url_for("accounts.own"))

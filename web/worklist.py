@@ -85,21 +85,25 @@ def task(task_id):
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
         return redirect(url_for("cases.show", case_ref=detail.case_number))
-    mine = detail.claimed_by == actor().username or (detail.claimed_by is None and detail.lane == "pemohon"
-                                                       and actor().role == "pemohon" and actor().works(detail.lane))
     values = sent.values if request.method == "POST" else detail.suggested  # the case may decide a choice
     decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
-    fields = formdata.fields(detail.form, values, sent.errors, decided=decided)
+    return _task_page(detail, formdata.fields(detail.form, values, sent.errors, decided=decided), sent.status,
+                      sent.errors, files_sent=sent.files_sent)
+
+
+def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=None):
+    """The step's page; it is the viewer's to send when they hold it, or when it is their agency's own step."""
+    mine = detail.claimed_by == actor().username or (detail.claimed_by is None
+                                                     and actor().sends_own_step(detail.lane))
     attachments = detail.form.get("x-attachments", [])
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
-                           errors=sent.errors, problems=formdata.problems(fields, attachments, sent.errors),
-                           files_sent=sent.files_sent), sent.status
+                           errors=errors or {}, problems=formdata.problems(fields, attachments, errors or {}),
+                           files_sent=files_sent, unsent=unsent), status
 
 
 def _complete(detail, values, files):
-    """An agency officer's own step (a correction, the receipt) is sent straight from its page: it becomes
-    theirs as they send it. Everyone else claims from the queue first."""
-    if detail.claimed_by is None and detail.lane == "pemohon" and actor().role == "pemohon":
+    """An agency officer's own step is taken as it is sent (see Actor.sends_own_step)."""
+    if detail.claimed_by is None and actor().sends_own_step(detail.lane):
         engine().tasks.claim(actor(), detail.id)
     return engine().tasks.complete(actor(), detail.id, values, files)
 
@@ -110,10 +114,7 @@ def _overtaken(task_id, refusal: Conflict):
     detail = engine().tasks.get(actor(), task_id)
     unsent = formdata.from_form(detail.form, request.form)
     flash(f"{refusal.message} Isian Anda belum tersimpan; salinannya ada di bawah.", "error")
-    return render_template("task.html", task=detail, mine=detail.claimed_by == actor().username,
-                           fields=formdata.fields(detail.form, unsent, {}), unsent=unsent,
-                           attachments=detail.form.get("x-attachments", []), errors={}, problems=[],
-                           files_sent=False), 409
+    return _task_page(detail, formdata.fields(detail.form, unsent, {}), 409, unsent=unsent)
 
 
 def what_next(done) -> str:
