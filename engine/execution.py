@@ -20,7 +20,7 @@ from .definitions import Definitions, Deployed
 from .errors import Conflict, Invalid
 from .models import Escalation, HistoryEvent
 from .store import Tx
-from .notifications import Settings, notify_escalation
+from .notifications import Settings, announce_step, notify_escalation
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,9 @@ class Execution:
                             element_id=t.element_id, name=t.name) for t in created]
         if history:
             tx.many(sql.ADD_HISTORY, history)
+        for new in created:
+            if new.lane in self.settings.announced_lanes:
+                announce_step(tx, self.settings, locked.id, new, case_number)
         self._write_timers(tx, locked, workflow, before, after, now)
         for task_id in after.thrown - before.thrown:
             self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)

@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from . import sql
 from .identity import Actor
 from .models import Agency, Escalation, HumanTask, Instance, Notification, User, utcnow
-from .store import Store
+from .store import Store, Tx
 
 LANE_NAMES = {"pemohon": "Instansi", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
+# Parties outside the helpdesk: they do not watch the worklist, so a step that reaches them is announced.
+ANNOUNCED_LANES = ("pemohon", "pandi")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,13 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     mail_domain: str = "sengketa.local"
     zone: ZoneInfo = ZoneInfo("Asia/Jakarta")
+    announced_lanes: tuple[str, ...] = ANNOUNCED_LANES
+
+    def link(self, path: str) -> str:
+        return f"{self.public_url.rstrip('/')}{path}"
+
+    def when(self, at: datetime) -> str:
+        return at.astimezone(self.zone).strftime("%d-%m-%Y %H:%M %Z")
 
 
 @dataclass(frozen=True)
@@ -43,10 +53,9 @@ def notify_escalation(session: Session, settings: Settings, escalation: Escalati
     recipients = session.scalars(select(User).where(User.role == "supervisor", User.lane == escalation.lane,
                                                     User.active.is_(True)).order_by(User.id)).all()
     step = task.name if task else escalation.element_id
-    link = f"{settings.public_url.rstrip('/')}/tasks/{task.id}" if task else \
-        f"{settings.public_url.rstrip('/')}/cases/{instance.case_number}"
+    link = settings.link(f"/tasks/{task.id}" if task else f"/cases/{instance.case_number}")
     late = max(int((now - escalation.due_at).total_seconds() // 60), 0) if escalation.due_at else 0
-    due = escalation.due_at.astimezone(settings.zone).strftime("%d-%m-%Y %H:%M %Z") if escalation.due_at else "-"
+    due = settings.when(escalation.due_at) if escalation.due_at else "-"
     subject = " ".join(f"[Sengketa] Target terlewati: {step} — {instance.case_number}".split())[:300]
     still_open = task is None or task.state == "ready"
     body = "\n".join([
@@ -72,6 +81,40 @@ def notify_escalation(session: Session, settings: Settings, escalation: Escalati
             message_id=f"<sengketa.{escalation.id}.{user.id if user else 'lajur'}@{settings.mail_domain}>",
             delivery="pending" if user is not None and user.email else "no_address", next_attempt_at=now))
     return len(recipients) or 1
+
+
+def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_number: str | None = None) -> None:
+    """A step that reached the agency or PANDI (`task`: a new human task) is announced to each active officer
+    who may work it — for the agency's lane, its own agency's officers — in the app and by mail, in the
+    transaction of the command that created it: the step and its announcement exist together or not at all."""
+    case = tx.first(sql.CASE_FACTS, {"instance_id": instance_id})
+    number = case_number or case.case_number
+    step = " ".join(task.name.split())
+    link = settings.link(f"/tasks/{task.id}")
+    opening = ("Kasus sengketa nama domain instansi Anda menunggu tindakan dari instansi Anda."
+               if task.lane == "pemohon" else
+               f"Kasus sengketa nama domain menunggu tindakan {LANE_NAMES.get(task.lane, task.lane)}.")
+    body = "\n".join([
+        opening,
+        "",
+        f"Nomor kasus : {number}",
+        f"Langkah     : {step}",
+        f"Instansi    : {case.name}",
+        f"Domain      : {case.domain_name}",
+        *([f"Target      : {settings.when(task.due_at)}"] if task.due_at else []),
+        "",
+        f"Buka tugas: {link}",
+        "",
+        "Pesan ini dikirim otomatis oleh Sengketa; tidak perlu dibalas.",
+    ])
+    params = {"instance_id": instance_id, "task_id": task.id, "at": task.created_at, "role": task.lane,
+              "subject": " ".join(f"[Sengketa] Menunggu tindakan Anda: {step} — {number}".split())[:300],
+              "body": body, "link": link, "message_prefix": f"<sengketa.tugas.{task.id}.",
+              "message_suffix": f"@{settings.mail_domain}>"}
+    if task.lane == "pemohon":
+        tx.run(sql.ANNOUNCE_TO_AGENCY, {**params, "agency_id": case.agency_id})
+    else:
+        tx.run(sql.ANNOUNCE, params)
 
 
 def _claimer(session, task) -> str:

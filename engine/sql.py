@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import Integer, String, bindparam, case, cast, exists, insert, literal, or_, select, update
 
-from .models import Agency, Document, HistoryEvent, HumanTask, Instance, Timer, User
+from .models import Agency, Document, HistoryEvent, HumanTask, Instance, Notification, Timer, User
 
 task, instance, agency = HumanTask.__table__, Instance.__table__, Agency.__table__
 history, timer, document = HistoryEvent.__table__, Timer.__table__, Document.__table__
-user = User.__table__
+user, notification = User.__table__, Notification.__table__
 
 
 def _insert(table, *generated):
@@ -78,6 +78,28 @@ ADD_TIMER = _insert(timer)
 END_TIMER = (update(timer).where(timer.c.id == bindparam("timer_id"), timer.c.state == "waiting")
              .values(state=bindparam("new_state"), fired_at=bindparam("fired_at"), lease_owner=None,
                      lease_until=None))
+
+# A step reaching a party outside the helpdesk: one notification for each active officer of its role (and, for
+# the agency's lane, of the case's agency), written by the command that created the step.
+CASE_FACTS = (select(instance.c.case_number, instance.c.domain_name, instance.c.agency_id, agency.c.name)
+              .join(agency, agency.c.id == instance.c.agency_id).where(instance.c.id == bindparam("instance_id")))
+
+
+def _announce(*where):
+    at = bindparam("at", type_=notification.c.created_at.type)
+    recipients = select(
+        user.c.id, bindparam("instance_id", type_=Integer), bindparam("task_id", type_=String),
+        bindparam("subject", type_=String), bindparam("body", type_=String), bindparam("link", type_=String),
+        bindparam("message_prefix", type_=String) + cast(user.c.id, String) + bindparam("message_suffix", type_=String),
+        at, case((or_(user.c.email.is_(None), user.c.email == ""), "no_address"), else_="pending"), literal(0), at,
+    ).where(user.c.role == bindparam("role"), user.c.active.is_(True), *where)
+    return insert(notification).from_select(
+        ["user_id", "instance_id", "task_id", "subject", "body", "link", "message_id", "created_at", "delivery",
+         "attempts", "next_attempt_at"], recipients)
+
+
+ANNOUNCE = _announce()
+ANNOUNCE_TO_AGENCY = _announce(user.c.agency_id == bindparam("agency_id"))
 
 
 def history_row(**values) -> dict:

@@ -87,7 +87,7 @@ def document() -> dict:
                 "responses": _responses("200", {"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Task")}, "total": {"type": "integer"}}}, "400", "401")}},
             "/notifications": {"get": {
-                "summary": "Notifikasi Anda (mis. target waktu terlewati)", "operationId": "listNotifications",
+                "summary": "Notifikasi Anda (target waktu terlewati, langkah yang menunggu tindakan Anda)", "operationId": "listNotifications",
                 "parameters": [{"name": "unread", "in": "query", "schema": {"type": "boolean"}},
                                {"$ref": "#/components/parameters/Limit"}],
                 "responses": _responses("200", {"type": "object", "properties": {

@@ -1,0 +1,103 @@
+"""A step that reaches the agency or PANDI is announced to the officers who may work it, in the app and by
+mail: they do not watch the worklist as the helpdesk does."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.models import Notification
+from samples import ANALYSIS_FORWARD, ANSWER, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, RECEIPT
+from smtp import SmtpServer, free_port
+from test_sop_api import file_case, open_task, work
+from conftest import PASSWORD
+
+SMTP_PORT = free_port()
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer(SMTP_PORT).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_settings():
+    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SMTP_PORT), "MAIL_FROM": "helpdesk@komdigi.go.id",
+            "PUBLIC_URL": "https://sengketa.example.go.id"}
+
+
+def notes(engine, name):
+    return engine.notifications.list(engine.identity.by_username(name))
+
+
+def test_a_request_sent_back_is_announced_to_its_agency_officers_only(engine, people, smtp):
+    identity = engine.identity
+    identity.add_user("ani2", "pemohon", "ani2@contohkab.go.id", PASSWORD, "kab-contoh")
+    identity.add_user("ani3", "pemohon", "ani3@contohkab.go.id", PASSWORD, "kab-contoh")
+    identity.add_user("admin1", "admin", "admin1@komdigi.go.id", PASSWORD)
+    identity.set_active(identity.by_username("admin1"), "ani3", False)
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    correction = open_task(people["ani"], case, "Task_LengkapiPermohonan")
+
+    for name in ("ani", "ani2"):
+        [note] = notes(engine, name)
+        assert case["case_number"] in note.subject and "Lengkapi permohonan" in note.subject
+        assert note.link == f"https://sengketa.example.go.id/tasks/{correction['id']}"
+        for words in ("instansi Anda", "Pemerintah Kabupaten Contoh", "contoh.go.id"):
+            assert words in note.body, words
+        assert note.delivery == "pending" and note.read_at is None
+    for name in ("ani3", "bayu", "citra", "dodi", "eka", "fajar"):  # inactive, other agency, other lanes
+        assert notes(engine, name) == [], name
+
+    assert engine.outbox.deliver_due() == 2
+    assert sorted(m["To"] for m in smtp.messages) == ["ani2@contohkab.go.id", "ani@contoh.go.id"]
+    assert len({m["Message-ID"] for m in smtp.messages}) == 2
+    assert [n.delivery for n in notes(engine, "ani")] == ["sent"]
+
+
+def test_the_main_path_announces_the_pandi_step_and_the_answer_once_each(engine, people):
+    case = file_case(people["ani"])
+    citra, dodi, eka, ani = people["citra"], people["dodi"], people["eka"], people["ani"]
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    work(dodi, open_task(dodi, case), ANALYSIS_FORWARD)
+    assert notes(engine, "ani") == []
+    [pandi] = notes(engine, "eka")
+    assert "Selesaikan sengketa" in pandi.subject and "menunggu tindakan PANDI" in pandi.body
+    assert "Target      : " in pandi.body and "WIB" in pandi.body  # its 30-minute target
+    work(eka, open_task(eka, case), PANDI)
+    work(citra, open_task(citra, case), ANSWER)
+    [answer] = notes(engine, "ani")
+    receipt = open_task(ani, case, "Task_TerimaJawaban")
+    assert answer.link.endswith(f"/tasks/{receipt['id']}")
+    work(ani, receipt, RECEIPT)
+    assert len(notes(engine, "ani")) == 1 and len(notes(engine, "eka")) == 1
+    assert notes(engine, "bayu") == [] and notes(engine, "citra") == []
+
+
+def test_a_refused_completion_announces_nothing(engine, people):
+    case = file_case(people["ani"])
+    citra = people["citra"]
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    refused = citra.post(f"/tasks/{step['id']}/complete", json={"data": {"decision": "tidak_lengkap",
+                                                                          "summary": "Kurang."}})
+    assert refused.status_code == 422
+    with engine.store.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_the_agency_officer_opens_the_announced_step_from_the_app(app, engine, people):
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    correction = open_task(people["ani"], case)
+    client = app.test_client()
+    client.post("/login", data={"username": "ani", "password": PASSWORD})
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Menunggu tindakan Anda: Lengkapi permohonan" in page and case["case_number"] in page
+    assert 'class="unread-count"' in page
+    [note] = notes(engine, "ani")
+    opened = client.get(f"/notifications/{note.id}/buka")
+    assert opened.status_code == 302 and opened.headers["Location"] == f"/tasks/{correction['id']}"
+    assert engine.notifications.unread_count(engine.identity.by_username("ani")) == 0
