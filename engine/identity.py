@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from . import sql
-from .models import LANES, ROLES, Agency, ApiToken, HumanTask, User, utcnow
+from .models import LANES, ROLES, Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -38,10 +38,14 @@ class Actor:
     session_key: str = ""  # changes with the password: a login made before a change no longer holds
 
     def works(self, lane: str) -> bool:
-        """Whether this actor may claim tasks of the lane (for the agency lane see also may_work)."""
+        """Whether this actor may claim tasks of the lane (an agency's own: see may_work)."""
         if self.role == lane:
             return True
         return self.role == "supervisor" and self.lane == lane and lane != "pemohon"
+
+    def may_work(self, lane: str, agency_id: int) -> bool:
+        """Whether this actor may work a task of the lane in a case of that agency (an agency's are its own)."""
+        return self.works(lane) and (lane != "pemohon" or self.agency_id == agency_id)
 
     def sends_own_step(self, lane: str) -> bool:
         """An agency officer's steps are their own agency's (a correction, the receipt): they send them
@@ -89,6 +93,31 @@ class Account:
     active: bool
     created_at: datetime
     tokens: int
+    agency_code: str | None = None
+
+
+def _account_problems(role: str, email: str, agency: str | None, lane: str | None) -> list[dict]:
+    """What is wrong with an account's role, e-mail, agency and lane, field by field (adding and changing)."""
+    errors = []
+    if not role:
+        errors.append({"field": "role", "message": "Pilih peran."})
+    elif role not in ROLES:
+        errors.append({"field": "role", "message": f"Peran {role!r} tidak dikenal; pilihannya: {', '.join(ROLES)}."})
+    if not EMAIL.fullmatch(email or "") or len(email) > EMAIL_MAX:
+        errors.append({"field": "email", "message": f"Alamat e-mail tidak valid (satu alamat, tanpa spasi, "
+                                                   f"paling panjang {EMAIL_MAX} karakter)."})
+    if role == "pemohon" and not agency:
+        errors.append({"field": "agency", "message": "Petugas instansi (pemohon) harus terikat pada instansi: "
+                                                     "isi kode instansinya."})
+    elif agency and role in ROLES and role != "pemohon":
+        errors.append({"field": "agency", "message": "Kode instansi hanya diisi untuk petugas instansi (pemohon)."})
+    elif agency and not AGENCY_CODE.fullmatch(agency):
+        errors.append({"field": "agency", "message": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"})
+    if lane is not None and lane not in LANES:
+        errors.append({"field": "lane", "message": f"Lajur {lane!r} tidak dikenal; pilihannya: {', '.join(LANES)}."})
+    elif lane is not None and role != "supervisor":
+        errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
+    return errors
 
 
 def _password_problems(password: str | None, field: str = "password") -> list[dict]:
@@ -115,26 +144,8 @@ class Identity:
         errors = []
         if not USERNAME.fullmatch(username or ""):
             errors.append({"field": "username", "message": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -"})
-        if not role:
-            errors.append({"field": "role", "message": "Pilih peran."})
-        elif role not in ROLES:
-            errors.append({"field": "role", "message": f"Peran {role!r} tidak dikenal; pilihannya: {', '.join(ROLES)}."})
-        if not EMAIL.fullmatch(email or "") or len(email) > EMAIL_MAX:
-            errors.append({"field": "email", "message": f"Alamat e-mail tidak valid (satu alamat, tanpa spasi, "
-                                                       f"paling panjang {EMAIL_MAX} karakter)."})
+        errors += _account_problems(role, email, agency, lane)
         errors += _password_problems(password)
-        if role == "pemohon" and not agency:
-            errors.append({"field": "agency", "message": "Petugas instansi (pemohon) harus terikat pada instansi: "
-                                                         "isi kode instansinya."})
-        elif agency and role in ROLES and role != "pemohon":
-            errors.append({"field": "agency", "message": "Kode instansi hanya diisi untuk petugas instansi (pemohon)."})
-        elif agency and not AGENCY_CODE.fullmatch(agency):
-            errors.append({"field": "agency", "message": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"})
-        if lane is not None and lane not in LANES:
-            errors.append({"field": "lane", "message": f"Lajur {lane!r} tidak dikenal; pilihannya: "
-                                                       f"{', '.join(LANES)}."})
-        elif lane is not None and role != "supervisor":
-            errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
         if errors:
             raise Invalid("invalid", "Pengguna belum ditambahkan.", errors)
         password_hash = hash_password(password)
@@ -237,15 +248,17 @@ class Identity:
             return _actor(user)
 
     # -- administration -------------------------------------------------------------------------
-    def accounts(self, admin: Actor) -> list[Account]:
+    def accounts(self, admin: Actor, username: str | None = None) -> list[Account]:
+        """Every user (or the one named), as the administrator's pages show them."""
         _require_admin(admin)
         with self.store.transaction() as session:
             tokens = (select(ApiToken.user_id, func.count().label("n")).group_by(ApiToken.user_id).subquery())
-            rows = session.execute(
-                select(User, Agency.name, tokens.c.n).outerjoin(Agency, Agency.id == User.agency_id)
-                .outerjoin(tokens, tokens.c.user_id == User.id).order_by(User.role, User.username)).all()
-            return [Account(u.username, u.role, u.email, agency, u.lane, u.active, u.created_at, n or 0)
-                    for u, agency, n in rows]
+            stmt = (select(User, Agency.name, Agency.code, tokens.c.n).outerjoin(Agency, Agency.id == User.agency_id)
+                    .outerjoin(tokens, tokens.c.user_id == User.id).order_by(User.role, User.username))
+            if username is not None:
+                stmt = stmt.where(User.username == username)
+            return [Account(u.username, u.role, u.email, agency, u.lane, u.active, u.created_at, n or 0, code)
+                    for u, agency, code, n in session.execute(stmt).all()]
 
     def set_active(self, admin: Actor, username: str, active: bool) -> int:
         """Deactivating ends the user's logins, revokes their API tokens and puts the tasks they hold back in
@@ -275,6 +288,42 @@ class Identity:
                         task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
             audit.info("%s %s by %s (%d tasks back in the queue)", username,
                        "activated" if active else "deactivated", admin.username, len(released))
+        return len(released)
+
+    def change_user(self, admin: Actor, username: str, role: str, email: str, agency: str | None = None,
+                    lane: str | None = None) -> int:
+        """An administrator corrects a user's role, e-mail, agency or supervised lane, by the rules of adding
+        one. Tasks the user holds but may no longer work go back to their lanes' queues (each release in its
+        case's history); the change holds from the user's next request. An administrator's own role stays
+        (another administrator changes it), so nobody removes the last administration by mistake. Returns how
+        many tasks went back."""
+        _require_admin(admin)
+        errors = _account_problems(role, email, agency, lane)
+        if errors:
+            raise Invalid("invalid", "Pengguna belum diubah.", errors)
+        with self.store.command(write=True) as tx:
+            session = tx.session
+            _still_admin(session, admin)
+            user = self._user(session, username)
+            if user.id == admin.id and role != user.role:
+                raise Conflict("own_account", "Peran Anda sendiri diubah oleh administrator lain.")
+            was = (user.role, user.email, user.agency_id, user.lane)
+            user.role, user.email, user.lane = role, email, lane
+            user.agency_id = _agency_id(session, agency) if agency else None
+            now_is = _actor(user)
+            held = session.execute(
+                select(HumanTask.id, HumanTask.instance_id, HumanTask.element_id, HumanTask.name, HumanTask.lane,
+                       Instance.agency_id).join(Instance, Instance.id == HumanTask.instance_id)
+                .where(HumanTask.claimed_by == user.id, HumanTask.state == "ready")).all()
+            released = [t for t in held if not now_is.may_work(t.lane, t.agency_id)
+                        and tx.run(sql.UNCLAIM, {"task_id": t.id, "holder": user.id}) == 1]
+            if released:
+                now = utcnow()
+                tx.many(sql.ADD_HISTORY, [sql.history_row(
+                    instance_id=t.instance_id, at=now, user_id=admin.id, event="task_released",
+                    task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
+            audit.info("%s changed by %s: %s -> %s (%d tasks back in the queue)", username, admin.username, was,
+                       (role, email, user.agency_id, lane), len(released))
         return len(released)
 
     def reset_password(self, admin: Actor, username: str, password: str) -> int:

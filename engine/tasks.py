@@ -69,8 +69,6 @@ TASK_ROWS = (select(HumanTask.id, HumanTask.instance_id, Instance.case_number, H
              .join(Agency, Agency.id == Instance.agency_id)
              .outerjoin(_claimer, _claimer.id == HumanTask.claimed_by)
              .outerjoin(_completer, _completer.id == HumanTask.completed_by))
-def may_work(actor: Actor, lane: str, agency_id: int) -> bool:
-    return actor.works(lane) and (lane != "pemohon" or actor.agency_id == agency_id)
 
 
 class Tasks:
@@ -256,7 +254,7 @@ class Tasks:
 
     @staticmethod
     def _check_lane(actor, task) -> None:
-        if not may_work(actor, task.lane, task.agency_id):
+        if not actor.may_work(task.lane, task.agency_id):
             raise Forbidden("not_your_lane", "Tugas ini berada di lajur lain; Anda tidak dapat mengambilnya.")
 
     def _check_ready_and_mine(self, actor, task) -> None:

@@ -358,3 +358,60 @@ def test_an_account_deactivated_while_its_request_runs_claims_nothing(engine, pe
         engine.tasks.claim(citra, task["id"])
     assert open_task(people["dodi"], case)["claimed_by"] is None
     assert people["dodi"].post(f"/tasks/{task['id']}/claim").status_code == 200
+
+
+def test_an_administrator_corrects_a_users_email_role_agency_and_lane(app, client, engine, people, admin):
+    """The e-mail a step's announcement goes to, an officer who moved agency, a member made supervisor: each
+    is corrected in place, by the rules of adding a user; what the user may no longer work goes back."""
+    citra, ani = people["citra"], people["ani"]
+    case = file_case(ani)
+    step = open_task(citra, case)
+    assert citra.post(f"/tasks/{step['id']}/claim").status_code == 200
+    login(client, admin)
+    assert 'href="/admin/pengguna/ani/ubah"' in client.get("/admin/pengguna").get_data(as_text=True)
+    page = client.get("/admin/pengguna/ani/ubah").get_data(as_text=True)
+    assert 'value="kab-contoh"' in page and 'value="ani@contoh.go.id"' in page  # today's values, to correct
+
+    refused = client.post("/admin/pengguna/ani/ubah", data={"role": "pandi", "email": "ani at contoh",
+                                                            "agency": "kab-contoh", "lane": "pandi"})
+    assert refused.status_code == 422
+    assert marked(refused) == {
+        "email": "Alamat e-mail tidak valid (satu alamat, tanpa spasi, paling panjang 200 karakter).",
+        "agency": "Kode instansi hanya diisi untuk petugas instansi (pemohon).",
+        "lane": "Lajur yang diawasi hanya diisi untuk peran supervisor."}
+    assert 'value="ani at contoh"' in refused.get_data(as_text=True)  # what was typed stays
+    assert engine.identity.by_username("ani").email == "ani@contoh.go.id"  # and nothing changed
+
+    moved = client.post("/admin/pengguna/ani/ubah", data={"role": "pemohon", "email": "ani@kotacontoh.go.id",
+                                                          "agency": "kota-contoh", "lane": ""})
+    assert moved.status_code == 302
+    now = engine.identity.by_username("ani")
+    assert now.email == "ani@kotacontoh.go.id" and now.agency_id == engine.identity.by_username("bayu").agency_id
+    assert ani.get(f"/cases/{case['id']}").status_code == 404  # the old agency's cases are no longer hers
+
+    # Citra becomes the PANDI lane's supervisor: the Tim Layanan task she held goes back to its queue.
+    made = client.post("/admin/pengguna/citra/ubah", data={"role": "supervisor", "email": "citra@contoh.go.id",
+                                                           "agency": "", "lane": "pandi"}, follow_redirects=True)
+    assert "Pengguna citra diubah; 1 tugas yang dipegangnya kembali ke antrian." in made.get_data(as_text=True)
+    dodi = people["dodi"]
+    assert [t["id"] for t in dodi.get("/tasks?view=queue").get_json()["items"]] == [step["id"]]
+    released = [h for h in dodi.get(f"/cases/{case['id']}").get_json()["history"] if h["event"] == "task_released"]
+    assert [(h["user"], h["name"]) for h in released] == [(admin, "Periksa permohonan")]
+    assert citra.post(f"/tasks/{step['id']}/claim").status_code == 403  # her new role holds at once
+
+
+def test_an_administrator_keeps_their_own_role_and_only_administrators_change_users(client, engine, people,
+                                                                                    admin):
+    login(client, "fajar")
+    assert client.get("/admin/pengguna/ani/ubah").status_code == 403
+    assert client.post("/admin/pengguna/ani/ubah", data={"role": "admin", "email": "a@b.go.id"}).status_code == 403
+    login(client, admin)
+    own = client.post(f"/admin/pengguna/{admin}/ubah", data={"role": "pandi", "email": "gita@kominfo.go.id"})
+    assert own.status_code == 422
+    assert marked(own) == {"role": "Peran Anda sendiri diubah oleh administrator lain."}
+    assert engine.identity.by_username(admin).role == "admin"
+    mail = client.post(f"/admin/pengguna/{admin}/ubah", data={"role": "admin", "email": "gita@komdigi.go.id"})
+    assert mail.status_code == 302 and engine.identity.by_username(admin).email == "gita@komdigi.go.id"
+    assert client.get("/admin/pengguna/nobody/ubah").status_code == 404
+    assert client.post("/admin/pengguna/nobody/ubah", data={"role": "pandi", "email": "n@pandi.id"}).status_code \
+        == 404

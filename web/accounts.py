@@ -1,4 +1,5 @@
-"""Accounts: one's own (password, API tokens) and, for administrators, everyone's (add, deactivate, reset)."""
+"""Accounts: one's own (password, API tokens) and, for administrators, everyone's (add, change, deactivate,
+reset)."""
 from __future__ import annotations
 
 import secrets
@@ -105,6 +106,39 @@ def users():
     return render_template("users.html", accounts=engine().identity.accounts(actor()), errors=errors, sent=sent,
                            problems=problems,
                            roles=ROLES, lanes=LANES, role_labels=ROLE_LABELS,
+                           agencies=engine().identity.agencies()), (422 if errors else 200)
+
+
+@bp.route("/admin/pengguna/<username>/ubah", methods=["GET", "POST"])
+@login_required
+def change_user(username):
+    """An administrator corrects a user's role, e-mail, agency or supervised lane."""
+    if actor().role != "admin":
+        abort(403)
+    found = engine().identity.accounts(actor(), username)
+    if not found:
+        abort(404)
+    account, errors = found[0], {}
+    sent = {"role": account.role, "email": account.email, "agency": account.agency_code or "",
+            "lane": account.lane or ""}
+    if request.method == "POST":
+        sent = {k: request.form.get(k, "").strip() for k in ("role", "email", "agency", "lane")}
+        try:
+            released = engine().identity.change_user(actor(), username, sent["role"], sent["email"],
+                                                     sent["agency"] or None, sent["lane"] or None)
+        except Invalid as exc:
+            errors = errors_by_field(exc.errors)
+        except Conflict as exc:  # one's own role
+            errors = {"role": exc.message}
+        except NotFound:
+            abort(404)
+        else:
+            back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
+            flash(f"Pengguna {username} diubah{back}.", "success")
+            return redirect(url_for("accounts.users"))
+    problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
+    return render_template("user_edit.html", account=account, own=username == actor().username, errors=errors,
+                           sent=sent, problems=problems, roles=ROLES, lanes=LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
 
 
