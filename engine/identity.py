@@ -248,9 +248,10 @@ class Identity:
             return _actor(user)
 
     # -- administration -------------------------------------------------------------------------
-    def accounts(self, admin: Actor, username: str | None = None) -> list[Account]:
-        """Every user (or the one named), as the administrator's pages show them."""
-        _require_admin(admin)
+    def accounts(self, admin: Actor | None, username: str | None = None) -> list[Account]:
+        """Every user (or the one named), as the administrator's pages show them (None: the command line)."""
+        if admin is not None:
+            _require_admin(admin)
         with self.store.transaction() as session:
             tokens = (select(ApiToken.user_id, func.count().label("n")).group_by(ApiToken.user_id).subquery())
             stmt = (select(User, Agency.name, Agency.code, tokens.c.n).outerjoin(Agency, Agency.id == User.agency_id)
@@ -290,22 +291,24 @@ class Identity:
                        "activated" if active else "deactivated", admin.username, len(released))
         return len(released)
 
-    def change_user(self, admin: Actor, username: str, role: str, email: str, agency: str | None = None,
+    def change_user(self, admin: Actor | None, username: str, role: str, email: str, agency: str | None = None,
                     lane: str | None = None) -> int:
         """An administrator corrects a user's role, e-mail, agency or supervised lane, by the rules of adding
         one. Tasks the user holds but may no longer work go back to their lanes' queues (each release in its
         case's history); the change holds from the user's next request. An administrator's own role stays
         (another administrator changes it), so nobody removes the last administration by mistake. Returns how
-        many tasks went back."""
-        _require_admin(admin)
+        many tasks went back. `admin` None: an operator on the command line."""
+        if admin is not None:
+            _require_admin(admin)
         errors = _account_problems(role, email, agency, lane)
         if errors:
             raise Invalid("invalid", "Pengguna belum diubah.", errors)
         with self.store.command(write=True) as tx:
             session = tx.session
-            _still_admin(session, admin)
+            if admin is not None:
+                _still_admin(session, admin)
             user = self._user(session, username)
-            if user.id == admin.id and role != user.role:
+            if admin is not None and user.id == admin.id and role != user.role:
                 raise Conflict("own_account", "Peran Anda sendiri diubah oleh administrator lain.")
             was = (user.role, user.email, user.agency_id, user.lane)
             user.role, user.email, user.lane = role, email, lane
@@ -320,9 +323,10 @@ class Identity:
             if released:
                 now = utcnow()
                 tx.many(sql.ADD_HISTORY, [sql.history_row(
-                    instance_id=t.instance_id, at=now, user_id=admin.id, event="task_released",
+                    instance_id=t.instance_id, at=now, user_id=admin.id if admin else None, event="task_released",
                     task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
-            audit.info("%s changed by %s: %s -> %s (%d tasks back in the queue)", username, admin.username, was,
+            audit.info("%s changed by %s: %s -> %s (%d tasks back in the queue)", username,
+                       admin.username if admin else "the command line", was,
                        (role, email, user.agency_id, lane), len(released))
         return len(released)
 

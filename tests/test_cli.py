@@ -31,6 +31,27 @@ def test_users_add_refuses_what_makes_no_sense(runner):
     assert again.exit_code != 0 and "sudah ada" in again.output
 
 
+def test_users_change_corrects_what_is_given_and_keeps_the_rest(runner, engine):
+    def invoke(*args):
+        return runner.invoke(args=["users", "change", *args])
+    runner.invoke(args=["users", "add", "wati", "--role", "pemohon", "--email", "wati@desa-a.desa.id",
+                        "--password", "rahasia-123", "--agency", "desa-a"])
+    result = invoke("wati", "--email", "wati@desa-b.desa.id", "--agency", "desa-b")
+    assert result.exit_code == 0 and "Pengguna wati diubah." in result.output, result.output
+    wati = engine.identity.by_username("wati")
+    [account] = engine.identity.accounts(None, "wati")
+    assert (wati.role, wati.email, account.agency_code) == ("pemohon", "wati@desa-b.desa.id", "desa-b")
+    # A new role drops the agency it no longer has; a lane it needs is given.
+    assert invoke("wati", "--role", "supervisor", "--lane", "pandi").exit_code == 0
+    wati = engine.identity.by_username("wati")
+    assert (wati.role, wati.agency_id, wati.lane, wati.email) == ("supervisor", None, "pandi", "wati@desa-b.desa.id")
+    refused = invoke("wati", "--email", "bukan alamat")
+    assert refused.exit_code != 0 and "--email" in refused.output
+    assert engine.identity.by_username("wati").email == "wati@desa-b.desa.id"
+    missing = invoke("nobody", "--email", "n@b.go.id")
+    assert missing.exit_code != 0 and "tidak ditemukan" in missing.output
+
+
 def test_demo_is_repeatable(runner, engine):
     assert runner.invoke(args=["demo"]).exit_code == 0
     assert runner.invoke(args=["demo"]).exit_code == 0

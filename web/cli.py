@@ -1,4 +1,4 @@
-"""Operators' commands: `flask --app wsgi db upgrade | deploy | users add | users token | demo`."""
+"""Operators' commands: `flask --app wsgi db upgrade | deploy | users add | users change | users token | demo`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -80,6 +80,32 @@ def users_add(username, role, email, password, agency, lane):
     except EngineError as exc:
         _fail(exc, {"username": "USERNAME", **{o: f"--{o}" for o in ("role", "email", "password", "agency", "lane")}})
     click.echo(f"Pengguna {added.username} ({added.role}) ditambahkan.")
+
+
+@users.command("change")
+@click.argument("username")
+@click.option("--role", help="Peran baru (instansi dan lajur yang tidak berlaku lagi dikosongkan).")
+@click.option("--email")
+@click.option("--agency", help="Kode instansi (dibuat bila belum ada), untuk petugas instansi.")
+@click.option("--lane", help="Untuk supervisor: lajur yang diawasi.")
+def users_change(username, role, email, agency, lane):
+    """Corrects a user's role, e-mail, agency or lane; what is not given stays."""
+    identity = engine().identity
+    found = identity.accounts(None, username)
+    if not found:
+        raise click.ClickException(f"Pengguna {username} tidak ditemukan.")
+    now = found[0]
+    role = role or now.role
+    if agency is None:
+        agency = now.agency_code if role == "pemohon" else None
+    if lane is None:
+        lane = now.lane if role == "supervisor" else None
+    try:
+        released = identity.change_user(None, username, role, email or now.email, agency or None, lane or None)
+    except EngineError as exc:
+        _fail(exc, {o: f"--{o}" for o in ("role", "email", "agency", "lane")})
+    back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
+    click.echo(f"Pengguna {username} diubah{back}.")
 
 
 @users.command("token")
