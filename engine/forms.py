@@ -10,6 +10,7 @@ import re
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
+from . import outcome
 from .errors import DeploymentError, Invalid, TooLarge
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -110,11 +111,12 @@ class Upload:
 
 @dataclass(frozen=True)
 class Attachment:
-    """An upload that passed its form's rules, with the type its bytes show."""
+    """An upload that passed its form's rules, with the type its bytes show and its field's title."""
     field: str
     filename: str
     content_type: str
     data: bytes
+    title: str = ""
 
     @property
     def sha256(self) -> str:
@@ -127,6 +129,9 @@ def check_schema(form_key: str, schema: dict, element: str) -> None:
     except SchemaError as exc:
         raise DeploymentError("form", f"Formulir {form_key} bukan JSON Schema yang valid: {exc.message}",
                               [{"element": element, "message": exc.message}]) from exc
+    problem = outcome.problem(schema)
+    if problem:
+        raise DeploymentError("form", f"Formulir {form_key}: {problem}", [{"element": element, "message": problem}])
 
 
 def validate_data(schema: dict, data) -> None:
@@ -272,7 +277,8 @@ def validate_files(schema: dict, uploads: dict[str, list[Upload]]) -> list[Attac
                 errors.append({"field": name, "in": "file",
                                "message": f"Berkas {upload.filename} bukan berkas {wanted} yang valid."})
             else:
-                accepted.append(Attachment(name, _safe_name(upload.filename, kind), kind, upload.data))
+                accepted.append(Attachment(name, _safe_name(upload.filename, kind), kind, upload.data,
+                                           str(spec.get("title") or name)[:200]))
     if errors:
         raise Invalid("invalid", "Berkas unggahan belum benar.", errors)
     return accepted

@@ -29,6 +29,7 @@ class DocumentInfo:
     sha256: str
     uploaded_at: datetime
     task_id: str | None
+    title: str = ""  # the upload field's title in the form that received it
 
 
 @dataclass
@@ -41,6 +42,9 @@ class CaseSummary:
     started_at: datetime
     completed_at: datetime | None
     version: int
+    outcome: str | None = None        # how it ended (see forms.outcome_of): the value,
+    outcome_title: str | None = None  # in the form's words,
+    outcome_tone: str | None = None   # granted / not-granted
     open_tasks: list = field(default_factory=list)
     waiting_on: list = field(default_factory=list)  # names of the steps it waits on (case lists)
 
@@ -157,8 +161,8 @@ class Instances:
             documents = session.scalars(select(Document).where(Document.instance_id == instance.id)
                                         .order_by(Document.id)).all()
             view = CaseView(instance.id, instance.case_number, instance.status, agency.name, instance.domain_name,
-                            instance.started_at, instance.completed_at, deployed.version,
-                            started_by=starter.username if starter else None, process_name=deployed.name,
+                            instance.started_at, instance.completed_at, deployed.version, instance.outcome,
+                            instance.outcome_title, instance.outcome_tone, started_by=starter.username if starter else None, process_name=deployed.name,
                             open_tasks=[t.id for t in open_tasks], data=data, data_forms=data_forms,
                             documents=[_doc_info(d) for d in documents],
                             targets={e: deployed.model.target_minutes(e) for e in deployed.model.targets})
@@ -214,7 +218,8 @@ class Instances:
 def _summaries(actor: Actor):
     """The columns of a CaseSummary, over the cases this actor may see."""
     stmt = (select(Instance.id, Instance.case_number, Instance.status, Agency.name, Instance.domain_name,
-                   Instance.started_at, Instance.completed_at, Definition.version)
+                   Instance.started_at, Instance.completed_at, Definition.version, Instance.outcome,
+                   Instance.outcome_title, Instance.outcome_tone)
             .join(Agency, Agency.id == Instance.agency_id)
             .join(Definition, Definition.id == Instance.definition_id))
     return stmt if actor.sees_all_cases() else stmt.where(Instance.agency_id == actor.agency_id)
@@ -253,10 +258,11 @@ def _case_data(deployed, workflow) -> tuple[dict, dict]:
 def _store_documents(tx, instance_id, task_id, attachments, actor, now) -> None:
     if attachments:
         tx.many(sql.ADD_DOCUMENT, [
-            {"instance_id": instance_id, "task_id": task_id, "field": a.field, "filename": a.filename,
+            {"instance_id": instance_id, "task_id": task_id, "field": a.field, "title": a.title, "filename": a.filename,
              "content_type": a.content_type, "size": len(a.data), "sha256": a.sha256, "content": a.data,
              "uploaded_at": now, "uploaded_by": actor.id} for a in attachments])
 
 
 def _doc_info(d: Document) -> DocumentInfo:
-    return DocumentInfo(d.id, d.field, d.filename, d.content_type, d.size, d.sha256, d.uploaded_at, d.task_id)
+    return DocumentInfo(d.id, d.field, d.filename, d.content_type, d.size, d.sha256, d.uploaded_at, d.task_id,
+                        d.title or d.field)

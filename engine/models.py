@@ -106,6 +106,10 @@ class Instance(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the case ended, as the form field marked `x-outcome` said it (its value, title and `x-tone`).
+    outcome: Mapped[str | None] = mapped_column(String(100))
+    outcome_title: Mapped[str | None] = mapped_column(String(300))
+    outcome_tone: Mapped[str | None] = mapped_column(String(20))
     # Optimistic lock: an UPDATE that finds another revision fails instead of overwriting.
     __mapper_args__ = {"version_id_col": revision}
 
@@ -163,6 +167,7 @@ class Document(Base):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     task_id: Mapped[str | None] = mapped_column(String(36))
     field: Mapped[str] = mapped_column(String(50))
+    title: Mapped[str | None] = mapped_column(String(200))  # the upload field's, in the form that received it
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)

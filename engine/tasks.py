@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 from SpiffWorkflow.util.task import TaskState
 
-from . import case_rules, forms, sql, tidy
+from . import case_rules, forms, outcome, sql, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .identity import Actor
@@ -224,6 +224,9 @@ class Tasks:
                 spiff_task.run()
                 workflow.do_engine_steps()
             _store_documents(tx, task.instance_id, task.id, attachments, actor, now)
+            ended = outcome.of(schema, data)
+            if ended is not None:
+                tx.run(sql.SET_OUTCOME, {"instance_id": task.instance_id, **vars(ended)})
             completed = _history_row(task, actor, "task_completed", now, {meta.output: data})
             created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id,
                                           events=(completed,))

@@ -1,7 +1,14 @@
 """The operators' commands."""
 from __future__ import annotations
 
+from alembic import command
+from sqlalchemy import select
+
 from engine import migrate
+from engine.models import Document, Instance
+from samples import (ANALYSIS_REJECT, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, make_pdf,
+                     multipart)
+from test_sop_api import file_case, open_task, work
 
 
 def test_users_add_and_token(runner, engine, client):
@@ -61,7 +68,7 @@ def test_demo_is_repeatable(runner, engine):
 
 def test_db_upgrade_is_at_head(runner, app):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0003"
+    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0004"
 
 
 def test_tokens_and_passwords_are_stored_hashed(engine):
@@ -113,3 +120,35 @@ def test_demo_without_cases(runner, engine):
     result = runner.invoke(args=["demo", "--no-cases"])
     assert result.exit_code == 0 and "Kasus contoh" not in result.output
     assert engine.instances.list(engine.identity.by_username("pemilik"))[1] == 0
+
+
+def test_migration_0004_gives_earlier_cases_their_outcome_and_documents_their_titles(app, engine, people):
+    """Cases answered and files uploaded before the outcome and titles were kept get what the shipped forms
+    said: a downgrade drops them, the upgrade's backfill brings back exactly what the commands wrote."""
+    ani, citra, dodi = people["ani"], people["citra"], people["dodi"]
+    answered, corrected = file_case(ani, evidence=[("bukti.pdf", make_pdf("Bukti"))]), file_case(ani)
+    work(citra, open_task(citra, answered), CHECK_COMPLETE)
+    work(dodi, open_task(dodi, answered), ANALYSIS_REJECT)
+    work(citra, open_task(citra, answered), ANSWER_REJECTED)
+    work(citra, open_task(citra, corrected), CHECK_INCOMPLETE)
+    correction = open_task(ani, corrected)
+    ani.post(f"/tasks/{correction['id']}/claim")
+    sent = ani.post(f"/tasks/{correction['id']}/complete",
+                    data=multipart(CORRECTION, letter=[("pengganti.pdf", make_pdf())]),
+                    content_type="multipart/form-data")
+    assert sent.status_code == 200, sent.get_json()
+
+    def stored():
+        with engine.store.transaction() as session:
+            return (session.execute(select(Instance.id, Instance.outcome, Instance.outcome_title,
+                                           Instance.outcome_tone).order_by(Instance.id)).all(),
+                    session.execute(select(Document.id, Document.title).order_by(Document.id)).all())
+    before = stored()
+    assert before[0][0][1:] == ("ditolak", "Permohonan ditolak", "not-granted") and before[0][1][1] is None
+    assert [t for _, t in before[1]] == ["Surat permohonan bertanda tangan (PDF)", "Bukti pendukung",
+                                         "Surat permohonan bertanda tangan (PDF)", "Surat permohonan pengganti (PDF)"]
+    url = app.config["DATABASE_URL"]
+    engine.store.sql.dispose()
+    command.downgrade(migrate.alembic_config(url), "0003")
+    migrate.upgrade(url)
+    assert stored() == before

@@ -117,3 +117,17 @@ def test_a_misspelt_tidying_kind_is_refused_at_deploy(engine):
         engine.definitions.deploy(BPMN, schemas)
     assert "x-normalize digit tidak dikenal; pilihannya: digits, domain." in refused.value.message
     assert refused.value.errors[0]["element"] == "StartEvent_Permohonan"
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda p: p["oneOf"][3].update({"x-tone": "merah"}), "x-tone harus salah satu dari granted, not-granted"),
+    (lambda p: p.update({"x-outcome": "ya"}), "x-outcome harus bernilai true"),
+    (lambda p: p.pop("oneOf"), "x-outcome harus bernilai true dan hanya dipakai pada isian dengan pilihan oneOf"),
+])
+def test_a_misused_outcome_marking_is_refused_at_deploy(engine, change, words):
+    schemas = forms()
+    change(schemas["jawaban_pemohon.json"]["properties"]["outcome"])
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(BPMN, schemas)
+    assert words in refused.value.message and "isian outcome" in refused.value.message
+    assert refused.value.errors[0]["element"] == "Task_JawabPemohon"

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from conftest import PASSWORD
-from samples import ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, ANSWER_REJECTED, CHECK_COMPLETE, PANDI, make_pdf, request_data
+from samples import (ANALYSIS_FORWARD, ANALYSIS_REJECT, ANSWER, ANSWER_REJECTED, CHECK_COMPLETE, PANDI, RECEIPT, make_pdf,
+                     request_data)
 from test_sop_api import file_case, open_task, work
 from web import create_app
 
@@ -89,6 +90,20 @@ def test_a_case_page_says_how_the_dispute_ended_once_answered(client, people):
     work(people["citra"], open_task(people["citra"], case), ANSWER_REJECTED)
     page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert '<span class="outcome not-granted" id="case-outcome">Hasil: Permohonan ditolak</span>' in page
+    # The case list says it too, beside the step a case still waits on.
+    other = file_case(people["ani"])
+
+    def listed():
+        return dict(re.findall(r'>(SNG-[0-9-]+)</a>.*?<td role="cell" data-label="Langkah / hasil">(.*?)</td>',
+                               client.get("/cases").get_data(as_text=True), re.S))
+    outcome = '<span class="outcome not-granted">Permohonan ditolak</span>'
+    assert listed() == {case["case_number"]: f"Terima konfirmasi/jawaban · {outcome}",
+                        other["case_number"]: "Periksa permohonan"}
+    work(people["ani"], open_task(people["ani"], case), RECEIPT)
+    assert listed()[case["case_number"]] == outcome
+    answer = people["ani"].get(f"/cases/{case['id']}").get_json()["outcome"]
+    assert answer == {"value": "ditolak", "title": "Permohonan ditolak", "tone": "not-granted"}
+    assert people["ani"].get(f"/cases/{other['id']}").get_json()["outcome"] is None
 
 
 def test_completing_a_task_on_its_page(client, people):
@@ -98,7 +113,8 @@ def test_completing_a_task_on_its_page(client, people):
     client.post(f"/tasks/{task['id']}/claim")
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'name="decision"' in page and "Budi Santoso" in page and "surat-permohonan.pdf" in page
-    assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan · PDF, [0-9.]+ KB", page)  # not a MIME type
+    # what the upload was, in its form's words, and its type by name (not a MIME type)
+    assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan bertanda tangan · PDF, [0-9.]+ KB", page)
     invalid = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"})
     assert invalid.status_code == 422 and "Wajib diisi" in invalid.get_data(as_text=True)
     done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"]})

@@ -220,7 +220,9 @@ def _iso(value):
 def _case_summary(case) -> dict:
     return {"id": case.id, "case_number": case.case_number, "status": case.status, "agency": case.agency,
             "domain": case.domain, "version": case.version, "started_at": _iso(case.started_at),
-            "completed_at": _iso(case.completed_at)}
+            "completed_at": _iso(case.completed_at),
+            "outcome": {"value": case.outcome, "title": case.outcome_title, "tone": case.outcome_tone}
+            if case.outcome is not None else None}
 
 
 def _task(t) -> dict:

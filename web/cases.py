@@ -55,23 +55,8 @@ def new():
 def show(case_ref):
     case = engine().instances.get(actor(), case_ref)
     tasks, _ = engine().tasks.list(actor(), case_id=case.id, state=None, limit=200)
-    outcome, value = _outcome(case)
-    return render_template("case.html", case=case, tasks=tasks, outcome=outcome,
-                           related=engine().instances.same_domain(actor(), case.id, case.domain),
-                           outcome_tone="not-granted" if value in NOT_GRANTED else "granted")
-
-
-ANSWER, OUTCOME = "applicant_answer", "outcome"  # the SOP's step 5 output: what the agency is told
-NOT_GRANTED = {"ditolak", "tidak_dilaksanakan"}  # outcomes in which the agency did not get what it asked
-
-
-def _outcome(case) -> tuple[str | None, str | None]:
-    """How the dispute ended, in the answer form's own words, once Tim Layanan has answered (and its value)."""
-    value = (case.data.get(ANSWER) or {}).get(OUTCOME)
-    if value is None or ANSWER not in case.data_forms:
-        return None, None
-    prop = case.data_forms[ANSWER][1].get("properties", {}).get(OUTCOME, {})
-    return next((o.get("title", value) for o in prop.get("oneOf", []) if o.get("const") == value), str(value)), value
+    return render_template("case.html", case=case, tasks=tasks,
+                           related=engine().instances.same_domain(actor(), case.id, case.domain))
 
 
 @bp.get("/<case_ref>/documents/<int:document_id>")

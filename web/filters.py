@@ -64,15 +64,10 @@ def init_app(app) -> None:
     app.add_template_global(document_kind, "jenis_dokumen")
 
 
-# What each upload field of the shipped forms holds (forms/*.json x-attachments), said short for a document list
-DOCUMENT_KINDS = {"letter": "Surat permohonan", "evidence": "Bukti pendukung", "answer_letter": "Surat jawaban"}
-
-
 def document_kind(document) -> str:
-    """'Surat permohonan · PDF': which upload it was and its type, instead of 'application/pdf'."""
-    kind = DOCUMENT_KINDS.get(document.field, document.field)
-    if document.field == "letter" and document.task_id:
-        kind = "Surat permohonan pengganti"  # sent with a correction
+    """'Surat permohonan bertanda tangan · PDF': the title of the upload field that received it, and its type
+    by name instead of 'application/pdf' (the title's own '(PDF)' would say it twice)."""
+    kind = re.sub(r"\s*\((PDF|PNG|JPEG|PDF/PNG/JPEG)[^)]*\)$", "", document.title or document.field)
     return f"{kind} · {TYPE_NAMES.get(document.content_type, document.content_type)}"
 
 

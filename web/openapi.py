@@ -131,7 +131,12 @@ def document() -> dict:
                     "status": {"enum": ["running", "completed", "cancelled"]}, "agency": {"type": "string"},
                     "domain": {"type": "string"}, "version": {"type": "integer"},
                     "started_at": {"type": "string", "format": "date-time"},
-                    "completed_at": {"type": ["string", "null"], "format": "date-time"}}},
+                    "completed_at": {"type": ["string", "null"], "format": "date-time"},
+                    "outcome": {"description": "How the case ended, once answered: the answer form's value, its "
+                                               "title, and whether the agency got what it asked for.",
+                                "oneOf": [{"type": "null"}, {"type": "object", "required": ["value", "title", "tone"],
+                                           "properties": {"value": {"type": "string"}, "title": {"type": "string"},
+                                                          "tone": {"enum": ["granted", "not-granted"]}}}]}}},
                 "Case": {"allOf": [_ref("CaseSummary"), {"type": "object", "properties": {
                     "open_tasks": {"type": "array", "items": _ref("Task")},
                     "data": {"type": "object"},
