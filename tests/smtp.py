@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 from email import message_from_bytes
 
+import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -38,3 +39,19 @@ class SmtpServer:
 
     def stop(self):
         self.controller.stop()
+
+
+def mail_fixtures(port: int):
+    """A module's `smtp` fixture (a server on `port`) and the `app_settings` that send the app's mail to it,
+    with a public address for the links."""
+    @pytest.fixture
+    def smtp():
+        server = SmtpServer(port).start()
+        yield server
+        server.stop()
+
+    @pytest.fixture
+    def app_settings():
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "MAIL_FROM": "helpdesk@komdigi.go.id",
+                "PUBLIC_URL": "https://sengketa.example.go.id"}
+    return smtp, app_settings

@@ -2,29 +2,16 @@
 mail: they do not watch the worklist as the helpdesk does."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import func, select
 
 from engine.models import Notification
 from samples import ANALYSIS_FORWARD, ANSWER, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, RECEIPT
-from smtp import SmtpServer, free_port
+from smtp import free_port, mail_fixtures
 from test_sop_api import file_case, open_task, work
 from conftest import PASSWORD
 
 SMTP_PORT = free_port()
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer(SMTP_PORT).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app_settings():
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SMTP_PORT), "MAIL_FROM": "helpdesk@komdigi.go.id",
-            "PUBLIC_URL": "https://sengketa.example.go.id"}
+smtp, app_settings = mail_fixtures(SMTP_PORT)
 
 
 def notes(engine, name):

@@ -369,7 +369,7 @@ def test_the_case_list_says_what_each_running_case_waits_on(client, people):
 
     def step_of(case) -> str:
         row = re.search(rf'<tr role="row">(?:(?!</tr>).)*{case["case_number"]}.*?</tr>', page, re.S).group(0)
-        return re.search(r'data-label="Langkah">([^<]*)<', row).group(1)
+        return re.search(r'data-label="Langkah / hasil">([^<]*)<', row).group(1)
 
     assert step_of(waiting) == "Periksa permohonan" and step_of(done) == "Analisa aduan"
 

@@ -5,30 +5,17 @@ import threading
 import time
 from datetime import timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import func, select, update
 
 from engine.models import Escalation, HistoryEvent, Notification, Timer, utcnow
 from engine.worker import Worker
 from samples import CHECK_COMPLETE
-from smtp import SmtpServer, free_port
+from smtp import SmtpServer, free_port, mail_fixtures
 from test_sop_api import file_case, open_task
 
 SMTP_PORT = free_port()
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer(SMTP_PORT).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def app_settings():
-    return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(SMTP_PORT), "MAIL_FROM": "helpdesk@komdigi.go.id",
-            "PUBLIC_URL": "https://sengketa.example.go.id"}
+smtp, app_settings = mail_fixtures(SMTP_PORT)
 
 
 def count(engine, what, *where):
