@@ -91,7 +91,7 @@ def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_numbe
     number = case_number or case.case_number
     step = " ".join(task.name.split())
     link = settings.link(f"/tasks/{task.id}")
-    opening = ("Kasus sengketa nama domain instansi Anda menunggu tindakan dari instansi Anda."
+    opening = ("Kasus sengketa nama domain instansi Anda menunggu tindakan Anda."
                if task.lane == "pemohon" else
                f"Kasus sengketa nama domain menunggu tindakan {LANE_NAMES.get(task.lane, task.lane)}.")
     body = "\n".join([
