@@ -102,6 +102,11 @@ def _announce(*where):
 
 ANNOUNCE = _announce()
 ANNOUNCE_TO_AGENCY = _announce(user.c.agency_id == bindparam("agency_id"))
+# Once the step is done, its announcements ask nothing of anyone any more: they stop counting as unread.
+SETTLE_ANNOUNCEMENTS = (update(notification).where(notification.c.task_id == bindparam("task_id"),
+                                                   notification.c.escalation_id.is_(None),
+                                                   notification.c.read_at.is_(None))
+                        .values(read_at=bindparam("at", type_=notification.c.read_at.type)))
 
 
 def history_row(**values) -> dict:

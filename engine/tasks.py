@@ -230,6 +230,8 @@ class Tasks:
             completed = _history_row(task, actor, "task_completed", now, {meta.output: data})
             created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id,
                                           events=(completed,))
+            if task.lane in self.execution.settings.announced_lanes:
+                tx.run(sql.SETTLE_ANNOUNCEMENTS, {"task_id": task.id, "at": now})
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
             result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, task.domain_name, t)
                                  for t in created]

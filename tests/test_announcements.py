@@ -43,6 +43,14 @@ def test_a_request_sent_back_is_announced_to_its_agency_officers_only(engine, pe
     assert len({m["Message-ID"] for m in smtp.messages}) == 2
     assert [n.delivery for n in notes(engine, "ani")] == ["sent"]
 
+    # Ani sends the correction: the announcement no longer waits to be read, by her or by her colleague.
+    ani = engine.identity.by_username("ani")
+    assert engine.notifications.unread_count(ani) == 1
+    engine.tasks.claim(ani, correction["id"])
+    engine.tasks.complete(ani, correction["id"], {"notes": "Surat kini ditandatangani Sekretaris Daerah."})
+    assert [engine.notifications.unread_count(engine.identity.by_username(n)) for n in ("ani", "ani2")] == [0, 0]
+    assert len(notes(engine, "ani2")) == 1  # still listed
+
 
 def test_the_main_path_announces_the_pandi_step_and_the_answer_once_each(engine, people):
     case = file_case(people["ani"])
