@@ -20,7 +20,7 @@ from .definitions import Definitions, Deployed
 from .errors import Conflict, Invalid
 from .models import Escalation, HistoryEvent
 from .store import Tx
-from .notifications import Settings, announce_step, notify_escalation
+from .notifications import CaseFacts, Settings, announce_step, notify_escalation
 
 
 @dataclass(frozen=True)
@@ -118,10 +118,11 @@ class Execution:
 
     def save(self, tx: Tx, locked: Locked, deployed: Deployed, workflow: BpmnWorkflow,
              now: datetime, before: Mirror, done: str | None = None, case_number: str | None = None,
-             events: tuple[dict, ...] = ()) -> list[NewTask]:
+             events: tuple[dict, ...] = (), case: CaseFacts | None = None) -> list[NewTask]:
         """Writes the state and brings human-task, timer and escalation rows in line with it, in the
         command's transaction; `done` is the human task the command itself completed, `events` its own
-        history rows (written first, with those of the tasks it created). Returns the new tasks."""
+        history rows (written first, with those of the tasks it created), `case` what announcements say of the
+        case if the command has it at hand. Returns the new tasks."""
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         after = Mirror.of(workflow)
         self._schedule(workflow, after.waiting - before.waiting, now)
@@ -133,7 +134,7 @@ class Execution:
             tx.many(sql.ADD_HISTORY, history)
         for new in created:
             if new.lane in self.settings.announced_lanes:
-                announce_step(tx, self.settings, locked.id, new, case_number)
+                announce_step(tx, self.settings, locked.id, new, case_number, case)
         self._write_timers(tx, locked, workflow, before, after, now)
         for task_id in after.thrown - before.thrown:
             self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)

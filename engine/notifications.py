@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -83,11 +84,20 @@ def notify_escalation(session: Session, settings: Settings, escalation: Escalati
     return len(recipients) or 1
 
 
-def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_number: str | None = None) -> None:
+class CaseFacts(NamedTuple):
+    """What an announcement says of its case (a command that has them at hand saves looking them up)."""
+    case_number: str | None
+    domain_name: str
+    agency_id: int
+    name: str  # the agency's
+
+
+def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_number: str | None = None,
+                  case: CaseFacts | None = None) -> None:
     """A step that reached the agency or PANDI (`task`: a new human task) is announced to each active officer
     who may work it — for the agency's lane, its own agency's officers — in the app and by mail, in the
     transaction of the command that created it: the step and its announcement exist together or not at all."""
-    case = tx.first(sql.CASE_FACTS, {"instance_id": instance_id})
+    case = case or tx.first(sql.CASE_FACTS, {"instance_id": instance_id})
     number = case_number or case.case_number
     step = " ".join(task.name.split())
     link = settings.link(f"/tasks/{task.id}")

@@ -18,6 +18,7 @@ from .execution import Execution, Locked, Mirror
 from .identity import Actor
 from .instances import DocumentInfo, _doc_info, _store_documents, visible
 from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
+from .notifications import CaseFacts
 from .store import Store
 
 STATES = ("ready", "completed", "cancelled")
@@ -229,7 +230,8 @@ class Tasks:
                 tx.run(sql.SET_OUTCOME, {"instance_id": task.instance_id, **vars(ended)})
             completed = _history_row(task, actor, "task_completed", now, {meta.output: data})
             created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id,
-                                          events=(completed,))
+                                          events=(completed,), case=CaseFacts(task.case_number, task.domain_name,
+                                                                              task.agency_id, task.agency))
             if task.lane in self.execution.settings.announced_lanes:
                 tx.run(sql.SETTLE_ANNOUNCEMENTS, {"task_id": task.id, "at": now})
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)

@@ -96,3 +96,19 @@ def test_the_agency_officer_opens_the_announced_step_from_the_app(app, engine, p
     opened = client.get(f"/notifications/{note.id}/buka")
     assert opened.status_code == 302 and opened.headers["Location"] == f"/tasks/{correction['id']}"
     assert engine.notifications.unread_count(engine.identity.by_username("ani")) == 0
+
+
+def test_a_command_without_the_case_at_hand_announces_from_the_case_row(engine, people):
+    """A timer's command, say, knows only the instance: the announcement reads number, agency and domain."""
+    from engine.execution import NewTask
+    from engine.models import utcnow
+    from engine.notifications import announce_step
+    case = file_case(people["ani"])
+    step = NewTask("00000000-0000-0000-0000-00000000abcd", "Task_PenyelesaianPandi", "Selesaikan sengketa", "pandi",
+                   None, utcnow(), None)
+    with engine.store.command(write=True) as tx:
+        announce_step(tx, engine.execution.settings, case["id"], step)
+    [note] = notes(engine, "eka")
+    assert case["case_number"] in note.subject and "Target" not in note.body
+    for words in ("Pemerintah Kabupaten Contoh", "contoh.go.id", "menunggu tindakan PANDI"):
+        assert words in note.body
