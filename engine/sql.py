@@ -48,6 +48,11 @@ UNCLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state ==
 COMPLETE = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
                                task.c.claimed_by == bindparam("user_id"))
             .values(state="completed", completed_at=bindparam("at"), completed_by=bindparam("user_id")))
+# An agency officer's own step, sent without taking it first (Actor.sends_own_step): it becomes theirs as it is done.
+COMPLETE_OWN = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
+                                   task.c.claimed_by.is_(None), _ACTIVE_CLAIMER)
+                .values(state="completed", claimed_by=bindparam("user_id"), claimed_at=bindparam("at"),
+                        completed_at=bindparam("at"), completed_by=bindparam("user_id")))
 CANCEL_TASK = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready")
                .values(state="cancelled", completed_at=bindparam("at")))
 ADD_TASK = _insert(task)

@@ -190,8 +190,9 @@ class Tasks:
 
     def complete(self, actor: Actor, task_id: str, data,
                  uploads: dict[str, list[forms.Upload]] | None = None) -> TaskRow:
-        """Checks the form, then runs the engine on to the next waiting point, in one transaction.
-        The returned row carries the tasks that became ready (`next_tasks`)."""
+        """Checks the form, then runs the engine on to the next waiting point, in one transaction. An agency
+        officer sends their own step without claiming it first (Actor.sends_own_step). The returned row
+        carries the tasks that became ready (`next_tasks`)."""
         now = utcnow()
         with self.store.command(write=True) as tx:
             task = self._task_for(tx, actor, task_id, sql.TASK_FOR_COMPLETE)  # and its case, locked
@@ -205,7 +206,9 @@ class Tasks:
             except Invalid as exc:
                 raise self._with_case_rules(exc, tx, locked, schema, task.element_id, data) from None
             # Under the case's lock, the task must still be ready and mine: the update says so atomically.
-            done = tx.run(sql.COMPLETE, {"task_id": task.id, "user_id": actor.id, "at": now})
+            own = task.claimed_by is None and actor.sends_own_step(task.lane)
+            done = tx.run(sql.COMPLETE_OWN if own else sql.COMPLETE, {"task_id": task.id, "user_id": actor.id,
+                                                                      "at": now})
             if done != 1:
                 raise Conflict("not_ready", "Tugas ini baru saja berubah (diselesaikan atau dilepas); muat ulang.")
             deployed, workflow = self.execution.load(tx, locked)
@@ -269,8 +272,9 @@ class Tasks:
         if task.state != "ready":
             raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
         if task.claimed_by is None:
-            raise Conflict("not_claimed", "Ambil tugas ini terlebih dahulu sebelum menyelesaikannya.")
-        if task.claimed_by != actor.id:
+            if not actor.sends_own_step(task.lane):
+                raise Conflict("not_claimed", "Ambil tugas ini terlebih dahulu sebelum menyelesaikannya.")
+        elif task.claimed_by != actor.id:
             raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")
 
 

@@ -68,3 +68,25 @@ def test_many_cases_filed_at_once_get_distinct_numbers(app, people):
 
     numbers = run_together(*[file for _ in range(6)])
     assert len(set(numbers)) == 6
+
+
+def test_two_officers_of_one_agency_send_its_step_at_once_and_it_is_sent_once(app, engine, people):
+    """An agency's own step needs no claim, so the completion itself is the only race: one of them sends it."""
+    from conftest import PASSWORD
+    from samples import CHECK_INCOMPLETE, CORRECTION
+    from test_sop_api import work
+    engine.identity.add_user("ani2", "pemohon", "ani2@contoh.go.id", PASSWORD, "kab-contoh")
+    ani, ani2 = people["ani"], ApiUser(app.test_client(), "ani2", engine.identity.new_token("ani2"))
+    ani.client = app.test_client()
+    case = file_case(ani)
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    step = open_task(ani, case, "Task_LengkapiPermohonan")
+    results = run_together(*[(lambda p=p: p.post(f"/tasks/{step['id']}/complete", json={"data": CORRECTION}))
+                             for p in (ani, ani2)])
+    assert sorted(r.status_code for r in results) == [200, 409], [r.get_json() for r in results]
+    sender = next(r for r in results if r.status_code == 200).get_json()["completed_by"]
+    history = ani.get(f"/cases/{case['id']}").get_json()["history"]
+    sent = [h for h in history if h["event"] == "task_completed" and h["task_id"] == step["id"]]
+    assert [h["user"] for h in sent] == [sender]
+    assert [t["element_id"] for t in ani.get(f"/cases/{case['id']}").get_json()["open_tasks"]] == [
+        "Task_PeriksaPermohonan"]

@@ -172,10 +172,12 @@ def test_an_agency_officer_sends_their_own_step_straight_from_its_page(client, p
     assert page.count(CHECK_INCOMPLETE["summary"]) == 1
     assert "Kembalikan ke antrian" not in page  # nothing to give back before it is theirs
     refused = client.post(f"/tasks/{task['id']}", data={"notes": ""})
-    assert refused.status_code == 422  # a refused send keeps it theirs, to send again
-    assert open_task(people["ani"], case, "Task_LengkapiPermohonan")["claimed_by"] == "ani"
+    assert refused.status_code == 422  # a refused send changes nothing: the step is not taken either
+    assert open_task(people["ani"], case, "Task_LengkapiPermohonan")["claimed_by"] is None
     done = client.post(f"/tasks/{task['id']}", data=CORRECTION)
     assert done.status_code == 302
+    sent = [h for h in people["ani"].get(f"/cases/{case['id']}").get_json()["history"] if h["task_id"] == task["id"]]
+    assert [(h["event"], h["user"]) for h in sent] == [("task_created", None), ("task_completed", "ani")]
     assert open_task(people["citra"], case)["element_id"] == "Task_PeriksaPermohonan"
     # Tim Layanan's steps still go through the queue: the same page offers citra 'Ambil tugas ini'.
     client.post("/logout")

@@ -107,12 +107,17 @@ def test_incomplete_request_goes_back_to_the_agency_and_returns_to_the_check(peo
     assert completion["lane"] == "pemohon" and completion["due_at"] is None
     missing = ani.get(f"/tasks/{completion['id']}").get_json()["inputs"]["complaint"]["value"]["missing"]
     assert "Sekretaris" in missing
-    ani.post(f"/tasks/{completion['id']}/claim")
+    # The agency's own step: its officer sends it without taking it first; another agency cannot see it.
+    assert people["bayu"].post(f"/tasks/{completion['id']}/complete", json={"data": CORRECTION}).status_code == 404
     fixed = ani.post(f"/tasks/{completion['id']}/complete", content_type="multipart/form-data",
                      data=multipart(CORRECTION, letter=[("surat-baru.pdf", make_pdf("Surat pengganti"))]))
     assert fixed.status_code == 200, fixed.get_json()
-
+    assert (fixed.get_json()["claimed_by"], fixed.get_json()["completed_by"]) == ("ani", "ani")
+    # Tim Layanan's steps still have to be taken first.
     recheck = open_task(citra, case, "Task_PeriksaPermohonan")
+    unclaimed = citra.post(f"/tasks/{recheck['id']}/complete", json={"data": CHECK_COMPLETE})
+    assert unclaimed.status_code == 409 and unclaimed.get_json()["code"] == "not_claimed"
+
     assert recheck["id"] != completion["id"]
     assert citra.get(f"/tasks/{recheck['id']}").get_json()["inputs"]["correction"]["value"] == CORRECTION
     work(citra, recheck, CHECK_COMPLETE)

@@ -101,6 +101,8 @@ def document() -> dict:
             "/tasks/{task_id}/unclaim": _task_path("Lepas tugas", "unclaimTask"),
             "/tasks/{task_id}/complete": {"post": {
                 "summary": "Selesaikan tugas dengan data formulirnya", "operationId": "completeTask",
+                "description": "Tugas harus sudah diambil pemanggil, kecuali langkah instansi pemohon sendiri "
+                               "(lajur pemohon): petugas instansinya mengirimnya langsung.",
                 "parameters": [{"$ref": "#/components/parameters/TaskId"}],
                 "requestBody": {"required": True, "content": payload},
                 "responses": _responses("200", _ref("CompletedTask"), "400", "401", "403", "404", "409", "413",

@@ -78,8 +78,11 @@ def unclaim(task_id):
 @login_required
 def task(task_id):
     detail = engine().tasks.get(actor(), task_id)
+
+    def complete(values, files):
+        return engine().tasks.complete(actor(), detail.id, values, files)
     try:
-        sent = formdata.submit(detail.form, lambda values, files: _complete(detail, values, files))
+        sent = formdata.submit(detail.form, complete)
     except Conflict as exc:
         return _overtaken(task_id, exc)
     if sent.result is not None:
@@ -101,11 +104,6 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
                            files_sent=files_sent, unsent=unsent), status
 
 
-def _complete(detail, values, files):
-    """An agency officer's own step is taken as it is sent (see Actor.sends_own_step)."""
-    if detail.claimed_by is None and actor().sends_own_step(detail.lane):
-        engine().tasks.claim(actor(), detail.id)
-    return engine().tasks.complete(actor(), detail.id, values, files)
 
 
 def _overtaken(task_id, refusal: Conflict):
