@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import bpmn, case_rules, forms, tidy
+from . import amends, bpmn, case_rules, forms, tidy
 from .errors import Conflict, DeploymentError, NotFound
 from .models import Definition
 from .store import Store, Tx
@@ -46,9 +46,23 @@ class Deployed:
     subprocess_specs: dict
     model: bpmn.ProcessModel
     forms: dict[str, dict]
+    _step_forms: dict = field(default_factory=dict, repr=False)
 
     def form(self, form_key: str | None) -> dict:
         return self.forms.get(form_key or "", {"type": "object"})
+
+    def step_form(self, form_key: str | None) -> dict:
+        """The form a step's page shows and its completion is checked against: its own, joined with the form
+        of the data object it amends (amends.KEY), if any. Built once per version, like the spec."""
+        form = self.form(form_key)
+        target = form.get(amends.KEY)
+        if target is None:
+            return form
+        joined = self._step_forms.get(form_key)
+        if joined is None:
+            source = self.form(amends.producers(self.model)[target])
+            joined = self._step_forms[form_key] = amends.combined(form, source, target)
+        return joined
 
 
 def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
@@ -68,6 +82,7 @@ def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
         forms.check_schema(key, form_schemas[key], element)
         case_rules.check_schema(key, form_schemas[key], element)
         tidy.check_schema(key, form_schemas[key], element)
+        amends.check(model, form_schemas, key, element)
     spec, subprocess_specs = bpmn.parse_specs(tree, model.process_key)
     return model, spec, subprocess_specs
 

@@ -70,6 +70,8 @@ SAVE_STATE = (update(instance).where(instance.c.id == bindparam("instance_id"),
 SAVE_STATE_NUMBERED = SAVE_STATE.values(case_number=bindparam("case_number"))
 SET_OUTCOME = (update(instance).where(instance.c.id == bindparam("instance_id"))
                .values(outcome=bindparam("value"), outcome_title=bindparam("title"), outcome_tone=bindparam("tone")))
+SET_DOMAIN = update(instance).where(instance.c.id == bindparam("instance_id")).values(
+    domain_name=bindparam("domain_name"))
 SAVE_STATE_COMPLETED = SAVE_STATE.values(status="completed", completed_at=bindparam("at"))
 
 AGENCY = select(agency.c.code, agency.c.name).where(agency.c.id == bindparam("agency_id"))

@@ -12,11 +12,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 from SpiffWorkflow.util.task import TaskState
 
-from . import case_rules, forms, outcome, sql, tidy
+from . import amends, case_rules, forms, outcome, sql, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .identity import Actor
-from .instances import DocumentInfo, _doc_info, _store_documents, visible
+from .instances import DocumentInfo, _doc_info, _domain_of, _store_documents, visible
 from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
 from .notifications import CaseFacts
 from .store import Store
@@ -57,6 +57,7 @@ class TaskDetail(TaskRow):
     documentation: str = ""
     inputs: dict = field(default_factory=dict)       # data object id -> (name, value, schema of its form)
     suggested: dict = field(default_factory=dict)    # choices the case leaves one option for (x-case-rules)
+    current: dict = field(default_factory=dict)      # the data object the step amends, as it is (amends.KEY)
     documents: list[DocumentInfo] = field(default_factory=list)
 
 
@@ -136,7 +137,10 @@ class Tasks:
                 meta = deployed.model.steps.get(detail.element_id)
                 wanted = meta.inputs if meta else ()
                 values = {name: copy.deepcopy(workflow.data_objects.get(name)) for name in wanted}
-                detail.form = deployed.form(detail.form_key)
+                detail.form = deployed.step_form(detail.form_key)
+                target = detail.form.get(amends.KEY)
+                if target is not None:
+                    detail.current = {target: copy.deepcopy(workflow.data_objects.get(target))}
                 if meta is not None:  # against the whole case, as completing the step checks it
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
             detail.documentation = meta.documentation if meta else ""
@@ -199,7 +203,7 @@ class Tasks:
             self._check_ready_and_mine(actor, task)
             locked = Locked(task.instance_id, task.definition_id, task.revision, task.status)
             deployed = self.execution.definitions.get(tx, locked.definition_id)
-            schema = deployed.form(task.form_key)
+            schema = deployed.step_form(task.form_key)
             data = tidy.tidied(schema, data)
             try:
                 attachments = forms.validate(schema, data, uploads or {})
@@ -216,12 +220,21 @@ class Tasks:
             if spiff_task is None or spiff_task.state != TaskState.READY:
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             meta = deployed.model.steps[task.element_id]
+            data, amended = amends.split(schema, data)
             try:
                 case_rules.check(schema, meta.output, data, workflow.data_objects)
             except Invalid:
                 self.execution.remember(locked, workflow)  # unchanged: the refused command ran nothing
                 raise
             before = Mirror.of(workflow)
+            detail = {meta.output: data}
+            domain = task.domain_name
+            target = schema.get(amends.KEY)
+            if amended is not None and amended != workflow.data_objects.get(target):
+                detail[target] = amended
+                detail["x-amended"] = {target: amends.changed(schema["properties"][target],
+                                                              workflow.data_objects.get(target), amended)}
+                domain = self._amend(tx, deployed, workflow, task, target, amended)
             with self.execution.engine_steps():
                 workflow.refresh_timers()  # a target missed before this completion is still escalated
                 spiff_task.data[meta.output] = data
@@ -231,18 +244,35 @@ class Tasks:
             ended = outcome.of(schema, data)
             if ended is not None:
                 tx.run(sql.SET_OUTCOME, {"instance_id": task.instance_id, **vars(ended)})
-            completed = _history_row(task, actor, "task_completed", now, {meta.output: data})
+            completed = _history_row(task, actor, "task_completed", now, detail)
             created = self.execution.save(tx, locked, deployed, workflow, now, before, done=task.id,
-                                          events=(completed,), case=CaseFacts(task.case_number, task.domain_name,
+                                          events=(completed,), case=CaseFacts(task.case_number, domain,
                                                                               task.agency_id, task.agency))
             if task.lane in self.execution.settings.announced_lanes:
                 tx.run(sql.SETTLE_ANNOUNCEMENTS, {"task_id": task.id, "at": now})
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
-            result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, task.domain_name, t)
+            result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, domain, t)
                                  for t in created]
             result.case_status = locked.status
         self.execution.remember(locked, workflow)
         return result
+
+    @staticmethod
+    def _amend(tx, deployed, workflow, task, target: str, value: dict) -> str:
+        """The step's correction of an earlier data object replaces it, before the engine runs on, so the
+        steps after it read the corrected one. A corrected request may name another domain: the case's
+        row follows it (lists, search). Returns the case's domain."""
+        if target in deployed.spec.data_objects:
+            workflow.data_objects[target] = value
+        else:
+            workflow.task_tree.data[target] = value
+        if target != deployed.model.start.output:
+            return task.domain_name
+        domain = _domain_of(value)
+        if domain and domain != task.domain_name:
+            tx.run(sql.SET_DOMAIN, {"instance_id": task.instance_id, "domain_name": domain})
+            return domain
+        return task.domain_name
 
     def _with_case_rules(self, refusal: Invalid, tx, locked, schema, element_id, data) -> Invalid:
         """A form refused on its own terms also names what contradicts the case, so the officer mends

@@ -116,7 +116,7 @@ def get_task(task_id):
     body = _task(detail)
     body.update(form=detail.form, documentation=detail.documentation,
                 inputs={k: {"name": name, "value": value} for k, (name, value, _s) in detail.inputs.items()},
-                suggested=detail.suggested)
+                suggested=detail.suggested, current=detail.current)
     return jsonify(body)
 
 

@@ -160,6 +160,8 @@ def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
         path = f"{prefix}{name}"
         kind = prop.get("type")
         if kind == "object":
+            if name not in required and not any(key.startswith(path + ".") for key in form):
+                continue  # an optional group the page did not show (or the client left out)
             nested = from_form(prop, form, path + ".")
             if nested or name in required:  # kept empty: each of its own required fields is then named
                 data[name] = nested

@@ -170,7 +170,10 @@ def document() -> dict:
                     "form": {"type": "object", "description": "JSON Schema 2020-12 formulir langkah ini"},
                     "documentation": {"type": "string"}, "inputs": {"type": "object"},
                     "suggested": {"type": "object", "description": "Pilihan yang ditentukan keputusan langkah "
-                                                                   "sebelumnya (x-case-rules formulir)"}}}]},
+                                                                   "sebelumnya (x-case-rules formulir)"},
+                    "current": {"type": "object", "description": "Objek data yang diperbaiki langkah ini (x-amends "
+                                                                 "formulir), sebagaimana tercatat: kirim versi "
+                                                                 "perbaikannya di bawah nama yang sama dalam data"}}}]},
             },
         },
     }

@@ -88,7 +88,8 @@ def task(task_id):
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
         return redirect(url_for("cases.show", case_ref=detail.case_number))
-    values = sent.values if request.method == "POST" else detail.suggested  # the case may decide a choice
+    # A first look starts from what the case holds: the data the step corrects, the choice the case decided.
+    values = sent.values if request.method == "POST" else {**detail.current, **detail.suggested}
     decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
     return _task_page(detail, formdata.fields(detail.form, values, sent.errors, decided=decided), sent.status,
                       sent.errors, files_sent=sent.files_sent)

@@ -1,0 +1,113 @@
+"""A request sent back as incomplete is corrected by its agency, not only explained: the correction step shows
+the request as recorded, and what the officer changes replaces it in the case (x-amends)."""
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+
+from conftest import FORMS, PROCESS
+from engine.definitions import read_forms
+from engine.errors import DeploymentError
+from samples import CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION
+from test_pages import login
+from test_sop_api import file_case, open_task, work
+
+
+def sent_back(people):
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    return case, open_task(people["ani"], case, "Task_LengkapiPermohonan")
+
+
+def flat(value, prefix=""):
+    """A nested request as a page posts it: one dotted field per value."""
+    for name, item in value.items():
+        if isinstance(item, dict):
+            yield from flat(item, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", str(item)
+
+
+def test_the_agency_corrects_the_requests_domain_and_the_case_follows(engine, people):
+    ani, citra = people["ani"], people["citra"]
+    case, step = sent_back(people)
+    detail = ani.get(f"/tasks/{step['id']}").get_json()
+    request = detail["current"]["permohonan"]
+    assert request["domain"]["name"] == "contoh.go.id" and "permohonan" in detail["form"]["properties"]
+    fixed = copy.deepcopy(request)
+    fixed["domain"]["name"] = "https://KabContoh.go.id/"  # tidied as the start form tidies it
+    fixed["letter"]["signatory"]["name"] = "Siti Rahayu, S.H."
+    sent = ani.post(f"/tasks/{step['id']}/complete", json={"data": {**CORRECTION, "permohonan": fixed}})
+    assert sent.status_code == 200, sent.get_json()
+
+    view = ani.get(f"/cases/{case['id']}").get_json()
+    assert view["domain"] == "kabcontoh.go.id"
+    assert view["data"]["permohonan"]["domain"]["name"] == "kabcontoh.go.id"
+    assert view["data"]["permohonan"]["letter"]["signatory"]["name"] == "Siti Rahayu, S.H."
+    assert view["data"]["correction"] == CORRECTION  # the step's own data, without the request
+    history = engine.instances.get(engine.identity.by_username("ani"), case["id"]).history
+    [done] = [h for h in history if h.event == "task_completed" and h.task_id == step["id"]]
+    assert done.detail["permohonan"]["domain"]["name"] == "kabcontoh.go.id"  # what was corrected, recorded
+    assert done.detail["x-amended"] == {"permohonan": ["Nama domain yang disengketakan", "Nama penandatangan"]}
+    listed = ani.get("/cases?q=kabcontoh").get_json()["items"]
+    assert [c["case_number"] for c in listed] == [case["case_number"]]
+    # The check that follows reads the corrected request.
+    recheck = open_task(citra, case, "Task_PeriksaPermohonan")
+    inputs = citra.get(f"/tasks/{recheck['id']}").get_json()["inputs"]
+    assert inputs["permohonan"]["value"]["domain"]["name"] == "kabcontoh.go.id"
+    work(citra, recheck, CHECK_COMPLETE)
+
+
+def test_a_wrong_correction_is_refused_field_by_field_and_changes_nothing(people):
+    ani = people["ani"]
+    case, step = sent_back(people)
+    request = ani.get(f"/tasks/{step['id']}").get_json()["current"]["permohonan"]
+    broken = copy.deepcopy(request)
+    broken["contact"]["nip"] = "198613262015051001"  # month 13
+    broken["domain"]["name"] = "contoh.com"
+    refused = ani.post(f"/tasks/{step['id']}/complete", json={"data": {"notes": "x", "permohonan": broken}})
+    assert refused.status_code == 422
+    fields = {e["field"] for e in refused.get_json()["errors"]}
+    assert {"notes", "permohonan.contact.nip", "permohonan.domain.name"} <= fields
+    view = ani.get(f"/cases/{case['id']}").get_json()
+    assert view["domain"] == "contoh.go.id" and view["data"]["permohonan"] == request
+    assert open_task(ani, case)["id"] == step["id"]
+    # Sending no request at all keeps the recorded one.
+    assert ani.post(f"/tasks/{step['id']}/complete", json={"data": CORRECTION}).status_code == 200
+    assert ani.get(f"/cases/{case['id']}").get_json()["data"]["permohonan"] == request
+
+
+def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(client, people):
+    ani = people["ani"]
+    case, step = sent_back(people)
+    request = ani.get(f"/tasks/{step['id']}").get_json()["current"]["permohonan"]
+    login(client, "ani")
+    page = client.get(f"/tasks/{step['id']}").get_data(as_text=True)
+    form = page[page.index('id="task-form"'):]
+    assert 'name="permohonan.domain.name"' in form and 'value="contoh.go.id"' in form
+    assert re.search(r'name="permohonan.letter.signatory.nip"[^>]*value="197001011995032002"', form)
+    inputs = page[page.index('id="task-inputs"'):]
+    assert "Budi Santoso" not in inputs  # the request is in the form, not shown twice
+    posted = dict(flat(request, "permohonan."))
+    posted["permohonan.domain.name"] = "kabcontoh.go.id"
+    done = client.post(f"/tasks/{step['id']}", data={**posted, **CORRECTION})
+    assert done.status_code == 302, re.findall(r'role="alert">([^<]+)<', done.get_data(as_text=True))
+    assert ani.get(f"/cases/{case['id']}").get_json()["domain"] == "kabcontoh.go.id"
+    history = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert '<small class="amended">memperbaiki: Nama domain yang disengketakan</small>' in history
+
+
+@pytest.mark.parametrize("target, words", [
+    ("surat", "harus menyebut objek data yang diisi formulir lain"),
+    ("correction", "harus menyebut objek data yang diisi formulir lain"),  # its own output
+])
+def test_an_amendment_of_nothing_is_refused_at_deploy(engine, target, words):
+    bpmn = PROCESS.read_bytes()
+    schemas = read_forms(bpmn, FORMS)
+    schemas["lengkapi_permohonan.json"]["x-amends"] = target
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(bpmn, schemas)
+    assert words in refused.value.message
+    assert refused.value.errors[0]["element"] == "Task_LengkapiPermohonan"
