@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import Intermedia
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import sql, state
+from . import described, sql, state
 from .calendar import AlwaysOpen
 from .definitions import Definitions, Deployed
 from .errors import Conflict, Invalid
@@ -134,7 +134,8 @@ class Execution:
             tx.many(sql.ADD_HISTORY, history)
         for new in created:
             if new.lane in self.settings.announced_lanes:
-                announce_step(tx, self.settings, locked.id, new, case_number, case)
+                sent = described.sent_to(deployed, workflow, new.element_id)
+                announce_step(tx, self.settings, locked.id, new, case_number, case, sent)
         self._write_timers(tx, locked, workflow, before, after, now)
         for task_id in after.thrown - before.thrown:
             self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)

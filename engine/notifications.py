@@ -93,10 +93,12 @@ class CaseFacts(NamedTuple):
 
 
 def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_number: str | None = None,
-                  case: CaseFacts | None = None) -> None:
+                  case: CaseFacts | None = None, sent: tuple[str, list[str]] | None = None) -> None:
     """A step that reached the agency or PANDI (`task`: a new human task) is announced to each active officer
     who may work it — for the agency's lane, its own agency's officers — in the app and by mail, in the
-    transaction of the command that created it: the step and its announcement exist together or not at all."""
+    transaction of the command that created it: the step and its announcement exist together or not at all.
+    `sent` is what the step acts on (described.sent_to): the message carries it, so that the deficiencies to
+    complete or the answer can be read without signing in."""
     case = case or tx.first(sql.CASE_FACTS, {"instance_id": instance_id})
     number = case_number or case.case_number
     step = " ".join(task.name.split())
@@ -112,6 +114,7 @@ def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_numbe
         f"Instansi    : {case.name}",
         f"Domain      : {case.domain_name}",
         *([f"Target      : {settings.when(task.due_at)}"] if task.due_at else []),
+        *(["", f"{sent[0]}:", *(f"  {line}" for line in sent[1])] if sent else []),
         "",
         f"Buka tugas: {link}",
         "",

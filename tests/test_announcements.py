@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from engine.models import Notification
-from samples import ANALYSIS_FORWARD, ANSWER, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, RECEIPT
+from samples import ANALYSIS_FORWARD, ANSWER, CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, PANDI, RECEIPT
 from smtp import free_port, mail_fixtures
 from test_sop_api import file_case, open_task, work
 from conftest import PASSWORD
@@ -112,3 +112,65 @@ def test_a_command_without_the_case_at_hand_announces_from_the_case_row(engine, 
     assert case["case_number"] in note.subject and "Target" not in note.body
     for words in ("Pemerintah Kabupaten Contoh", "contoh.go.id", "menunggu tindakan PANDI"):
         assert words in note.body
+
+
+def test_an_announcement_carries_what_the_step_is_sent_to_act_on(app, engine, people, smtp):
+    """The agency reads the deficiencies and, later, the answer; PANDI the analysis it carries out — in the mail
+    itself, under the titles of the form that filled them, without signing in."""
+    case = file_case(people["ani"])
+    citra, dodi, eka, ani = people["citra"], people["dodi"], people["eka"], people["ani"]
+    work(citra, open_task(citra, case), CHECK_INCOMPLETE)
+    [incomplete] = notes(engine, "ani")
+    assert ("\n\nAduan penyelesaian perselisihan:\n"
+            "  Hasil pemeriksaan: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi\n"
+            "  Ringkasan aduan: Surat belum ditandatangani Sekretaris Daerah.\n"
+            "  Kekurangan yang harus dilengkapi: Surat permohonan bertanda tangan Sekretaris Daerah.\n"
+            "\nBuka tugas:") in incomplete.body
+    assert engine.outbox.deliver_due() == 1
+    [mail] = smtp.messages
+    assert "Kekurangan yang harus dilengkapi: Surat permohonan bertanda tangan Sekretaris Daerah." \
+        in mail.get_payload(decode=True).decode()
+
+    client = app.test_client()
+    client.post("/login", data={"username": "ani", "password": PASSWORD})
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "<h3>Aduan penyelesaian perselisihan</h3>" in page
+    assert ("<dt>Kekurangan yang harus dilengkapi</dt><dd>Surat permohonan bertanda tangan Sekretaris Daerah.</dd>"
+            in page)
+
+    work(ani, open_task(ani, case, "Task_LengkapiPermohonan"), CORRECTION)
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    work(dodi, open_task(dodi, case), ANALYSIS_FORWARD)
+    [pandi] = notes(engine, "eka")
+    assert "  Keputusan hasil analisa: Diteruskan ke PANDI untuk diselesaikan\n" in pandi.body
+    assert "  Tindakan yang direkomendasikan: Pengalihan domain\n" in pandi.body
+    work(eka, open_task(eka, case), PANDI)
+    work(citra, open_task(citra, case), ANSWER)
+    answer = notes(engine, "ani")[0]
+    assert "Konfirmasi/jawaban ke pemohon:\n  Hasil penyelesaian: Pengalihan domain\n" in answer.body
+    assert f"  Isi jawaban kepada pemohon: {ANSWER['answer']}\n" in answer.body
+
+
+def test_data_reads_as_its_form_names_it():
+    from engine.described import lines
+    schema = {"properties": {
+        "choice": {"title": "Pilihan", "oneOf": [{"const": "a", "title": "Pilihan A"}]},
+        "ok": {"title": "Sah"}, "day": {"title": "Tanggal", "format": "date"},
+        "text": {"title": "Uraian"}, "group": {"title": "Kelompok", "properties": {"inner": {"title": "Dalam"}}}}}
+    value = {"choice": "a", "ok": False, "day": "2020-04-15", "text": "baris satu\nbaris dua\n",
+             "group": {"inner": True}, "unknown": 7}
+    assert lines(value, schema) == [
+        "Pilihan: Pilihan A", "Sah: Tidak", "Tanggal: 15 April 2020",
+        "Uraian:", "  baris satu", "  baris dua",
+        "Kelompok:", "  Dalam: Ya", "unknown: 7"]
+
+
+def test_the_page_reads_a_block_of_data_in_a_notification_as_pairs():
+    from web.notifications import body_parts
+    body = ("Pembuka.\n\nNomor kasus : SNG-2026-000001\n\nAduan:\n  Hasil: Tidak lengkap\n  Kekurangan:\n"
+            "    Surat belum ditandatangani.\n    NIP salah.\n  Catatan: -\n\nBuka tugas: http://x/tasks/1\n\nPenutup.")
+    assert body_parts(body) == [
+        ("text", "Pembuka."), ("fields", [("Nomor kasus", "SNG-2026-000001")]),
+        ("block", ("Aduan", [["Hasil", "Tidak lengkap"], ["Kekurangan", "Surat belum ditandatangani.\nNIP salah."],
+                             ["Catatan", "-"]])),
+        ("text", "Penutup.")]

@@ -401,11 +401,11 @@ def test_other_agencies_cases_and_staff_pages(client, people):
 
 
 def test_dates_read_as_letters_write_them():
-    from web.filters import tanggal_text
-    assert tanggal_text("2020-04-15") == "15 April 2020"
-    assert tanggal_text("2026-12-01") == "1 Desember 2026"
-    assert tanggal_text("2020-02-30") == "2020-02-30"  # not a date: shown as entered
-    assert tanggal_text("kemarin") == "kemarin" and tanggal_text(5) == "5"
+    from engine.described import date_text
+    assert date_text("2020-04-15") == "15 April 2020"
+    assert date_text("2026-12-01") == "1 Desember 2026"
+    assert date_text("2020-02-30") == "2020-02-30"  # not a date: shown as entered
+    assert date_text("kemarin") == "kemarin" and date_text(5) == "5"
 
 
 def test_a_target_just_missed_reads_as_such_not_as_zero_minutes(app):

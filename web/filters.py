@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from engine.described import date_text
 from engine.forms import MAX_FILE_BYTES, TYPE_NAMES
 from engine.models import utcnow
 
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
-MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-          "November", "Desember")
-ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 STATUS_LABELS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan",
                  "ready": "Menunggu", "claimed": "Diambil"}
 
@@ -28,7 +26,7 @@ def init_app(app) -> None:
 
     @app.template_filter("tanggal")
     def tanggal(value) -> str:
-        return tanggal_text(value)
+        return date_text(value)
 
     @app.template_filter("umur")
     def umur(value: datetime | None) -> str:
@@ -92,15 +90,6 @@ def sop_parts(text: str | None) -> tuple[str, list[tuple[str, str]]]:
         if value and value != "-":
             parts.append((label, value))
     return heading, parts
-
-
-def tanggal_text(value) -> str:
-    """A form's date (ISO `2020-04-15`) as a letter writes it: `15 April 2020`; anything else as it is."""
-    try:
-        day = date.fromisoformat(value) if isinstance(value, str) and ISO_DATE.fullmatch(value) else None
-    except ValueError:
-        day = None
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}" if day else str(value)
 
 
 def _minutes(delta) -> str:

@@ -49,18 +49,34 @@ def open_one(notification_id):
 
 
 FIELD = re.compile(r"^([^:]{2,20}?)\s*:\s+(.+)$")
+ITEM = re.compile(r"^  (\S[^:]*):(?: (.*))?$")  # a field of a block of data: '  Title: value' or '  Title:'
 
 
 @bp.app_template_filter("isi_notifikasi")
 def body_parts(body: str) -> list[tuple[str, object]]:
-    """A notification's mail text for the page: runs of 'Label : value' lines become one list of pairs, other
-    lines paragraphs; the mail's own link line is left out (the page has a button)."""
+    """A notification's mail text for the page: runs of 'Label : value' lines become one list of pairs, a
+    'Name:' line followed by indented '  Title: value' lines (a block of data, described.lines) a titled list
+    of pairs whose deeper lines continue the value above them, other lines paragraphs; the mail's own link line
+    is left out (the page has a button)."""
     parts: list[tuple[str, object]] = []
+    block = None
     for line in body.splitlines():
+        if block is not None and line.startswith("  "):
+            item = ITEM.match(line)
+            if item:
+                block[1].append([item.group(1).strip(), item.group(2) or ""])
+            elif block[1]:
+                last = block[1][-1]
+                last[1] = f"{last[1]}\n{line.strip()}" if last[1] else line.strip()
+            continue
+        block = None
         if not line.strip() or line.startswith("Buka tugas:"):
             continue
         field = FIELD.match(line)
-        if field:
+        if line.endswith(":") and not line.startswith(" "):
+            block = (line[:-1].strip(), [])
+            parts.append(("block", block))
+        elif field:
             if not parts or parts[-1][0] != "fields":
                 parts.append(("fields", []))
             parts[-1][1].append((field.group(1).strip(), field.group(2).strip()))
