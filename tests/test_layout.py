@@ -145,6 +145,14 @@ def test_every_page_fits_a_phone_and_the_top_bar_keeps_its_items(live: Live):
         expect(ani.get_by_role("link", name="Lihat kasus Anda")).to_be_visible()
         assert_fits(ani, PHONE["width"])
         ani.screenshot(path=f"/tmp/layout-worklist-ani-390-{live.backend}.png", full_page=True)
+        # The request goes back to her agency: her notification carries the deficiencies, and fits too.
+        step = live.engine.tasks.list(live.actors["citra"], view="queue", case_id=case.id)[0][0].id
+        live.engine.tasks.claim(live.actors["citra"], step)
+        live.engine.tasks.complete(live.actors["citra"], step, CHECK_INCOMPLETE)
+        ani.goto("/notifications")
+        expect(ani.locator("dl.facts.sent dd").filter(has_text=CHECK_INCOMPLETE["missing"])).to_be_visible()
+        assert_fits(ani, PHONE["width"])
+        ani.screenshot(path=f"/tmp/layout-notifications-390-{live.backend}.png", full_page=True)
         for path in ("/cases", f"/cases/{case.case_number}", "/cases/new", "/notifications", "/akun"):
             ani.goto(path)
             assert_fits(ani, PHONE["width"])
