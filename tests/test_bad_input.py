@@ -380,3 +380,25 @@ def test_odd_addresses_and_too_many_parts_answer_in_indonesian(people, client):
     many["data"] = "{}"
     body = problem(people["ani"].post("/cases", data=many, content_type="multipart/form-data"), 413)
     assert "terlalu banyak bagian" in body["detail"] and "terlalu panjang" in body["detail"]
+
+
+@pytest.mark.parametrize("position, accepted", [
+    ("Sekretaris Daerah", True), ("Sekretaris Jenderal", True), ("Sekretaris", True),
+    ("sekretaris desa", True),                                         # typed in lower case: still the Secretary
+    ("Plt. Sekretaris Daerah", True), ("Plh. Sekretaris Jenderal", True), ("Pj. Sekretaris Daerah", True),
+    ("Plt Sekretaris Desa", True),                                     # the abbreviation without its dot
+    ("Kepala Dinas", False), ("Plt. Kepala Dinas", False), ("Wakil Sekretaris", False), ("Sekretaris\n", False),
+    ("a.n. Sekretaris Daerah", False),                                 # signed on the Secretary's behalf by another
+])
+def test_the_letter_is_signed_by_the_secretary_or_whoever_acts_as_one(position, accepted):
+    """The SOP asks for the agency Secretary's signature; an acting (Plt.), daily (Plh.) or interim (Pj.)
+    Secretary holds that authority while the post is vacant or its holder away, and signs as such."""
+    schema = json.loads((FORMS / "permohonan.json").read_text())
+    data = request_data(**{"letter.signatory.position": position})
+    if accepted:
+        forms.validate_data(schema, data)
+        return
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(schema, data)
+    [error] = raised.value.errors
+    assert error["field"] == "letter.signatory.position" and "Plt./Plh./Pj. Sekretaris" in error["message"]
