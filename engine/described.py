@@ -38,6 +38,13 @@ def value_text(value, prop: dict) -> str:
     return str(value)
 
 
+def in_form_order(value: dict, schema: dict) -> list[str]:
+    """The keys of a form's data in the order its form asks for them, then any it does not name (stored data
+    comes back in whatever order it was kept)."""
+    properties = schema.get("properties") or {}
+    return [*(k for k in properties if k in value), *(k for k in value if k not in properties)]
+
+
 def lines(value, schema: dict, depth: int = 0) -> list[str]:
     """`Title: value` per field, in the form's order (then any field it does not name); a group's fields
     indented under its title, a value of several lines on indented lines of its own."""
@@ -46,7 +53,7 @@ def lines(value, schema: dict, depth: int = 0) -> list[str]:
         return [pad + line for line in value_text(value, schema).splitlines() or [""]]
     out = []
     properties = schema.get("properties") or {}
-    for key in [*(k for k in properties if k in value), *(k for k in value if k not in properties)]:
+    for key in in_form_order(value, schema):
         item, prop = value[key], properties.get(key) or {}
         title = " ".join(str(prop.get("title", key)).split())
         if isinstance(item, dict):

@@ -1,6 +1,8 @@
 """The pages at a phone's width and the small things the UX review found on the worklist, case list and case page."""
 from __future__ import annotations
 
+import html
+import json
 import re
 import threading
 from datetime import timedelta
@@ -506,3 +508,21 @@ def test_the_task_form_comes_first_on_a_phone_and_sits_beside_the_case_data_on_a
             citra.context.close()
 
     on_chromium(check)
+
+
+def test_case_data_reads_in_its_forms_order(client, people):
+    """Data is kept in the order its sender wrote it (a JSON client may well sort its keys): the case page
+    lists the request as its form asks for it (the contact officer's name, NIP, position, e-mail, phone)."""
+    form = json.loads((Path(__file__).parent.parent / "forms" / "permohonan.json").read_text())
+    case = file_case(people["ani"], json.loads(json.dumps(request_data(), sort_keys=True)))
+    login(client, "ani")
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    request = page[page.index("<summary>Surat permohonan</summary>"):]
+    request = request[:request.index("</details>")]
+    shown = [html.unescape(t).strip() for t in re.findall(r"<dt[^>]*>([^<]+)</dt>", request)]
+    groups = [prop["title"] for prop in form["properties"].values()]
+    titled = [html.unescape(t).strip() for t in re.findall(r'<dt class="group">([^<]+)</dt>', request)]
+    assert [t for t in titled if t in groups] == groups
+    contact = [p["title"] for p in form["properties"]["contact"]["properties"].values()]
+    start = shown.index(form["properties"]["contact"]["title"]) + 1
+    assert shown[start:start + len(contact)] == contact

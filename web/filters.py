@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from engine.described import date_text
+from engine.described import date_text, in_form_order
 from engine.forms import MAX_FILE_BYTES, TYPE_NAMES
 from engine.models import utcnow
 
@@ -23,6 +23,8 @@ def init_app(app) -> None:
         if value is None:
             return "–"
         return value.astimezone(zone).strftime("%d-%m-%Y %H:%M %Z")
+
+    app.add_template_filter(in_form_order, "urut_formulir")
 
     @app.template_filter("tanggal")
     def tanggal(value) -> str:
