@@ -152,3 +152,17 @@ def test_migration_0004_gives_earlier_cases_their_outcome_and_documents_their_ti
     command.downgrade(migrate.alembic_config(url), "0003")
     migrate.upgrade(url)
     assert stored() == before
+
+
+def test_stepping_back_a_migration_keeps_the_data_it_does_not_own(app, engine, people):
+    """An operator stepping back to the first schema (say, to run an older release) keeps every user and case:
+    only what the later migrations added goes, and the upgrade brings it back."""
+    case = file_case(people["ani"])
+    url = app.config["DATABASE_URL"]
+    engine.store.sql.dispose()
+    command.downgrade(migrate.alembic_config(url), "0001")
+    migrate.upgrade(url)
+    with engine.store.transaction() as session:
+        assert session.scalar(select(Instance.case_number).where(Instance.id == case["id"])) == case["case_number"]
+    assert engine.identity.by_username("ani").role == "pemohon"
+    assert engine.tasks.list(engine.identity.by_username("citra"), view="queue")[1] == 1

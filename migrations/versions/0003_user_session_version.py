@@ -20,5 +20,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('user_account') as batch:
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+): a batch copy would drop user_account, which the rows of other
+    # tables refer to, and SQLite's foreign keys refuse that.
+    with op.batch_alter_table('user_account', recreate='never') as batch:
         batch.drop_column('session_version')
