@@ -57,6 +57,17 @@ def split(schema: dict, data: dict) -> tuple[dict, dict | None]:
     return own, data[target]
 
 
+def as_before(old, new):
+    """The correction with every text that differs from the kept one in white space alone taken as it was:
+    a browser sends a text area's line breaks as CR LF and the pages tidy spaces, so a form sent back
+    unchanged changes nothing (nor does a correction that only re-wraps a text)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {key: as_before(old.get(key), value) for key, value in new.items()}
+    if isinstance(old, str) and isinstance(new, str) and old.split() == new.split():
+        return old
+    return new
+
+
 def changed(schema: dict, old, new) -> list[str]:
     """The titles of the fields a correction changed (for the case's history: what to look at again)."""
     titles = []

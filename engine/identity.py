@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -54,6 +54,12 @@ class Actor:
 
     def sees_all_cases(self) -> bool:
         return self.role != "pemohon"
+
+
+def may_see_case(user, case_agency_id):
+    """SQL over a user row: still active, and may see a case of that agency (`Actor.sees_all_cases`; an
+    agency's officer sees their own agency's cases only)."""
+    return and_(user.active.is_(True), or_(user.role != "pemohon", user.agency_id == case_agency_id))
 
 
 def hash_password(password: str) -> str:
@@ -303,6 +309,17 @@ class Identity:
         errors = _account_problems(role, email, agency, lane)
         if errors:
             raise Invalid("invalid", "Pengguna belum diubah.", errors)
+        for attempt in (1, 2):
+            try:
+                return self._change_user(admin, username, role, email, agency, lane)
+            except IntegrityError:
+                # The new agency added by someone else in between (PostgreSQL checks only at the insert):
+                # once more, and the lookup then finds it; a second clash is not expected.
+                if attempt == 2:
+                    raise Conflict("agency_exists", f"Instansi {agency} baru saja ditambahkan bersamaan; "
+                                                    "coba lagi.") from None
+
+    def _change_user(self, admin, username, role, email, agency, lane) -> int:
         with self.store.command(write=True) as tx:
             session = tx.session
             if admin is not None:
@@ -310,6 +327,11 @@ class Identity:
             user = self._user(session, username)
             if admin is not None and user.id == admin.id and role != user.role:
                 raise Conflict("own_account", "Peran Anda sendiri diubah oleh administrator lain.")
+            if user.role == "admin" and role != "admin" and user.active:
+                # (From the pages another, active administrator acts; from the command line, nobody might.)
+                if _active_admins(session) == [user.id]:
+                    raise Conflict("last_admin", f"{username} adalah satu-satunya administrator aktif; "
+                                                 "tambahkan administrator lain lebih dulu.")
             was = (user.role, user.email, user.agency_id, user.lane)
             user.role, user.email, user.lane = role, email, lane
             user.agency_id = _agency_id(session, agency) if agency else None
@@ -379,10 +401,14 @@ def _still_admin(session, admin: Actor) -> None:
     """Inside the command: the acting administrator is still an active one. The active administrators' rows
     are locked (PostgreSQL; SQLite serializes writers anyway), so two administrators deactivating each other
     at the same moment cannot both succeed and leave nobody to administer."""
-    active = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
-                             .order_by(User.id).with_for_update()).all()
-    if admin.id not in active:
+    if admin.id not in _active_admins(session):
         raise Forbidden("not_admin", "Akun administrator Anda tidak aktif lagi.")
+
+
+def _active_admins(session) -> list[int]:
+    """The active administrators' ids, their rows locked until the command ends."""
+    return session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
+                           .order_by(User.id).with_for_update()).all()
 
 
 def _require_admin(actor: Actor) -> None:

@@ -209,7 +209,8 @@ class Notification(Base):
     __tablename__ = "notification"
     __table_args__ = (
         UniqueConstraint("escalation_id", "user_id", name="uq_notification_escalation_user"),
-        CheckConstraint("delivery IN ('pending', 'sent', 'failed', 'no_address')", name="ck_notification_delivery"),
+        CheckConstraint("delivery IN ('pending', 'sent', 'failed', 'no_address', 'withdrawn')",
+                        name="ck_notification_delivery"),
         Index("ix_notification_outbox", "delivery", "next_attempt_at"),
         Index("ix_notification_user_read", "user_id", "read_at"),
     )

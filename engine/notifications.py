@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import sql
@@ -146,6 +146,9 @@ class Notifications:
     def _mine(self, actor: Actor):
         if actor.role == "admin":
             return or_(Notification.user_id == actor.id, Notification.user_id.is_(None))
+        if not actor.sees_all_cases():  # an officer moved to another agency no longer reads the old one's cases
+            return and_(Notification.user_id == actor.id, Notification.instance_id.in_(
+                select(Instance.id).where(Instance.agency_id == actor.agency_id)))
         return Notification.user_id == actor.id
 
     def list(self, actor: Actor, unread_only: bool = False, limit: int = 50,

@@ -14,11 +14,13 @@ from email.utils import format_datetime
 
 from sqlalchemy import or_, select, update
 
-from .models import Notification, User, utcnow
+from .identity import may_see_case
+from .models import Instance, Notification, User, utcnow
 from .store import Store
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
+WITHDRAWN = "Tidak dikirim: penerima tidak lagi berwenang atas kasus ini (akun nonaktif atau pindah instansi)."
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ class Outbox:
     def _lease(self, now: datetime, limit: int) -> list[tuple[int, EmailMessage]]:
         with self.store.transaction(write=True) as session:
             rows = session.execute(
-                select(Notification, User.email).join(User, User.id == Notification.user_id)
+                select(Notification, User.email, may_see_case(User, Instance.agency_id).label("allowed"))
+                .join(User, User.id == Notification.user_id).join(Instance, Instance.id == Notification.instance_id)
                 .where(Notification.delivery == "pending", Notification.next_attempt_at <= now,
                        or_(Notification.lease_until.is_(None), Notification.lease_until < now))
                 .order_by(Notification.next_attempt_at).limit(limit)
@@ -110,7 +113,10 @@ class Outbox:
             # worker must not take over (and send again) what this one is still sending.
             until = now + max(self.lease, timedelta(seconds=self.smtp.timeout * (len(rows) + 1) + 30))
             batch = []
-            for notification, email in rows:
+            for notification, email, allowed in rows:
+                if not allowed:  # deactivated, or moved off the case's agency, since it was written
+                    notification.delivery, notification.last_error = "withdrawn", WITHDRAWN
+                    continue
                 try:
                     batch.append((notification.id, self._message(notification, email)))
                 except (ValueError, TypeError) as exc:  # a header no mail can carry: give up on this one only

@@ -230,6 +230,8 @@ class Tasks:
             detail = {meta.output: data}
             domain = task.domain_name
             target = schema.get(amends.KEY)
+            if amended is not None:
+                amended = amends.as_before(workflow.data_objects.get(target), amended)
             if amended is not None and amended != workflow.data_objects.get(target):
                 detail[target] = amended
                 detail["x-amended"] = {target: amends.changed(schema["properties"][target],
@@ -251,6 +253,7 @@ class Tasks:
             if task.lane in self.execution.settings.announced_lanes:
                 tx.run(sql.SETTLE_ANNOUNCEMENTS, {"task_id": task.id, "at": now})
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
+            result.domain = domain  # as corrected, if the step corrected it
             result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, domain, t)
                                  for t in created]
             result.case_status = locked.status

@@ -415,3 +415,41 @@ def test_an_administrator_keeps_their_own_role_and_only_administrators_change_us
     assert client.get("/admin/pengguna/nobody/ubah").status_code == 404
     assert client.post("/admin/pengguna/nobody/ubah", data={"role": "pandi", "email": "n@pandi.id"}).status_code \
         == 404
+
+
+def test_the_command_line_keeps_one_administrator(runner, engine, people, admin):
+    """`users change` acts for nobody in particular: it must not demote the last active administrator."""
+    refused = runner.invoke(args=["users", "change", admin, "--role", "pandi", "--email", "gita@pandi.id"])
+    assert refused.exit_code != 0 and "satu-satunya administrator aktif" in refused.output
+    assert engine.identity.by_username(admin).role == "admin"
+    engine.identity.add_user("hadi", "admin", "hadi@komdigi.go.id", PASSWORD)
+    moved = runner.invoke(args=["users", "change", admin, "--role", "pandi", "--email", "gita@pandi.id"])
+    assert moved.exit_code == 0, moved.output
+    assert engine.identity.by_username(admin).role == "pandi"
+
+
+def test_a_new_agency_added_by_two_at_once_is_one_agency(engine, people, admin, database_url):
+    """A user moved to an agency code someone else creates in the same moment: PostgreSQL refuses the second
+    insert only at its commit's turn; the change then finds the agency instead of failing."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one writer at a time: two commands cannot insert one agency together")
+    import psycopg
+    other = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    other.execute("INSERT INTO agency (code, name) VALUES ('kab-baru', 'Kabupaten Baru')")  # not yet committed
+    outcome = {}
+
+    def change():
+        try:
+            outcome["released"] = engine.identity.change_user(engine.identity.by_username(admin), "ani", "pemohon",
+                                                               "ani@kabbaru.go.id", "kab-baru")
+        except Exception as exc:  # noqa: BLE001  (what the test reports)
+            outcome["error"] = exc
+    worker = threading.Thread(target=change)
+    worker.start()
+    worker.join(1.0)  # the change waits on the uncommitted agency row
+    other.commit()
+    other.close()
+    worker.join(10)
+    assert outcome == {"released": 0}, outcome
+    ani = engine.identity.by_username("ani")
+    assert dict(engine.identity.agencies())["kab-baru"] == "Kabupaten Baru" and ani.agency_id is not None

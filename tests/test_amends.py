@@ -111,3 +111,51 @@ def test_an_amendment_of_nothing_is_refused_at_deploy(engine, target, words):
         engine.definitions.deploy(bpmn, schemas)
     assert words in refused.value.message
     assert refused.value.errors[0]["element"] == "Task_LengkapiPermohonan"
+
+
+@pytest.mark.parametrize("change, typed", [
+    ({"dispute.description": "Baris pertama uraian sengketa.\nBaris kedua uraian."},
+     lambda text: text.replace("\n", "\r\n")),                 # a browser sends a text area's lines with CR LF
+    ({"contact.position": "Kepala  Bidang Aplikasi Informatika"}, lambda text: text),  # the page tidies spaces
+])
+def test_a_request_sent_back_unchanged_from_the_page_is_not_corrected(engine, people, client, change, typed):
+    from samples import request_data
+    ani, citra = people["ani"], people["citra"]
+    case = file_case(ani, request_data(**change))
+    work(citra, open_task(citra, case), CHECK_INCOMPLETE)
+    step = open_task(ani, case, "Task_LengkapiPermohonan")
+    request = ani.get(f"/tasks/{step['id']}").get_json()["current"]["permohonan"]
+    login(client, "ani")
+    posted = {name: typed(value) for name, value in flat(request, "permohonan.")}
+    assert client.post(f"/tasks/{step['id']}", data={**posted, **CORRECTION}).status_code == 302
+    history = engine.instances.get(engine.identity.by_username("ani"), case["id"]).history
+    [sent] = [h for h in history if h.event == "task_completed" and h.task_id == step["id"]]
+    assert "x-amended" not in sent.detail and "permohonan" not in sent.detail
+    assert ani.get(f"/cases/{case['id']}").status_code == 200
+    kept = engine.tasks.get(engine.identity.by_username("citra"), open_task(citra, case)["id"]).inputs
+    assert kept["permohonan"][1] == request  # as filed, not rewritten
+
+
+def test_the_completed_steps_row_names_the_corrected_domain(people):
+    ani = people["ani"]
+    case, step = sent_back(people)
+    request = copy.deepcopy(ani.get(f"/tasks/{step['id']}").get_json()["current"]["permohonan"])
+    request["domain"]["name"] = "kabcontoh.go.id"
+    done = ani.post(f"/tasks/{step['id']}/complete", json={"data": {**CORRECTION, "permohonan": request}})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["domain"] == "kabcontoh.go.id"
+    assert [t["domain"] for t in done.get_json()["next_tasks"]] == ["kabcontoh.go.id"]
+
+
+def test_an_officer_moved_to_another_agency_mid_request_cannot_send_the_old_agencys_step(engine, people):
+    """The actor was read when the request came in; an administrator moved them before it was done."""
+    from engine.errors import Conflict
+    identity = engine.identity
+    identity.add_user("gita", "admin", "gita@kominfo.go.id", "rahasia-123")
+    case, step = sent_back(people)
+    read_at_the_start = identity.by_username("ani")
+    identity.change_user(identity.by_username("gita"), "ani", "pemohon", "ani@kotacontoh.go.id", "kota-contoh")
+    with pytest.raises(Conflict):
+        engine.tasks.complete(read_at_the_start, step["id"], CORRECTION)
+    again = engine.tasks.get(identity.by_username("citra"), step["id"])
+    assert again.state == "ready" and again.claimed_by is None

@@ -174,3 +174,33 @@ def test_the_page_reads_a_block_of_data_in_a_notification_as_pairs():
         ("block", ("Aduan", [["Hasil", "Tidak lengkap"], ["Kekurangan", "Surat belum ditandatangani.\nNIP salah."],
                              ["Catatan", "-"]])),
         ("text", "Penutup.")]
+
+
+def test_mail_for_an_officer_deactivated_or_moved_since_is_withdrawn(app, engine, people, smtp):
+    """An announcement carries the case's details: an officer deactivated, or moved to another agency, after it
+    was written is not mailed it, and a moved officer no longer reads it in the app."""
+    identity = engine.identity
+    identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    identity.add_user("ani2", "pemohon", "ani2@contohkab.go.id", PASSWORD, "kab-contoh")
+    identity.add_user("ani3", "pemohon", "ani3@contohkab.go.id", PASSWORD, "kab-contoh")
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    gita = identity.by_username("gita")
+    identity.set_active(gita, "ani", False)
+    identity.change_user(gita, "ani2", "pemohon", "ani2@kotacontoh.go.id", "kota-contoh")
+
+    assert engine.outbox.deliver_due() == 1
+    assert [m["To"] for m in smtp.messages] == ["ani3@contohkab.go.id"]
+    with engine.store.transaction() as session:
+        kept = dict(session.execute(select(Notification.user_id, Notification.delivery)).all())
+    assert {identity.by_username(n).id: d for n, d in (("ani", "withdrawn"), ("ani2", "withdrawn"),
+                                                       ("ani3", "sent"))} == kept
+    assert notes(engine, "ani2") == [] and engine.notifications.unread_count(identity.by_username("ani2")) == 0
+    [seen] = notes(engine, "ani3")
+    assert seen.delivery == "sent"
+
+    identity.set_active(gita, "ani", True)  # back: her own agency's notification, its mail not sent after all
+    client = app.test_client()
+    client.post("/login", data={"username": "ani", "password": PASSWORD})
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "e-mail: dibatalkan (penerima tidak lagi berwenang)" in page
