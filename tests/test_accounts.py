@@ -81,6 +81,10 @@ def test_reloading_the_page_that_shows_a_token_makes_no_second_token(client, eng
         again = client.post("/akun/token", data=sent, follow_redirects=True)
         assert "Tidak ada token baru yang dibuat" in again.get_data(as_text=True), sent
         assert '<code class="token">' not in again.get_data(as_text=True)
+    for forged in ("é", "😀", "٣.x"):  # a ticket waits in the session; the form sends text that is not ASCII
+        client.get("/akun")
+        again = client.post("/akun/token", data={"tiket": forged}, follow_redirects=True)
+        assert again.status_code == 200 and "Tidak ada token baru yang dibuat" in again.get_data(as_text=True)
     assert len(engine.identity.tokens(citra)) == made
 
 

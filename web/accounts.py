@@ -47,7 +47,7 @@ def new_token():
     # session cookie alone could be replayed (it is the client's), the database cannot.
     ticket, sent = session.pop(TICKET, None), request.form.get("tiket", "")
     token = None
-    if ticket and secrets.compare_digest(ticket, sent):
+    if ticket and secrets.compare_digest(ticket.encode(), sent.encode()):  # bytes: any text may be posted
         try:
             token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]))
         except Conflict:  # spent: a newer token exists than the page saw

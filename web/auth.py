@@ -41,7 +41,7 @@ def load_user(user_id: str):
     if not (number.isascii() and number.isdigit() and len(number) <= 18 and key):
         return None
     found = engine().identity.actor(int(number))
-    return LoginUser(found) if found and hmac.compare_digest(found.session_key, key) else None
+    return LoginUser(found) if found and hmac.compare_digest(found.session_key.encode(), key.encode()) else None
 
 
 def init_app(app) -> None:
