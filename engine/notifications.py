@@ -125,9 +125,32 @@ def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_numbe
               "body": body, "link": link, "message_prefix": f"<sengketa.tugas.{task.id}.",
               "message_suffix": f"@{settings.mail_domain}>"}
     if task.lane == "pemohon":
-        tx.run(sql.ANNOUNCE_TO_AGENCY, {**params, "agency_id": case.agency_id})
+        told = tx.run(sql.ANNOUNCE_TO_AGENCY, {**params, "agency_id": case.agency_id})
     else:
-        tx.run(sql.ANNOUNCE, params)
+        told = tx.run(sql.ANNOUNCE, params)
+    if not told:
+        _nobody_to_tell(tx, settings, instance_id, task, number, case)
+
+
+def _nobody_to_tell(tx: Tx, settings: Settings, instance_id: int, task, number: str, case: CaseFacts) -> None:
+    """A step that nobody active may work waits unseen: the administrators are told who is missing."""
+    step = " ".join(task.name.split())
+    who = f"petugas aktif {case.name}" if task.lane == "pemohon" else \
+        f"petugas aktif {LANE_NAMES.get(task.lane, task.lane)}"
+    body = "\n".join([
+        f"Langkah ini belum dapat dikerjakan siapa pun: tidak ada {who} di Sengketa.",
+        "Tambahkan atau aktifkan akun petugasnya (menu Pengguna); langkah ini lalu muncul di daftar kerja mereka.",
+        "",
+        f"Nomor kasus : {number}",
+        f"Langkah     : {step}",
+        f"Instansi    : {case.name}",
+        f"Domain      : {case.domain_name}",
+    ])
+    tx.run(sql.ANNOUNCE_UNHEARD, {
+        "instance_id": instance_id, "task_id": task.id, "at": task.created_at, "body": body,
+        "subject": " ".join(f"[Sengketa] Tidak ada petugas untuk: {step} — {number}".split())[:300],
+        "link": settings.link(f"/cases/{number}"),
+        "message_id": f"<sengketa.tugas.{task.id}.tanpa-petugas@{settings.mail_domain}>"})
 
 
 def _claimer(session, task) -> str:

@@ -115,6 +115,12 @@ def _announce(*where):
 
 ANNOUNCE = _announce()
 ANNOUNCE_TO_AGENCY = _announce(user.c.agency_id == bindparam("agency_id"))
+# Nobody to announce it to (no active officer of that agency or of PANDI): the administrators are told, in the app.
+ANNOUNCE_UNHEARD = insert(notification).values(
+    user_id=None, instance_id=bindparam("instance_id"), task_id=bindparam("task_id"),
+    subject=bindparam("subject"), body=bindparam("body"), link=bindparam("link"),
+    message_id=bindparam("message_id"), created_at=bindparam("at", type_=notification.c.created_at.type),
+    delivery="no_address", attempts=0)
 # Once the step is done, its announcements ask nothing of anyone any more: they stop counting as unread.
 SETTLE_ANNOUNCEMENTS = (update(notification).where(notification.c.task_id == bindparam("task_id"),
                                                    notification.c.escalation_id.is_(None),

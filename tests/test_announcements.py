@@ -204,3 +204,24 @@ def test_mail_for_an_officer_deactivated_or_moved_since_is_withdrawn(app, engine
     client.post("/login", data={"username": "ani", "password": PASSWORD})
     page = client.get("/notifications").get_data(as_text=True)
     assert "e-mail: dibatalkan (penerima tidak lagi berwenang)" in page
+
+
+def test_a_step_nobody_active_may_work_is_told_to_the_administrators(app, engine, people, smtp):
+    """An agency whose only officer has left: its correction step would wait unseen. The administrators read
+    who is missing, in the app (there is nobody to mail); a later announcement to officers is as before."""
+    identity = engine.identity
+    identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    case = file_case(people["ani"])
+    identity.set_active(identity.by_username("gita"), "ani", False)
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    [told] = notes(engine, "gita")
+    assert told.subject.startswith("[Sengketa] Tidak ada petugas untuk: Lengkapi permohonan")
+    assert "tidak ada petugas aktif Pemerintah Kabupaten Contoh" in told.body
+    assert told.link.endswith(f"/cases/{case['case_number']}") and told.delivery == "no_address"
+    assert engine.outbox.deliver_due() == 0 and smtp.messages == []
+    for name in ("ani", "bayu", "citra", "eka", "fajar"):
+        assert notes(engine, name) == [], name
+
+    other = file_case(people["bayu"])  # an agency with its officer: no word to the administrators
+    work(people["citra"], open_task(people["citra"], other), CHECK_INCOMPLETE)
+    assert len(notes(engine, "gita")) == 1 and len(notes(engine, "bayu")) == 1
