@@ -12,6 +12,7 @@ from engine.errors import Conflict
 from samples import CHECK_COMPLETE
 from test_pages import login
 from test_sop_api import file_case, open_task, work
+from test_timer_workers import pg_app  # noqa: F401  (a PostgreSQL app of its own)
 
 NEW = "sandi-baru-456"
 
@@ -432,20 +433,23 @@ def test_the_command_line_keeps_one_administrator(runner, engine, people, admin)
     assert engine.identity.by_username(admin).role == "pandi"
 
 
-def test_a_new_agency_added_by_two_at_once_is_one_agency(engine, people, admin, database_url):
+def test_a_new_agency_added_by_two_at_once_is_one_agency(pg_app):
     """A user moved to an agency code someone else creates in the same moment: PostgreSQL refuses the second
-    insert only at its commit's turn; the change then finds the agency instead of failing."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite runs one writer at a time: two commands cannot insert one agency together")
+    insert only at its commit's turn; the change then finds the agency instead of failing. (SQLite runs one
+    writer at a time, so only PostgreSQL meets this.)"""
     import psycopg
-    other = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+    identity = pg_app.extensions["engine"].identity
+    identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    identity.add_user("ani", "pemohon", "ani@contoh.go.id", PASSWORD, "kab-contoh")
+    url = pg_app.config["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    other = psycopg.connect(url)
     other.execute("INSERT INTO agency (code, name) VALUES ('kab-baru', 'Kabupaten Baru')")  # not yet committed
     outcome = {}
 
     def change():
         try:
-            outcome["released"] = engine.identity.change_user(engine.identity.by_username(admin), "ani", "pemohon",
-                                                               "ani@kabbaru.go.id", "kab-baru")
+            outcome["released"] = identity.change_user(identity.by_username("gita"), "ani", "pemohon",
+                                                       "ani@kabbaru.go.id", "kab-baru")
         except Exception as exc:  # noqa: BLE001  (what the test reports)
             outcome["error"] = exc
     worker = threading.Thread(target=change)
@@ -455,5 +459,5 @@ def test_a_new_agency_added_by_two_at_once_is_one_agency(engine, people, admin, 
     other.close()
     worker.join(10)
     assert outcome == {"released": 0}, outcome
-    ani = engine.identity.by_username("ani")
-    assert dict(engine.identity.agencies())["kab-baru"] == "Kabupaten Baru" and ani.agency_id is not None
+    assert dict(identity.agencies())["kab-baru"] == "Kabupaten Baru"
+    assert identity.by_username("ani").agency_id is not None
