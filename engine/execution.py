@@ -182,6 +182,7 @@ class Execution:
         gone = [str(t) for t in before.ready - after.ready if str(t) != done]
         if gone:
             tx.many(sql.CANCEL_TASK, [{"task_id": t, "at": now} for t in gone])
+            tx.many(sql.SETTLE_ANNOUNCEMENTS, [{"task_id": t, "at": now} for t in gone])  # nothing to do any more
         created = []
         for task_id in after.ready - before.ready:
             task = workflow.tasks[task_id]

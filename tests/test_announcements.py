@@ -225,3 +225,30 @@ def test_a_step_nobody_active_may_work_is_told_to_the_administrators(app, engine
     other = file_case(people["bayu"])  # an agency with its officer: no word to the administrators
     work(people["citra"], open_task(people["citra"], other), CHECK_INCOMPLETE)
     assert len(notes(engine, "gita")) == 1 and len(notes(engine, "bayu")) == 1
+
+
+def test_a_step_cancelled_by_the_engine_stops_asking_anyone(engine, people):
+    """A diagram whose PANDI target interrupts the step: once the timer cancels it, its announcement no
+    longer counts as waiting to be read."""
+    from datetime import timedelta
+
+    import time_machine
+    from conftest import FORMS, PROCESS
+    from engine.definitions import read_forms
+    from engine.models import utcnow
+    bpmn = PROCESS.read_bytes()
+    interrupting = bpmn.replace(b'id="Timer_Pandi" name="Target 30 menit" cancelActivity="false"',
+                                b'id="Timer_Pandi" name="Target 30 menit" cancelActivity="true"')
+    assert interrupting != bpmn
+    engine.definitions.deploy(interrupting, read_forms(interrupting, FORMS))
+    case = file_case(people["ani"])
+    citra, dodi = people["citra"], people["dodi"]
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    work(dodi, open_task(dodi, case), ANALYSIS_FORWARD)
+    eka = engine.identity.by_username("eka")
+    assert engine.notifications.unread_count(eka) == 1
+    with time_machine.travel(utcnow() + timedelta(minutes=31), tick=False):
+        assert engine.timers.run_pass("w1") == 1
+    assert "Task_PenyelesaianPandi" not in [t["element_id"] for t in
+                                           people["eka"].get(f"/cases/{case['id']}").get_json()["open_tasks"]]
+    assert engine.notifications.unread_count(eka) == 0 and len(notes(engine, "eka")) == 1
