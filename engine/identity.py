@@ -21,7 +21,9 @@ from .store import Store
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 USERNAME = re.compile(r"^[a-z0-9_.\-]{3,80}$")
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,39}$")
-EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")  # one address, no spaces or line breaks (it heads a mail)
+# One address that any mail server carries: it heads a mail, so no spaces, line breaks or separators (a comma
+# would make two recipients), and ASCII only (a server without SMTPUTF8 refuses anything else for good).
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 EMAIL_MAX = 200
 audit = logging.getLogger("sengketa.audit")  # who changed which account (the case history covers cases)
 
@@ -110,8 +112,8 @@ def _account_problems(role: str, email: str, agency: str | None, lane: str | Non
     elif role not in ROLES:
         errors.append({"field": "role", "message": f"Peran {role!r} tidak dikenal; pilihannya: {', '.join(ROLES)}."})
     if not EMAIL.fullmatch(email or "") or len(email) > EMAIL_MAX:
-        errors.append({"field": "email", "message": f"Alamat e-mail tidak valid (satu alamat, tanpa spasi, "
-                                                   f"paling panjang {EMAIL_MAX} karakter)."})
+        errors.append({"field": "email", "message": f"Alamat e-mail tidak valid (satu alamat, huruf Latin tanpa "
+                                                   f"spasi, paling panjang {EMAIL_MAX} karakter)."})
     if role == "pemohon" and not agency:
         errors.append({"field": "agency", "message": "Petugas instansi (pemohon) harus terikat pada instansi: "
                                                      "isi kode instansinya."})

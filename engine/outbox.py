@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from .identity import may_see_case
 from .models import Instance, Notification, User, utcnow
@@ -59,9 +59,12 @@ class Outbox:
     def next_attempt(self) -> datetime | None:
         if self.smtp is None:
             return None
+        # A message another sender has leased is due again only when its lease runs out, not before: a
+        # second worker would otherwise wake for it at once, again and again, for the whole lease.
+        due = case((Notification.lease_until > Notification.next_attempt_at, Notification.lease_until),
+                   else_=Notification.next_attempt_at)
         with self.store.transaction() as session:
-            return session.scalar(select(Notification.next_attempt_at).where(Notification.delivery == "pending")
-                                  .order_by(Notification.next_attempt_at).limit(1))
+            return session.scalar(select(func.min(due)).where(Notification.delivery == "pending"))
 
     def deliver_due(self, now: datetime | None = None, limit: int = 50) -> int:
         """Sends what is due over one SMTP connection; returns how many were delivered."""
@@ -79,8 +82,12 @@ class Outbox:
                     try:
                         smtp.send_message(message)
                     except (smtplib.SMTPException, OSError) as exc:
-                        self._failed(notification_id, exc)
-                        if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+                        # SMTPException is an OSError: only a lost connection ends the batch; a message the
+                        # server refuses (a recipient unknown, say) is this message's failure alone.
+                        lost = isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(
+                            exc, smtplib.SMTPException)
+                        self._failed(notification_id, exc, permanent=not lost and _permanent(exc))
+                        if lost:
                             raise
                         continue
                     self._sent(notification_id)
@@ -142,7 +149,7 @@ class Outbox:
                 delivery="sent", sent_at=utcnow(), attempts=Notification.attempts + 1, lease_until=None,
                 last_error=None))
 
-    def _failed(self, notification_id: int, exc: Exception) -> None:
+    def _failed(self, notification_id: int, exc: Exception, permanent: bool = False) -> None:
         with self.store.transaction(write=True) as session:
             notification = session.get(Notification, notification_id)
             if notification is None or notification.delivery != "pending":
@@ -150,7 +157,17 @@ class Outbox:
             notification.attempts += 1
             notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             notification.lease_until = None
-            if notification.attempts >= MAX_ATTEMPTS:
+            if permanent or notification.attempts >= MAX_ATTEMPTS:
                 notification.delivery = "failed"
             else:
                 notification.next_attempt_at = utcnow() + backoff(notification.attempts)
+
+
+def _permanent(exc: smtplib.SMTPException) -> bool:
+    """A refusal that sending again will not change: a 5xx reply (an unknown recipient, a message refused),
+    every recipient refused with one, or an address the server cannot carry (non-ASCII without SMTPUTF8)."""
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500

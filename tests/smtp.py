@@ -9,8 +9,19 @@ from aiosmtpd.controller import Controller
 
 
 class Mailbox:
+    """Keeps what it receives; refuses the recipients in `refused` (550: no such user) and, for now, those in
+    `busy` (451: try again later)."""
     def __init__(self):
         self.messages = []
+        self.refused, self.busy = set(), set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 Penerima tidak dikenal"
+        if address in self.busy:
+            return "451 4.3.0 Coba lagi nanti"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(message_from_bytes(envelope.content))
