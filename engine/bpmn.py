@@ -61,6 +61,11 @@ class ProcessModel:
 
 def parse_xml(bpmn_xml: bytes) -> etree._ElementTree:
     try:
+        bpmn_xml.decode("utf-8")  # stored and served as text: Camunda Modeler and bpmn.io write UTF-8
+    except UnicodeDecodeError as exc:
+        raise DeploymentError("xml", "Berkas BPMN harus berenkode UTF-8 (seperti yang ditulis Camunda Modeler "
+                                     f"dan bpmn.io); simpan ulang sebagai UTF-8. Byte {exc.start} bukan UTF-8.") from exc
+    try:
         return etree.ElementTree(etree.fromstring(bpmn_xml, SAFE_XML))
     except etree.XMLSyntaxError as exc:
         raise DeploymentError("xml", f"Berkas BPMN bukan XML yang valid: {exc}") from exc
@@ -81,6 +86,22 @@ def quote_timer_literals(tree: etree._ElementTree) -> list[dict]:
                                  "tidak dapat dipahami (gunakan ISO 8601, misalnya PT10M)."})
                 continue
             node.text = f'"{literal}"'
+    return problems
+
+
+def expression_problems(tree: etree._ElementTree) -> list[dict]:
+    """Each gateway condition and script must at least be Python (SpiffWorkflow evaluates them so): a typo
+    is refused at deploy, naming its element, not found when the first case reaches it."""
+    problems = []
+    for kind, mode in (("conditionExpression", "eval"), ("script", "exec")):
+        for node in tree.iterfind(f".//bpmn:{kind}", NS):
+            owner = node.getparent()
+            name = owner.get("name") or owner.get("id")
+            try:
+                compile(node.text or "", name or kind, mode)
+            except (SyntaxError, ValueError) as exc:
+                problems.append({"element": owner.get("id"),
+                                 "message": f"Ekspresi pada {name} bukan Python yang valid: {exc.msg if isinstance(exc, SyntaxError) else exc}."})
     return problems
 
 

@@ -66,11 +66,14 @@ class Deployed:
 
 
 def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
-    """Everything deploy checks, in one place: XML, timers, BPMN schema, lanes, forms."""
+    """Everything deploy checks, in one place: XML, timers, expressions, BPMN schema, lanes, forms."""
     tree = bpmn.parse_xml(bpmn_xml)
     problems = bpmn.quote_timer_literals(tree)
     if problems:
         raise DeploymentError("timer", problems[0]["message"], problems)
+    problems = bpmn.expression_problems(tree)
+    if problems:
+        raise DeploymentError("expression", problems[0]["message"], problems)
     model = bpmn.read_model(tree)
     if not model.start.form_key:
         raise DeploymentError("bpmn", "Start event harus menyebut formulir pengajuan (camunda:formKey).",

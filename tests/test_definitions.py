@@ -131,3 +131,23 @@ def test_a_misused_outcome_marking_is_refused_at_deploy(engine, change, words):
         engine.definitions.deploy(BPMN, schemas)
     assert words in refused.value.message and "isian outcome" in refused.value.message
     assert refused.value.errors[0]["element"] == "Task_JawabPemohon"
+
+
+def test_a_condition_that_is_not_python_is_refused_at_deploy_by_its_flow(engine):
+    """Found at deploy, not when the first case reaches the gateway (and the demo is left half made)."""
+    broken = BPMN.replace(b'>complaint["decision"] == "lengkap"<', b'>)(complaint["decision"] == "lengkap"<')
+    assert broken != BPMN
+    deployed = engine.definitions.list()
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(broken, forms())
+    [problem] = refused.value.errors
+    assert problem["element"].startswith("Flow_") and "bukan Python yang valid" in problem["message"]
+    assert engine.definitions.list() == deployed
+
+
+def test_a_diagram_not_in_utf8_is_refused_with_what_to_do(engine):
+    latin1 = BPMN.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"').replace(
+        b'name="Penyelesaian Sengketa', 'name="Pényelesaian Sengketa'.encode("latin-1"))  # é is one byte, E9
+    assert b"\xe9" in latin1
+    with pytest.raises(DeploymentError, match="UTF-8"):
+        engine.definitions.deploy(latin1, forms())
