@@ -39,7 +39,10 @@ class SmtpSettings:
         host = settings.get("SMTP_HOST")
         if not host:
             return None
-        return cls(host=host, port=int(settings.get("SMTP_PORT") or 25),
+        port = str(settings.get("SMTP_PORT") or 25).strip()
+        if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise ValueError(f"SMTP_PORT harus nomor port 1-65535, bukan {port!r}.")
+        return cls(host=host, port=int(port),
                    username=settings.get("SMTP_USERNAME") or None, password=settings.get("SMTP_PASSWORD") or None,
                    starttls=str(settings.get("SMTP_STARTTLS", "")).lower() in ("1", "true", "yes", "ya"),
                    mail_from=settings.get("MAIL_FROM") or "sengketa@localhost")

@@ -1,9 +1,11 @@
 """The operators' commands."""
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import select
 
+from conftest import PROCESS
 from engine import migrate
 from engine.models import Document, Instance
 from samples import (ANALYSIS_REJECT, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, make_pdf,
@@ -166,3 +168,33 @@ def test_stepping_back_a_migration_keeps_the_data_it_does_not_own(app, engine, p
         assert session.scalar(select(Instance.case_number).where(Instance.id == case["id"])) == case["case_number"]
     assert engine.identity.by_username("ani").role == "pemohon"
     assert engine.tasks.list(engine.identity.by_username("citra"), view="queue")[1] == 1
+
+
+def test_commands_on_a_database_not_yet_migrated_say_to_migrate_it(tmp_path):
+    """Not 'no such table' from deep inside: each command that needs the schema says which command makes it."""
+    from web import create_app
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'kosong.db'}", "TESTING": True})
+    runner = app.test_cli_runner()
+    for args in (["users", "add", "hani", "--role", "pandi", "--email", "h@pandi.id", "--password", "rahasia-123"],
+                 ["users", "token", "hani"], ["users", "change", "hani", "--role", "pandi"], ["demo"],
+                 ["timers", "--once"], ["deploy", str(PROCESS)]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1 and "jalankan `flask --app wsgi db upgrade` dahulu" in result.output, args
+        assert result.exception is None or isinstance(result.exception, SystemExit), args
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["timers", "--once"]).exit_code == 0
+    app.extensions["engine"].close()
+
+
+def test_the_timer_worker_refuses_settings_it_cannot_run_with(runner):
+    for args in (["--max-sleep", "-1"], ["--max-sleep", "nan"], ["--lease-seconds", "0"],
+                 ["--lease-seconds", "99999999999999"]):
+        result = runner.invoke(args=["timers", "--once", *args])
+        assert result.exit_code == 2 and ("Invalid value" in result.output or "harus berupa angka" in result.output), args
+
+
+def test_an_smtp_port_that_is_not_a_port_is_named():
+    from engine.outbox import SmtpSettings
+    with pytest.raises(ValueError, match="SMTP_PORT harus nomor port"):
+        SmtpSettings.from_settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "abc"})
+    assert SmtpSettings.from_settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": " 2525 "}).port == 2525

@@ -1,6 +1,7 @@
 """Operators' commands: `flask --app wsgi db upgrade | deploy | users add | users change | users token | demo`."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import click
@@ -43,6 +44,26 @@ def _fail(exc: EngineError, options: dict[str, str] | None = None):
     raise click.ClickException(exc.message + details)
 
 
+def _a_number(value: float) -> float:
+    if value != value:  # NaN passes every range check
+        raise click.BadParameter("harus berupa angka.")
+    return value
+
+
+def needs_schema(command):
+    """A command that reads or writes the database says what to do on one that is not migrated to this
+    release's schema, instead of failing on 'no such table'."""
+    @functools.wraps(command)
+    def checked(*args, **kwargs):
+        at, newest = migrate.current(current_app.config["DATABASE_URL"]), migrate.head()
+        if at != newest:
+            raise click.ClickException(
+                f"Skema basis data belum siap (revisi {at or 'kosong'}; rilis ini memerlukan {newest}): "
+                "jalankan `flask --app wsgi db upgrade` dahulu.")
+        return command(*args, **kwargs)
+    return checked
+
+
 @db.command("upgrade")
 def db_upgrade():
     """Migrates the schema to the newest revision."""
@@ -55,6 +76,7 @@ def db_upgrade():
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--forms", "forms_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder formulir (bawaan: forms/ di samping folder diagram).")
+@needs_schema
 def deploy(path: Path, forms_dir: Path | None):
     """Deploys a BPMN diagram with the forms it references as a new version."""
     forms_dir = forms_dir or path.resolve().parent.parent / "forms"
@@ -73,6 +95,7 @@ def deploy(path: Path, forms_dir: Path | None):
 @click.option("--password", required=True)
 @click.option("--agency", help="Kode instansi (dibuat bila belum ada).")
 @click.option("--lane", help="Untuk supervisor: lajur yang diawasi (pemohon, tim_layanan, pandi).")
+@needs_schema
 def users_add(username, role, email, password, agency, lane):
     """Adds a user."""
     try:
@@ -88,6 +111,7 @@ def users_add(username, role, email, password, agency, lane):
 @click.option("--email")
 @click.option("--agency", help="Kode instansi (dibuat bila belum ada), untuk petugas instansi.")
 @click.option("--lane", help="Untuk supervisor: lajur yang diawasi.")
+@needs_schema
 def users_change(username, role, email, agency, lane):
     """Corrects a user's role, e-mail, agency or lane; what is not given stays."""
     identity = engine().identity
@@ -110,6 +134,7 @@ def users_change(username, role, email, agency, lane):
 
 @users.command("token")
 @click.argument("username")
+@needs_schema
 def users_token(username):
     """Prints a new API token (last line); only its hash is stored."""
     try:
@@ -123,6 +148,7 @@ def users_token(username):
 @click.command("demo")
 @with_appcontext
 @click.option("--no-cases", is_flag=True, help="Pengguna dan instansi saja, tanpa kasus contoh.")
+@needs_schema
 def demo(no_cases: bool):
     """Creates demo agencies, one user per role (password: sengketa-demo) and, in a database without cases,
     four example cases at different steps of the SOP."""
@@ -154,8 +180,11 @@ def demo(no_cases: bool):
 @with_appcontext
 @click.option("--once", is_flag=True, help="Satu putaran saja, lalu berhenti.")
 @click.option("--exit-when-idle", is_flag=True, help="Berhenti bila tidak ada lagi timer atau e-mail menunggu.")
-@click.option("--max-sleep", default=1.0, show_default=True, help="Detik terlama sebelum memeriksa timer baru.")
-@click.option("--lease-seconds", default=30, show_default=True, help="Masa sewa timer sebelum diambil alih.")
+@click.option("--max-sleep", default=1.0, show_default=True, type=click.FloatRange(0.05, 3600),
+              callback=lambda _ctx, _param, value: _a_number(value), help="Detik terlama sebelum memeriksa timer baru.")
+@click.option("--lease-seconds", default=30, show_default=True, type=click.IntRange(1, 86400),
+              help="Masa sewa timer sebelum diambil alih.")
+@needs_schema
 def timers(once: bool, exit_when_idle: bool, max_sleep: float, lease_seconds: int):
     """Runs the timer worker: fires due SLA timers and sends the notification outbox."""
     import logging
