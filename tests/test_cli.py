@@ -198,3 +198,16 @@ def test_an_smtp_port_that_is_not_a_port_is_named():
     with pytest.raises(ValueError, match="SMTP_PORT harus nomor port"):
         SmtpSettings.from_settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": "abc"})
     assert SmtpSettings.from_settings({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": " 2525 "}).port == 2525
+
+
+@pytest.mark.parametrize("setting, value, words", [
+    ("SMTP_PORT", "abc", "SMTP_PORT harus nomor port"), ("SLA_CALENDAR", "kadang-kadang", "SLA_CALENDAR tidak dikenal"),
+    ("SLA_WORKING_DAYS", "9", "SLA_WORKING_DAYS tidak valid"), ("SLA_TIMEZONE", "Mars/Olympus", "Mars/Olympus"),
+])
+def test_a_setting_the_service_cannot_run_with_stops_it_with_one_line(tmp_path, setting, value, words):
+    from web import create_app
+    config = {"DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "TESTING": True, "SMTP_HOST": "127.0.0.1",
+              "SLA_CALENDAR": "working-hours", setting: value}
+    with pytest.raises(SystemExit) as stopped:
+        create_app(config)
+    assert str(stopped.value).startswith("Pengaturan tidak valid: ") and words in str(stopped.value)

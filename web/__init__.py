@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from zoneinfo import ZoneInfoNotFoundError
 
 from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
@@ -39,7 +40,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     settings = {key: app.config.get(key, os.environ.get(key)) for key in ENGINE_SETTINGS}
     app.config["MAIL_CONFIGURED"] = bool(settings.get("SMTP_HOST"))  # pages say when mail cannot go out
-    app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
+    try:
+        app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
+    except (ValueError, ZoneInfoNotFoundError) as exc:  # SLA_*, SMTP_PORT: said in a line, not a traceback
+        raise SystemExit(f"Pengaturan tidak valid: {exc}") from None
 
     from . import accounts, api, auth, cases, cli, errors, filters, notifications, process, worklist
     app.wsgi_app = errors.GuardedBody(app.wsgi_app)
