@@ -159,3 +159,24 @@ def test_an_officer_moved_to_another_agency_mid_request_cannot_send_the_old_agen
         engine.tasks.complete(read_at_the_start, step["id"], CORRECTION)
     again = engine.tasks.get(identity.by_username("citra"), step["id"])
     assert again.state == "ready" and again.claimed_by is None
+
+
+def test_a_correction_to_a_domain_already_in_dispute_says_so_as_a_filing_does(client, people):
+    from samples import request_data
+    ani = people["ani"]
+    other = file_case(ani, request_data(**{"domain.name": "kabcontoh.go.id"}))
+    case, step = sent_back(people)
+    request = ani.get(f"/tasks/{step['id']}").get_json()["current"]["permohonan"]
+    login(client, "ani")
+    posted = {**dict(flat(request, "permohonan.")), "permohonan.domain.name": "kabcontoh.go.id"}
+    page = client.post(f"/tasks/{step['id']}", data={**posted, **CORRECTION},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"domain ini juga sedang disengketakan dalam kasus {other['case_number']} dari instansi Anda" in page
+    file_case(ani)  # contoh.go.id again: a correction that keeps its domain says nothing of other cases
+    unchanged = file_case(ani)
+    work(people["citra"], open_task(people["citra"], unchanged), CHECK_INCOMPLETE)
+    again = open_task(ani, unchanged, "Task_LengkapiPermohonan")
+    request = ani.get(f"/tasks/{again['id']}").get_json()["current"]["permohonan"]
+    page = client.post(f"/tasks/{again['id']}", data={**dict(flat(request, "permohonan.")), **CORRECTION},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "juga sedang disengketakan" not in page

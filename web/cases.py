@@ -26,6 +26,16 @@ def index():
                            pages=max((total + PAGE - 1) // PAGE, 1))
 
 
+def warn_same_domain(case_id: int, domain: str) -> None:
+    """A case that now names a domain already in dispute in another running case the officer can see (a
+    double filing, or a corrected name that another case has): said once, as the case gets the name."""
+    running = [c.case_number for c in engine().instances.same_domain(actor(), case_id, domain)
+               if c.status == "running"]
+    if running:
+        flash(f"Perhatian: domain ini juga sedang disengketakan dalam kasus {', '.join(running)} dari instansi "
+              "Anda. Bila ini pengajuan ganda, beri tahu Tim Layanan Domain saat mereka memeriksanya.", "info")
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -35,11 +45,7 @@ def new():
     sent = formdata.submit(schema, lambda values, files: engine().instances.start(actor(), values, files))
     if sent.result is not None:
         flash(f"Permohonan tercatat sebagai kasus {sent.result.case_number}.", "success")
-        running = [c.case_number for c in engine().instances.same_domain(actor(), sent.result.id, sent.result.domain)
-                   if c.status == "running"]
-        if running:
-            flash(f"Perhatian: domain ini juga sedang disengketakan dalam kasus {', '.join(running)} dari instansi "
-                  "Anda. Bila ini pengajuan ganda, beri tahu Tim Layanan Domain saat mereka memeriksanya.", "info")
+        warn_same_domain(sent.result.id, sent.result.domain)
         return redirect(url_for("cases.show", case_ref=sent.result.case_number))
     values, prefilled_from = sent.values, None
     if request.method == "GET":  # a first look starts from this officer's last filing; a refused one keeps its own

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from engine.errors import Conflict
 
 from . import formdata
+from .cases import warn_same_domain
 from .context import actor, engine
 from .filters import LANE_LABELS
 
@@ -87,6 +88,8 @@ def task(task_id):
         return _overtaken(task_id, exc)
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
+        if sent.result.domain != detail.domain:  # a correction renamed the domain
+            warn_same_domain(detail.case_id, sent.result.domain)
         return redirect(url_for("cases.show", case_ref=detail.case_number))
     # A first look starts from what the case holds: the data the step corrects, the choice the case decided.
     values = sent.values if request.method == "POST" else {**detail.current, **detail.suggested}
