@@ -211,3 +211,19 @@ def test_a_setting_the_service_cannot_run_with_stops_it_with_one_line(tmp_path, 
     with pytest.raises(SystemExit) as stopped:
         create_app(config)
     assert str(stopped.value).startswith("Pengaturan tidak valid: ") and words in str(stopped.value)
+
+
+def test_a_database_that_cannot_be_opened_is_said_in_a_line(tmp_path):
+    """No such folder for SQLite, no server for PostgreSQL, a URL no driver reads: one line, password hidden."""
+    from web import create_app
+    for url, words in ((f"sqlite:///{tmp_path / 'tidak-ada' / 's.db'}", "unable to open database file"),
+                       ("postgresql+psycopg://petugas:rahasia@127.0.0.1:1/x", "petugas:***@127.0.0.1:1")):
+        app = create_app({"DATABASE_URL": url, "TESTING": True})
+        runner = app.test_cli_runner()
+        for args in (["db", "upgrade"], ["users", "token", "ani"]):
+            result = runner.invoke(args=args)
+            assert result.exit_code == 1 and "tidak dapat dibuka" in result.output and words in result.output, args
+            assert "rahasia" not in result.output
+        app.extensions["engine"].close()
+    with pytest.raises(SystemExit, match="DATABASE_URL tidak valid"):
+        create_app({"DATABASE_URL": "bukan-driver://x", "TESTING": True})

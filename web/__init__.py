@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import ArgumentError
 
 from engine import Engine
 
@@ -44,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
     except (ValueError, ZoneInfoNotFoundError) as exc:  # SLA_*, SMTP_PORT: said in a line, not a traceback
         raise SystemExit(f"Pengaturan tidak valid: {exc}") from None
+    except ArgumentError as exc:
+        raise SystemExit(f"DATABASE_URL tidak valid: {exc}") from None
 
     from . import accounts, api, auth, cases, cli, errors, filters, notifications, process, worklist
     app.wsgi_app = errors.GuardedBody(app.wsgi_app)

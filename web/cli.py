@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from engine import PROCESS_KEY, migrate
 from engine.errors import Conflict, EngineError
@@ -55,7 +58,8 @@ def needs_schema(command):
     release's schema, instead of failing on 'no such table'."""
     @functools.wraps(command)
     def checked(*args, **kwargs):
-        at, newest = migrate.current(current_app.config["DATABASE_URL"]), migrate.head()
+        with _reachable():
+            at, newest = migrate.current(current_app.config["DATABASE_URL"]), migrate.head()
         if at != newest:
             raise click.ClickException(
                 f"Skema basis data belum siap (revisi {at or 'kosong'}; rilis ini memerlukan {newest}): "
@@ -64,10 +68,21 @@ def needs_schema(command):
     return checked
 
 
+@contextmanager
+def _reachable():
+    """A database that cannot be opened (no server, no such folder, refused login) is said in a line."""
+    try:
+        yield
+    except OperationalError as exc:
+        where = make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+        raise click.ClickException(f"Basis data {where} tidak dapat dibuka: {str(exc.orig).strip()}") from None
+
+
 @db.command("upgrade")
 def db_upgrade():
     """Migrates the schema to the newest revision."""
-    migrate.upgrade(current_app.config["DATABASE_URL"])
+    with _reachable():
+        migrate.upgrade(current_app.config["DATABASE_URL"])
     click.echo("Skema basis data mutakhir.")
 
 
