@@ -42,6 +42,8 @@ CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "
                             _ACTIVE_CLAIMER)
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
 TASK_HOLDER = select(task.c.claimed_by).where(task.c.id == bindparam("task_id"))
+TASK_UNTAKEN = select(task.c.id).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
+                                       task.c.claimed_by.is_(None))
 UNCLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
                               task.c.claimed_by == bindparam("holder"))
            .values(claimed_by=None, claimed_at=None))

@@ -213,6 +213,10 @@ class Tasks:
             own = task.claimed_by is None and actor.sends_own_step(task.lane)
             done = tx.run(sql.COMPLETE_OWN if own else sql.COMPLETE, {"task_id": task.id, "user_id": actor.id,
                                                                       "at": now})
+            if done != 1 and own and tx.scalar(sql.TASK_UNTAKEN, {"task_id": task.id}) is not None:
+                # Nobody took the step: it is the officer who changed (deactivated, moved to another agency).
+                raise Forbidden("not_your_agency", "Akun Anda kini bukan petugas aktif instansi kasus ini; "
+                                                   "langkah ini tidak terkirim.")
             if done != 1:
                 raise Conflict("not_ready", "Tugas ini baru saja berubah (diselesaikan atau dilepas); muat ulang.")
             deployed, workflow = self.execution.load(tx, locked)

@@ -149,13 +149,13 @@ def test_the_completed_steps_row_names_the_corrected_domain(people):
 
 def test_an_officer_moved_to_another_agency_mid_request_cannot_send_the_old_agencys_step(engine, people):
     """The actor was read when the request came in; an administrator moved them before it was done."""
-    from engine.errors import Conflict
+    from engine.errors import Forbidden
     identity = engine.identity
     identity.add_user("gita", "admin", "gita@kominfo.go.id", "rahasia-123")
     case, step = sent_back(people)
     read_at_the_start = identity.by_username("ani")
     identity.change_user(identity.by_username("gita"), "ani", "pemohon", "ani@kotacontoh.go.id", "kota-contoh")
-    with pytest.raises(Conflict):
+    with pytest.raises(Forbidden, match="bukan petugas aktif instansi kasus ini"):
         engine.tasks.complete(read_at_the_start, step["id"], CORRECTION)
     again = engine.tasks.get(identity.by_username("citra"), step["id"])
     assert again.state == "ready" and again.claimed_by is None
