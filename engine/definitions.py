@@ -47,9 +47,17 @@ class Deployed:
     model: bpmn.ProcessModel
     forms: dict[str, dict]
     _step_forms: dict = field(default_factory=dict, repr=False)
+    _fillers: dict = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self._fillers = amends.producers(self.model)
 
     def form(self, form_key: str | None) -> dict:
         return self.forms.get(form_key or "", {"type": "object"})
+
+    def form_of(self, data_object: str) -> dict:
+        """The form that fills a data object (the start event's or a step's): its titles describe it."""
+        return self.form(self._fillers.get(data_object))
 
     def step_form(self, form_key: str | None) -> dict:
         """The form a step's page shows and its completion is checked against: its own, joined with the form
@@ -60,7 +68,7 @@ class Deployed:
             return form
         joined = self._step_forms.get(form_key)
         if joined is None:
-            source = self.form(amends.producers(self.model)[target])
+            source = self.form_of(target)
             joined = self._step_forms[form_key] = amends.combined(form, source, target)
         return joined
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from . import amends
-
 MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
           "November", "Desember")
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -77,5 +75,4 @@ def sent_to(deployed, workflow, element_id: str) -> tuple[str, list[str]] | None
     value = workflow.data_objects.get(name)
     if value is None:
         return None
-    form = deployed.form(amends.producers(deployed.model).get(name))
-    return deployed.model.data_objects.get(name, name), lines(value, form)
+    return deployed.model.data_objects.get(name, name), lines(value, deployed.form_of(name))

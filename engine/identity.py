@@ -276,7 +276,7 @@ class Identity:
         _require_admin(admin)
         if username == admin.username and not active:
             raise Conflict("own_account", "Anda tidak dapat menonaktifkan akun Anda sendiri.")
-        released = []
+        released = 0
         with self.store.command(write=True) as tx:
             session = tx.session
             _still_admin(session, admin)
@@ -285,19 +285,10 @@ class Identity:
             if not active:
                 user.session_version = (user.session_version or 0) + 1  # reactivating does not revive logins
                 session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-                held = session.execute(select(HumanTask.id, HumanTask.instance_id, HumanTask.element_id,
-                                              HumanTask.name).where(HumanTask.claimed_by == user.id,
-                                                                    HumanTask.state == "ready")).all()
-                now = utcnow()
-                # The same conditional release as a command's: a task completed meanwhile is left alone.
-                released = [t for t in held if tx.run(sql.UNCLAIM, {"task_id": t.id, "holder": user.id}) == 1]
-                if released:
-                    tx.many(sql.ADD_HISTORY, [sql.history_row(
-                        instance_id=t.instance_id, at=now, user_id=admin.id, event="task_released",
-                        task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
+                released = _give_back(tx, user.id, admin)
             audit.info("%s %s by %s (%d tasks back in the queue)", username,
-                       "activated" if active else "deactivated", admin.username, len(released))
-        return len(released)
+                       "activated" if active else "deactivated", admin.username, released)
+        return released
 
     def change_user(self, admin: Actor | None, username: str, role: str, email: str, agency: str | None = None,
                     lane: str | None = None) -> int:
@@ -338,21 +329,11 @@ class Identity:
             user.role, user.email, user.lane = role, email, lane
             user.agency_id = _agency_id(session, agency) if agency else None
             now_is = _actor(user)
-            held = session.execute(
-                select(HumanTask.id, HumanTask.instance_id, HumanTask.element_id, HumanTask.name, HumanTask.lane,
-                       Instance.agency_id).join(Instance, Instance.id == HumanTask.instance_id)
-                .where(HumanTask.claimed_by == user.id, HumanTask.state == "ready")).all()
-            released = [t for t in held if not now_is.may_work(t.lane, t.agency_id)
-                        and tx.run(sql.UNCLAIM, {"task_id": t.id, "holder": user.id}) == 1]
-            if released:
-                now = utcnow()
-                tx.many(sql.ADD_HISTORY, [sql.history_row(
-                    instance_id=t.instance_id, at=now, user_id=admin.id if admin else None, event="task_released",
-                    task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
+            released = _give_back(tx, user.id, admin, keep=lambda t: now_is.may_work(t.lane, t.agency_id))
             audit.info("%s changed by %s: %s -> %s (%d tasks back in the queue)", username,
                        admin.username if admin else "the command line", was,
-                       (role, email, user.agency_id, lane), len(released))
-        return len(released)
+                       (role, email, user.agency_id, lane), released)
+        return released
 
     def reset_password(self, admin: Actor, username: str, password: str) -> int:
         """A new password the administrator hands over, for an account that may be in the wrong hands: its
@@ -405,6 +386,23 @@ def _still_admin(session, admin: Actor) -> None:
     at the same moment cannot both succeed and leave nobody to administer."""
     if admin.id not in _active_admins(session):
         raise Forbidden("not_admin", "Akun administrator Anda tidak aktif lagi.")
+
+
+def _give_back(tx, user_id: int, by: Actor | None, keep=lambda task: False) -> int:
+    """The tasks a user holds go back to their lanes' queues (all, or those `keep` does not keep), each release
+    in its case's history; the same conditional release as a command's, so a task completed meanwhile is left
+    alone. Returns how many went back."""
+    held = tx.session.execute(
+        select(HumanTask.id, HumanTask.instance_id, HumanTask.element_id, HumanTask.name, HumanTask.lane,
+               Instance.agency_id).join(Instance, Instance.id == HumanTask.instance_id)
+        .where(HumanTask.claimed_by == user_id, HumanTask.state == "ready")).all()
+    released = [t for t in held if not keep(t) and tx.run(sql.UNCLAIM, {"task_id": t.id, "holder": user_id}) == 1]
+    if released:
+        now = utcnow()
+        tx.many(sql.ADD_HISTORY, [sql.history_row(
+            instance_id=t.instance_id, at=now, user_id=by.id if by else None, event="task_released",
+            task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
+    return len(released)
 
 
 def _active_admins(session) -> list[int]:

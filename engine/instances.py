@@ -42,7 +42,7 @@ class CaseSummary:
     started_at: datetime
     completed_at: datetime | None
     version: int
-    outcome: str | None = None        # how it ended (see forms.outcome_of): the value,
+    outcome: str | None = None        # how it ended (see outcome.of): the value,
     outcome_title: str | None = None  # in the form's words,
     outcome_tone: str | None = None   # granted / not-granted
     open_tasks: list = field(default_factory=list)
@@ -162,7 +162,8 @@ class Instances:
                                         .order_by(Document.id)).all()
             view = CaseView(instance.id, instance.case_number, instance.status, agency.name, instance.domain_name,
                             instance.started_at, instance.completed_at, deployed.version, instance.outcome,
-                            instance.outcome_title, instance.outcome_tone, started_by=starter.username if starter else None, process_name=deployed.name,
+                            instance.outcome_title, instance.outcome_tone,
+                            started_by=starter.username if starter else None, process_name=deployed.name,
                             open_tasks=[t.id for t in open_tasks], data=data, data_forms=data_forms,
                             documents=[_doc_info(d) for d in documents],
                             targets={e: deployed.model.target_minutes(e) for e in deployed.model.targets})
@@ -238,8 +239,6 @@ def _domain_of(data: dict) -> str:
 
 def _case_data(deployed, workflow) -> tuple[dict, dict]:
     """Each data object with a value, and the form whose fields describe it (for labels)."""
-    producers = {deployed.model.start.output: deployed.model.start}
-    producers.update({m.output: m for m in deployed.model.steps.values()})
     data, described = {}, {}
     values = dict(workflow.data_objects)
     start_var = deployed.model.start.output
@@ -249,9 +248,7 @@ def _case_data(deployed, workflow) -> tuple[dict, dict]:
         if value is None:
             continue
         data[key] = copy.deepcopy(value)  # the page reads it after the workflow went back to the cache
-        producer = producers.get(key)
-        name = deployed.model.data_objects.get(key, key)
-        described[key] = (name, deployed.form(producer.form_key if producer else None))
+        described[key] = (deployed.model.data_objects.get(key, key), deployed.form_of(key))
     return data, described
 
 

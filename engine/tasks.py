@@ -144,12 +144,8 @@ class Tasks:
                 if meta is not None:  # against the whole case, as completing the step checks it
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
             detail.documentation = meta.documentation if meta else ""
-            producers = {deployed.model.start.output: deployed.model.start}
-            producers.update({m.output: m for m in deployed.model.steps.values()})
             for name, value in values.items():
-                producer = producers.get(name)
-                detail.inputs[name] = (deployed.model.data_objects.get(name, name), value,
-                                       deployed.form(producer.form_key if producer else None))
+                detail.inputs[name] = (deployed.model.data_objects.get(name, name), value, deployed.form_of(name))
             docs = session.scalars(select(Document).where(Document.instance_id == instance.id)
                                    .order_by(Document.id)).all()
             detail.documents = [_doc_info(d) for d in docs]
@@ -234,12 +230,12 @@ class Tasks:
             detail = {meta.output: data}
             domain = task.domain_name
             target = schema.get(amends.KEY)
+            kept = workflow.data_objects.get(target) if amended is not None else None
             if amended is not None:
-                amended = amends.as_before(workflow.data_objects.get(target), amended)
-            if amended is not None and amended != workflow.data_objects.get(target):
+                amended = amends.as_before(kept, amended)
+            if amended is not None and amended != kept:
                 detail[target] = amended
-                detail["x-amended"] = {target: amends.changed(schema["properties"][target],
-                                                              workflow.data_objects.get(target), amended)}
+                detail["x-amended"] = {target: amends.changed(schema["properties"][target], kept, amended)}
                 domain = self._amend(tx, deployed, workflow, task, target, amended)
             with self.execution.engine_steps():
                 workflow.refresh_timers()  # a target missed before this completion is still escalated

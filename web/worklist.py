@@ -108,8 +108,6 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
                            files_sent=files_sent, unsent=unsent), status
 
 
-
-
 def _overtaken(task_id, refusal: Conflict):
     """The step changed under the officer while they typed (a supervisor released it and a colleague took
     it, or it was done): the page as it is now, with what they sent shown back so nothing typed is lost."""
