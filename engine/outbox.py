@@ -5,8 +5,11 @@ but not yet recorded as sent) is recognisably the same message to the receiving 
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
+import socket
 import ssl
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -70,36 +73,41 @@ class Outbox:
             return session.scalar(select(func.min(due)).where(Notification.delivery == "pending"))
 
     def deliver_due(self, now: datetime | None = None, limit: int = 50) -> int:
-        """Sends what is due over one SMTP connection; returns how many were delivered."""
+        """Sends what is due over one SMTP connection; returns how many were delivered.
+
+        A message is charged an attempt only when it was the one being sent (or first in line when the
+        server could not be reached): the others of a batch a lost connection ends go back to the queue
+        uncharged, to wait as long as the charged one does."""
         if self.smtp is None:
             return 0
         now = now or utcnow()
-        batch = self._lease(now, limit)
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this batch's, not the process's
+        batch = self._lease(now, limit, owner)
         if not batch:
             return 0
-        delivered, handled = 0, set()
+        delivered, sending = 0, None
         try:
             with self._connect() as smtp:
                 for notification_id, message in batch:
-                    handled.add(notification_id)
+                    if not self._renew(notification_id, owner):
+                        continue  # our lease ran out and another sender has it now, or it was settled
+                    sending = notification_id
                     try:
                         smtp.send_message(message)
                     except (smtplib.SMTPException, OSError) as exc:
-                        # SMTPException is an OSError: only a lost connection ends the batch; a message the
-                        # server refuses (a recipient unknown, say) is this message's failure alone.
-                        lost = isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(
-                            exc, smtplib.SMTPException)
-                        self._failed(notification_id, exc, permanent=not lost and _permanent(exc))
-                        if lost:
+                        if _ends_batch(exc):
                             raise
+                        self._failed(notification_id, owner, exc, permanent=_permanent(exc))
+                        sending = None
                         continue
+                    sending = None
                     self._sent(notification_id)
                     delivered += 1
         except (smtplib.SMTPException, OSError) as exc:
             log.warning("SMTP %s:%s tidak dapat dihubungi: %s", self.smtp.host, self.smtp.port, exc)
-            for notification_id, _ in batch:
-                if notification_id not in handled:  # the one that failed was counted where it failed
-                    self._failed(notification_id, exc)
+            charged = sending if sending is not None else batch[0][0]
+            retry_at = self._failed(charged, owner, exc)
+            self._release([i for i, _ in batch if i != charged], owner, retry_at or utcnow() + backoff(1))
         return delivered
 
     def _connect(self) -> smtplib.SMTP:
@@ -110,18 +118,21 @@ class Outbox:
             smtp.login(self.smtp.username, self.smtp.password or "")
         return smtp
 
-    def _lease(self, now: datetime, limit: int) -> list[tuple[int, EmailMessage]]:
+    def _hold(self) -> timedelta:
+        """How long a lease holds: a connection's setup (connect, EHLO, STARTTLS, EHLO, AUTH) or one message's
+        exchange (MAIL, RCPT, DATA, the data), each reply allowed the full timeout, with room to spare."""
+        return max(self.lease, timedelta(seconds=self.smtp.timeout * 6 + 30))
+
+    def _lease(self, now: datetime, limit: int, owner: str) -> list[tuple[int, EmailMessage]]:
         with self.store.transaction(write=True) as session:
             rows = session.execute(
                 select(Notification, User.email, may_see_case(User, Instance.agency_id).label("allowed"))
                 .join(User, User.id == Notification.user_id).join(Instance, Instance.id == Notification.instance_id)
                 .where(Notification.delivery == "pending", Notification.next_attempt_at <= now,
                        or_(Notification.lease_until.is_(None), Notification.lease_until < now))
-                .order_by(Notification.next_attempt_at).limit(limit)
+                .order_by(Notification.next_attempt_at, Notification.id).limit(limit)
                 .with_for_update(skip_locked=True, of=Notification)).all()
-            # Long enough for the whole batch even if every message takes the full timeout: a second
-            # worker must not take over (and send again) what this one is still sending.
-            until = now + max(self.lease, timedelta(seconds=self.smtp.timeout * (len(rows) + 1) + 30))
+            until = now + self._hold()  # each message's lease is renewed just before it is sent (_renew)
             batch = []
             for notification, email, allowed in rows:
                 if not allowed:  # deactivated, or moved off the case's agency, since it was written
@@ -132,8 +143,29 @@ class Outbox:
                 except (ValueError, TypeError) as exc:  # a header no mail can carry: give up on this one only
                     notification.delivery, notification.last_error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
                     continue
-                notification.lease_until = until
+                notification.lease_until, notification.lease_owner = until, owner
             return batch
+
+    def _renew(self, notification_id: int, owner: str) -> bool:
+        """The message is still this sender's to send, for one more exchange: whatever came before it in the
+        batch took, another sender cannot take it over (and send it again) while it is being sent."""
+        with self.store.transaction(write=True) as session:
+            return session.execute(
+                update(Notification).where(Notification.id == notification_id, Notification.lease_owner == owner,
+                                           Notification.delivery == "pending")
+                .values(lease_until=utcnow() + self._hold())).rowcount == 1
+
+    def _release(self, notification_ids: list[int], owner: str, not_before: datetime) -> None:
+        """Back to the queue, uncharged, due no earlier than `not_before`."""
+        if not notification_ids:
+            return
+        with self.store.transaction(write=True) as session:
+            session.execute(
+                update(Notification).where(Notification.id.in_(notification_ids), Notification.lease_owner == owner,
+                                           Notification.delivery == "pending")
+                .values(lease_owner=None, lease_until=None,
+                        next_attempt_at=case((Notification.next_attempt_at < not_before, not_before),
+                                             else_=Notification.next_attempt_at)))
 
     def _message(self, notification: Notification, to: str) -> EmailMessage:
         message = EmailMessage()
@@ -147,23 +179,37 @@ class Outbox:
         return message
 
     def _sent(self, notification_id: int) -> None:
+        """Recorded even if the lease was lost meanwhile: the server has the message."""
         with self.store.transaction(write=True) as session:
-            session.execute(update(Notification).where(Notification.id == notification_id).values(
+            session.execute(update(Notification).where(Notification.id == notification_id,
+                                                       Notification.delivery == "pending").values(
                 delivery="sent", sent_at=utcnow(), attempts=Notification.attempts + 1, lease_until=None,
-                last_error=None))
+                lease_owner=None, last_error=None))
 
-    def _failed(self, notification_id: int, exc: Exception, permanent: bool = False) -> None:
+    def _failed(self, notification_id: int, owner: str, exc: Exception, permanent: bool = False) -> datetime | None:
+        """One attempt more, and when the next is due (None once given up, or if it is no longer ours)."""
         with self.store.transaction(write=True) as session:
             notification = session.get(Notification, notification_id)
-            if notification is None or notification.delivery != "pending":
-                return
+            if notification is None or notification.delivery != "pending" or notification.lease_owner != owner:
+                return None
             notification.attempts += 1
             notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            notification.lease_until = None
+            notification.lease_until = notification.lease_owner = None
             if permanent or notification.attempts >= MAX_ATTEMPTS:
                 notification.delivery = "failed"
-            else:
-                notification.next_attempt_at = utcnow() + backoff(notification.attempts)
+                return None
+            notification.next_attempt_at = utcnow() + backoff(notification.attempts)
+            return notification.next_attempt_at
+
+
+def _ends_batch(exc: Exception) -> bool:
+    """A failure of the connection, not of one message: it was lost or closed (421), or the server refuses
+    our envelope sender, which it would do for every message (authentication needed, sender not allowed)."""
+    if not isinstance(exc, smtplib.SMTPException):
+        return True  # OSError: a timeout, a reset
+    if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused)):
+        return True
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421
 
 
 def _permanent(exc: smtplib.SMTPException) -> bool:

@@ -10,10 +10,25 @@ from aiosmtpd.controller import Controller
 
 class Mailbox:
     """Keeps what it receives; refuses the recipients in `refused` (550: no such user) and, for now, those in
-    `busy` (451: try again later)."""
+    `busy` (451: try again later); with `sender_refusal` set, refuses every envelope sender with that reply
+    (530: authentication required, say); with `per_connection` set, takes that many messages on a connection
+    and answers the next MAIL with 421, closing it, as relays with a per-connection limit do."""
     def __init__(self):
         self.messages = []
         self.refused, self.busy = set(), set()
+        self.sender_refusal: str | None = None
+        self.per_connection: int | None = None
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.sender_refusal:
+            return self.sender_refusal
+        taken = getattr(session, "taken", 0)
+        if self.per_connection is not None and taken >= self.per_connection:
+            return "421 4.7.0 Terlalu banyak pesan dalam satu koneksi; sambung lagi"
+        session.taken = taken + 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:

@@ -1,7 +1,9 @@
-"""Mail delivery against a real SMTP server on loopback: what one refused message does to the others, and
-when a second sender wakes for a message another has leased."""
+"""Mail delivery against a real SMTP server on loopback: what one refused message does to the others, what a
+lost connection or a refused sender does to a batch, and how two senders share the outbox without sending one
+message twice."""
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import time_machine
@@ -9,6 +11,7 @@ from sqlalchemy import select
 
 from conftest import PASSWORD
 from engine.models import Notification, User, utcnow
+from engine.outbox import Outbox
 from samples import CHECK_INCOMPLETE
 from smtp import free_port, mail_fixtures
 from test_sop_api import file_case, open_task, work
@@ -61,7 +64,76 @@ def test_a_message_another_sender_holds_is_not_due_before_its_lease_ends(engine,
     announce_to_four(engine, people)
     now = utcnow()
     assert engine.outbox.next_attempt() <= now
-    leased = engine.outbox._lease(now, 50)  # the first sender takes the batch and is still sending
+    leased = engine.outbox._lease(now, 50, "pekerja-lain")  # the first sender takes the batch and is still sending
     assert len(leased) == 4
     assert engine.outbox.next_attempt() >= now + timedelta(seconds=30)
     assert engine.outbox.deliver_due(now) == 0 and smtp.messages == []
+
+
+def test_a_refused_sender_holds_the_mail_back_instead_of_throwing_it_away(engine, people, smtp):
+    """A relay that refuses our envelope sender (its credentials expired, MAIL_FROM changed) would refuse every
+    message: that is the connection's failure, so the batch waits, uncharged but for the one in hand, and goes
+    once the operator has mended it."""
+    smtp.mailbox.sender_refusal = "530 5.7.0 Authentication required"
+    announce_to_four(engine, people)
+    assert engine.outbox.deliver_due() == 0
+    attempts = sorted(attempt for _, attempt in deliveries(engine).values())
+    assert {d for d, _ in deliveries(engine).values()} == {"pending"} and attempts == [0, 0, 0, 1]
+    assert engine.outbox.deliver_due() == 0 and smtp.messages == []  # backing off: not hammered again at once
+
+    smtp.mailbox.sender_refusal = None  # the relay is mended
+    with time_machine.travel(utcnow() + timedelta(minutes=1), tick=False):
+        assert engine.outbox.deliver_due() == 4
+    assert {d for d, _ in deliveries(engine).values()} == {"sent"} and len(smtp.messages) == 4
+
+
+def test_mail_is_charged_only_for_attempts_it_had(engine, people, smtp):
+    """A relay that takes one message per connection (421 on the next) ends each batch after one message:
+    the rest were never offered, so they are not charged, and none is given up before it was tried."""
+    smtp.mailbox.per_connection = 1
+    announce_to_four(engine, people)
+    clock = utcnow()
+    for _ in range(20):
+        due = engine.outbox.next_attempt()
+        if due is None:
+            break
+        clock = max(clock, due) + timedelta(seconds=1)
+        with time_machine.travel(clock, tick=False):
+            engine.outbox.deliver_due()
+    assert {d for d, _ in deliveries(engine).values()} == {"sent"} and len(smtp.messages) == 4
+    # each was refused at most once (as the second on a connection) before it went
+    assert max(attempt for _, attempt in deliveries(engine).values()) <= 2
+    assert len({m["Message-ID"] for m in smtp.messages}) == 4
+
+
+class SlowToConnect(Outbox):
+    """A sender that takes its time between leasing its batch and talking to the server (a slow network, a
+    paused process): long enough for its lease to run out and another sender to take the batch over."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.waiting, self.go = threading.Event(), threading.Event()
+
+    def _connect(self):
+        self.waiting.set()
+        self.go.wait(30)
+        return super()._connect()
+
+
+def test_a_sender_whose_lease_ran_out_does_not_send_what_another_took_over(engine, people, smtp):
+    """Each message is the sender's to send only while it holds its lease: the first sender, back after its
+    lease ran out, finds the second has taken the batch over and sent it, and sends none of it again."""
+    announce_to_four(engine, people)
+    slow = SlowToConnect(engine.store, engine.outbox.smtp)
+    first = threading.Thread(target=slow.deliver_due)
+    first.start()
+    try:
+        assert slow.waiting.wait(30)
+        with time_machine.travel(utcnow() + timedelta(minutes=5), tick=False):
+            assert engine.outbox.deliver_due() == 4  # the second sender takes the batch over
+            slow.go.set()
+            first.join(30)
+    finally:
+        slow.go.set()
+        first.join(30)
+    assert len(smtp.messages) == 4 and len({m["Message-ID"] for m in smtp.messages}) == 4
+    assert {d for d, _ in deliveries(engine).values()} == {"sent"}
