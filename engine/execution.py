@@ -126,7 +126,15 @@ class Execution:
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         after = Mirror.of(workflow)
         self._schedule(workflow, after.waiting - before.waiting, now)
+        # A target missed is told first, however it came to light (the timer worker, or the late completion
+        # itself), then what the command did, then the steps it made ready.
+        fired = self._end_timers(tx, locked, workflow, before, after, now)
+        if fired:
+            tx.many(sql.ADD_HISTORY, fired)
+        for task_id in after.thrown - before.thrown:
+            self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)
         created = self._write_tasks(tx, locked, deployed, workflow, before, after, now, done)
+        self._add_timers(tx, locked, workflow, before, after)  # after the tasks they are attached to
         history = list(events) + [
             sql.history_row(instance_id=locked.id, at=now, event="task_created", task_id=t.id,
                             element_id=t.element_id, name=t.name) for t in created]
@@ -136,9 +144,6 @@ class Execution:
             if new.lane in self.settings.announced_lanes:
                 sent = described.sent_to(deployed, workflow, new.element_id)
                 announce_step(tx, self.settings, locked.id, new, case_number, case, sent)
-        self._write_timers(tx, locked, workflow, before, after, now)
-        for task_id in after.thrown - before.thrown:
-            self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)
         params = {"instance_id": locked.id, "old_revision": locked.revision, "new_revision": locked.revision + 1,
                   "state": state.dump(workflow)}
         statement = sql.SAVE_STATE
@@ -197,15 +202,22 @@ class Execution:
                 for t in created])
         return created
 
-    def _write_timers(self, tx, locked, workflow, before, after, now) -> None:
-        ended = []
+    def _end_timers(self, tx, locked, workflow, before, after, now) -> list[dict]:
+        """Ends the rows of timers that fired or were cancelled; returns the history rows of the fired ones
+        (the target, and how late it was noticed)."""
+        ended, fired_rows = [], []
         for timer_id in before.waiting - after.waiting:
             task = workflow.tasks.get(timer_id)
             fired = task is not None and task.state == TaskState.COMPLETED
             ended.append({"timer_id": str(timer_id), "new_state": "fired" if fired else "cancelled",
                           "fired_at": now if fired else None})
+            if fired:
+                fired_rows.append(_fired_row(locked.id, task, now))
         if ended:
             tx.many(sql.END_TIMER, ended)
+        return fired_rows
+
+    def _add_timers(self, tx, locked, workflow, before, after) -> None:
         rows = []
         for timer_id in after.waiting - before.waiting:
             task = workflow.tasks[timer_id]
@@ -235,6 +247,15 @@ class Execution:
                                  name=task.task_spec.bpmn_name))
         session.flush()
         notify_escalation(session, self.settings, escalation, now)
+
+
+def _fired_row(instance_id: int, timer_task, now: datetime) -> dict:
+    host, due = _host_task(timer_task), _due(timer_task)
+    detail = {"due_at": due.isoformat(), "late_ms": int((now - due).total_seconds() * 1000)} if due else None
+    return sql.history_row(instance_id=instance_id, at=now, event="timer_fired",
+                           task_id=str(host.id) if host is not None else None,
+                           element_id=timer_task.task_spec.bpmn_id, name=timer_task.task_spec.bpmn_name,
+                           detail=detail)
 
 
 def _is_escalation(task) -> bool:

@@ -84,12 +84,7 @@ class Timers:
             with self.execution.engine_steps():
                 workflow.refresh_timers()
                 workflow.do_engine_steps()
-            fired = sql.history_row(
-                instance_id=locked.id, at=now, event="timer_fired", task_id=timer.human_task_id,
-                element_id=timer.element_id, name=task.task_spec.bpmn_name,
-                detail={"due_at": timer.due_at.isoformat(),
-                        "late_ms": int((now - timer.due_at).total_seconds() * 1000)})
-            self.execution.save(tx, locked, deployed, workflow, now, before, events=(fired,))
+            self.execution.save(tx, locked, deployed, workflow, now, before)  # it writes the timer_fired row
         self.execution.remember(locked, workflow)
         return True
 

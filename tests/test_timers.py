@@ -61,6 +61,24 @@ def test_a_missed_check_tells_the_supervisor_once_and_the_task_stays_open(engine
     assert engine.notifications.mark_read(fajar) == 1 and engine.notifications.unread_count(fajar) == 0
 
 
+def test_a_late_completion_records_the_missed_target_as_the_worker_would(engine, people):
+    """No worker ran before the officer completed the step 11 minutes in: the completion itself escalates,
+    and the history says the target was missed, and by how much, before it says who completed the step."""
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    step2 = open_task(citra, case)
+    citra.post(f"/tasks/{step2['id']}/claim")
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        assert citra.post(f"/tasks/{step2['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 200
+    history = citra.get(f"/cases/{case['id']}").get_json()["history"]
+    events = [h["event"] for h in history]
+    assert events[-4:] == ["timer_fired", "sla_escalated", "task_completed", "task_created"]
+    assert history[events.index("timer_fired")]["task_id"] == step2["id"]
+    with engine.store.transaction() as session:
+        detail = session.scalar(select(HistoryEvent.detail).where(HistoryEvent.event == "timer_fired"))
+    assert 60_000 <= detail["late_ms"] < 70_000 and detail["due_at"].startswith(step2["due_at"][:16])
+
+
 def test_a_step_completed_in_time_escalates_nothing(engine, people):
     case = file_case(people["ani"])
     citra = people["citra"]
