@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from . import sql
-from .models import LANES, ROLES, Agency, ApiToken, HumanTask, Instance, User, utcnow
+from .models import LANES, ROLES, SUPERVISED_LANES, Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -125,6 +125,13 @@ def _account_problems(role: str, email: str, agency: str | None, lane: str | Non
         errors.append({"field": "lane", "message": f"Lajur {lane!r} tidak dikenal; pilihannya: {', '.join(LANES)}."})
     elif lane is not None and role != "supervisor":
         errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
+    elif role == "supervisor" and lane is None:
+        errors.append({"field": "lane", "message": "Supervisor harus mengawasi satu lajur (tim_layanan atau pandi): "
+                                                   "dialah yang diberi tahu bila target waktu lajur itu terlewati."})
+    elif role == "supervisor" and lane not in SUPERVISED_LANES:
+        errors.append({"field": "lane", "message": "Lajur Instansi tidak punya target waktu dan langkahnya hanya "
+                                                   "dikerjakan petugas instansi itu sendiri; supervisor mengawasi "
+                                                   "lajur tim_layanan atau pandi."})
     return errors
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeDecorator
 ROLES = ("pemohon", "tim_layanan", "pandi", "supervisor", "process_owner", "admin")
 # A lane is named by the role that works it (see definitions.lane_role).
 LANES = ("pemohon", "tim_layanan", "pandi")
+SUPERVISED_LANES = ("tim_layanan", "pandi")  # the lanes with service targets
 
 
 def utcnow() -> datetime:

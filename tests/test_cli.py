@@ -36,8 +36,14 @@ def test_users_add_refuses_what_makes_no_sense(runner):
                              "--password", "rahasia-123", "--lane", "pandi"])
     assert ok.exit_code == 0
     again = runner.invoke(args=["users", "add", "sup", "--role", "supervisor", "--email", "s@b.go.id",
-                                "--password", "rahasia-123"])
+                                "--password", "rahasia-123", "--lane", "pandi"])
     assert again.exit_code != 0 and "sudah ada" in again.output
+    # A supervisor is told of a lane's missed targets: one without a lane, or of the agency's (no targets,
+    # worked by the agency's own officers only), would be told of nothing.
+    for lane in ([], ["--lane", "pemohon"]):
+        idle = runner.invoke(args=["users", "add", "sup2", "--role", "supervisor", "--email", "s2@b.go.id",
+                                   "--password", "rahasia-123", *lane])
+        assert idle.exit_code != 0 and "tim_layanan atau pandi" in idle.output
 
 
 def test_users_change_corrects_what_is_given_and_keeps_the_rest(runner, engine):

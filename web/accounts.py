@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import login_required, login_user
 
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import LANES, ROLES
+from engine.models import ROLES, SUPERVISED_LANES
 
 from .auth import ROLE_LABELS, LoginUser
 from .formdata import Problem, errors_by_field
@@ -105,7 +105,7 @@ def users():
     problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
     return render_template("users.html", accounts=engine().identity.accounts(actor()), errors=errors, sent=sent,
                            problems=problems,
-                           roles=ROLES, lanes=LANES, role_labels=ROLE_LABELS,
+                           roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
 
 
@@ -138,7 +138,7 @@ def change_user(username):
             return redirect(url_for("accounts.users"))
     problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
     return render_template("user_edit.html", account=account, own=username == actor().username, errors=errors,
-                           sent=sent, problems=problems, roles=ROLES, lanes=LANES, role_labels=ROLE_LABELS,
+                           sent=sent, problems=problems, roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
 
 

@@ -109,7 +109,7 @@ def deploy(path: Path, forms_dir: Path | None):
 @click.option("--email", required=True)
 @click.option("--password", required=True)
 @click.option("--agency", help="Kode instansi (dibuat bila belum ada).")
-@click.option("--lane", help="Untuk supervisor: lajur yang diawasi (pemohon, tim_layanan, pandi).")
+@click.option("--lane", help="Wajib untuk supervisor: lajur yang diawasi (tim_layanan atau pandi).")
 @needs_schema
 def users_add(username, role, email, password, agency, lane):
     """Adds a user."""
