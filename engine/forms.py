@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import re
 
@@ -54,7 +55,30 @@ def _choices(branches) -> frozenset | None:
     return entry[1]
 
 
-FormValidator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern, "oneOf": _labelled_choice})
+# "Today" where the day begins first in Indonesia (WIT): a letter dated today in Jayapura is not in the future.
+EARLIEST_ZONE = ZoneInfo("Asia/Jayapura")
+NOT_AFTER = "x-not-after"
+DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def today() -> date:
+    return datetime.now(EARLIEST_ZONE).date()
+
+
+def _not_after(validator, bound, instance, schema):
+    """`"x-not-after": "today"`: a date that records what has happened (a letter written, an action taken)."""
+    if bound != "today" or not validator.is_type(instance, "string") or not DATE.fullmatch(instance):
+        return
+    try:
+        value = date.fromisoformat(instance)
+    except ValueError:
+        return  # not a date at all: `format` says so
+    if value > today():
+        yield ValidationError(f"{instance} is after today")
+
+
+FormValidator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern, "oneOf": _labelled_choice,
+                                                         NOT_AFTER: _not_after})
 
 
 @FORMATS.checks("nip", raises=())
@@ -86,6 +110,7 @@ MESSAGES = {
     "const": "Isian tidak sesuai.",
     "additionalProperties": "Isian tidak dikenal pada formulir ini.",
     "not": "Isian ini tidak boleh diisi untuk pilihan tersebut; kosongkan.",
+    NOT_AFTER: "Tanggal tidak boleh sesudah hari ini.",
 }
 TYPE_MESSAGES = {"integer": "Harus bilangan bulat, ditulis dengan angka 0–9.",
                  "number": "Harus angka, ditulis dengan angka 0–9.", "string": "Harus berupa teks.",
@@ -129,9 +154,21 @@ def check_schema(form_key: str, schema: dict, element: str) -> None:
     except SchemaError as exc:
         raise DeploymentError("form", f"Formulir {form_key} bukan JSON Schema yang valid: {exc.message}",
                               [{"element": element, "message": exc.message}]) from exc
-    problem = outcome.problem(schema)
+    problem = outcome.problem(schema) or _bound_problem(schema)
     if problem:
         raise DeploymentError("form", f"Formulir {form_key}: {problem}", [{"element": element, "message": problem}])
+
+
+def _bound_problem(schema) -> str | None:
+    """`x-not-after` knows one bound, "today"; anything else would be silently ignored."""
+    if isinstance(schema, dict):
+        if NOT_AFTER in schema and schema[NOT_AFTER] != "today":
+            return f'{NOT_AFTER} hanya mengenal "today", bukan {schema[NOT_AFTER]!r}.'
+        return next((p for key, value in schema.items() if key != "x-messages"
+                     for p in [_bound_problem(value)] if p), None)
+    if isinstance(schema, list):
+        return next((p for p in map(_bound_problem, schema) if p), None)
+    return None
 
 
 def validate_data(schema: dict, data) -> None:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from engine import forms
 from engine.errors import Invalid
@@ -402,3 +404,35 @@ def test_the_letter_is_signed_by_the_secretary_or_whoever_acts_as_one(position, 
         forms.validate_data(schema, data)
     [error] = raised.value.errors
     assert error["field"] == "letter.signatory.position" and "Plt./Plh./Pj. Sekretaris" in error["message"]
+
+
+def test_a_request_found_complete_and_valid_has_a_letter_found_valid(people):
+    """The UX review: 'Lengkap dan sah' was accepted with the letter check left unticked, so the complaint said
+    both valid and not. Complete and valid needs the tick; an incomplete request may go back without it."""
+    schema = json.loads((FORMS / "periksa_permohonan.json").read_text())
+    for letter in ({"letter_valid": False}, {}):
+        with pytest.raises(Invalid) as raised:
+            forms.validate_data(schema, {**{k: v for k, v in CHECK_COMPLETE.items() if k != "letter_valid"},
+                                         **letter})
+        [error] = raised.value.errors
+        assert error["field"] == "letter_valid" and "kembalikan sebagai tidak lengkap" in error["message"]
+    forms.validate_data(schema, CHECK_COMPLETE)
+    forms.validate_data(schema, {**CHECK_INCOMPLETE, "letter_valid": False})
+
+
+def test_a_letter_or_an_action_dated_in_the_future_is_refused(people):
+    """The UX review: a letter dated 2030 and a resolution 'carried out' in 2031 were accepted. Both record
+    what has happened. Today is today where it begins first in Indonesia (WIT), so no agency's today is refused."""
+    schema = json.loads((FORMS / "permohonan.json").read_text())
+    tomorrow = (forms.today() + timedelta(days=1)).isoformat()
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(schema, request_data(**{"letter.date": tomorrow}))
+    assert raised.value.errors == [{"field": "letter.date", "message": "Tanggal surat tidak boleh sesudah hari ini."}]
+    forms.validate_data(schema, request_data(**{"letter.date": forms.today().isoformat()}))
+    pandi = json.loads((FORMS / "penyelesaian_pandi.json").read_text())
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(pandi, {**PANDI, "executed_on": tomorrow})
+    assert [e["field"] for e in raised.value.errors] == ["executed_on"]
+    with time_machine.travel(datetime(2026, 12, 1, 16, 30, tzinfo=timezone.utc), tick=False):  # 01:30 WIT on the 2nd
+        forms.validate_data(pandi, {**PANDI, "executed_on": "2026-12-02"})
+        assert forms.today() == date(2026, 12, 2)

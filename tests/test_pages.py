@@ -117,7 +117,8 @@ def test_completing_a_task_on_its_page(client, people):
     assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan bertanda tangan · PDF, [0-9.]+ KB", page)
     invalid = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"})
     assert invalid.status_code == 422 and "Wajib diisi" in invalid.get_data(as_text=True)
-    done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"]})
+    done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"],
+                                                     "letter_valid": "on"})
     assert done.status_code == 302 and done.headers["Location"].endswith(case["case_number"])
     assert open_task(people["citra"], case)["element_id"] == "Task_Analisa"
     assert "(sisa " in page  # while it waited, its target counted down

@@ -9,7 +9,7 @@ from flask import flash, request
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.errors import Invalid
-from engine.forms import Upload
+from engine.forms import NOT_AFTER, Upload, today
 
 
 @dataclass
@@ -29,6 +29,7 @@ class Field:
     max_length: int | None = None
     decided: bool = False  # chosen for the officer: the case's earlier decisions leave only this option
     required_when: str = ""  # "Keputusan analisa: Diteruskan ke PANDI": required only when that field says so
+    max_date: str | None = None  # a date of what has happened: the picker stops at today
 
 
 def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "",
@@ -57,6 +58,8 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
                      max_length=None if "x-normalize" in prop else prop.get("maxLength"),
                      **common)
         item.options = [(o["const"], o.get("title", o["const"])) for o in prop.get("oneOf", []) if "const" in o]
+        if prop.get(NOT_AFTER) == "today":
+            item.max_date = today().isoformat()
         result.append(item)
     return result
 
