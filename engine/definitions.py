@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import amends, bpmn, case_rules, forms, tidy
+from . import amends, bpmn, case_rules, forms, search, tidy
 from .errors import Conflict, DeploymentError, NotFound
 from .models import Definition
 from .store import Store, Tx
@@ -93,6 +93,7 @@ def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
         forms.check_schema(key, form_schemas[key], element)
         case_rules.check_schema(key, form_schemas[key], element)
         tidy.check_schema(key, form_schemas[key], element)
+        search.check_schema(key, form_schemas[key], element)
         amends.check(model, form_schemas, key, element)
     spec, subprocess_specs = bpmn.parse_specs(tree, model.process_key)
     return model, spec, subprocess_specs

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import forms, sql, tidy
+from . import forms, search, sql, tidy
 from .errors import Forbidden, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
@@ -125,7 +125,7 @@ class Instances:
 
             instance_id = tx.scalar(sql.ADD_INSTANCE, {
                 "definition_id": deployed.id, "agency_id": actor.agency_id, "domain_name": _domain_of(data),
-                "at": now, "user_id": actor.id})
+                "search_text": search.text_of(schema, data), "at": now, "user_id": actor.id})
             number = case_number(instance_id, now)
             started = sql.history_row(
                 instance_id=instance_id, at=now, user_id=actor.id, event="case_started",
@@ -181,7 +181,8 @@ class Instances:
                 like = f"%{text}%"
                 stmt = stmt.where(func.lower(Instance.domain_name).like(like, escape="\\") |
                                   func.lower(Instance.case_number).like(like, escape="\\") |
-                                  func.lower(Agency.name).like(like, escape="\\"))
+                                  func.lower(Agency.name).like(like, escape="\\") |
+                                  Instance.search_text.like(like, escape="\\"))  # stored lower-cased
             total = session.scalar(select(func.count()).select_from(stmt.subquery()))
             rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit).offset(offset)).all()
             cases = [CaseSummary(*row) for row in rows]

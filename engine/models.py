@@ -101,6 +101,8 @@ class Instance(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     domain_name: Mapped[str] = mapped_column(String(253), index=True)
+    # What the request says that people search for (engine/search.py), lower-cased.
+    search_text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="running", index=True)
     state: Mapped[str] = mapped_column(Text)
     revision: Mapped[int] = mapped_column(Integer)

@@ -70,7 +70,8 @@ LOCK_INSTANCE = (select(instance.c.id, instance.c.definition_id, instance.c.revi
 INSTANCE_STATE = select(instance.c.state).where(instance.c.id == bindparam("instance_id"))
 ADD_INSTANCE = (insert(instance).values(
     definition_id=bindparam("definition_id"), agency_id=bindparam("agency_id"), state="", revision=0,
-    status="running", domain_name=bindparam("domain_name"), started_at=bindparam("at"),
+    status="running", domain_name=bindparam("domain_name"), search_text=bindparam("search_text"),
+    started_at=bindparam("at"),
     started_by=bindparam("user_id")).returning(instance.c.id))
 SAVE_STATE = (update(instance).where(instance.c.id == bindparam("instance_id"),
                                      instance.c.revision == bindparam("old_revision"))
@@ -80,6 +81,8 @@ SET_OUTCOME = (update(instance).where(instance.c.id == bindparam("instance_id"))
                .values(outcome=bindparam("value"), outcome_title=bindparam("title"), outcome_tone=bindparam("tone")))
 SET_DOMAIN = update(instance).where(instance.c.id == bindparam("instance_id")).values(
     domain_name=bindparam("domain_name"))
+SET_SEARCH = update(instance).where(instance.c.id == bindparam("instance_id")).values(
+    search_text=bindparam("search_text"))
 SAVE_STATE_COMPLETED = SAVE_STATE.values(status="completed", completed_at=bindparam("at"))
 
 AGENCY = select(agency.c.code, agency.c.name).where(agency.c.id == bindparam("agency_id"))

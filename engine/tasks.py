@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 from SpiffWorkflow.util.task import TaskState
 
-from . import amends, case_rules, forms, outcome, sql, tidy
+from . import amends, case_rules, forms, outcome, search, sql, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .identity import Actor
@@ -271,6 +271,8 @@ class Tasks:
             workflow.task_tree.data[target] = value
         if target != deployed.model.start.output:
             return task.domain_name
+        start_form = deployed.form(deployed.model.start.form_key)
+        tx.run(sql.SET_SEARCH, {"instance_id": task.instance_id, "search_text": search.text_of(start_form, value)})
         domain = _domain_of(value)
         if domain and domain != task.domain_name:
             tx.run(sql.SET_DOMAIN, {"instance_id": task.instance_id, "domain_name": domain})

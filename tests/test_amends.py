@@ -53,6 +53,8 @@ def test_the_agency_corrects_the_requests_domain_and_the_case_follows(engine, pe
     assert done.detail["x-amended"] == {"permohonan": ["Nama domain yang disengketakan", "Nama penandatangan"]}
     listed = ani.get("/cases?q=kabcontoh").get_json()["items"]
     assert [c["case_number"] for c in listed] == [case["case_number"]]
+    # found by what the corrected request says (the signatory's title was added)
+    assert [c["case_number"] for c in ani.get("/cases?q=rahayu, s.h.").get_json()["items"]] == [case["case_number"]]
     # The check that follows reads the corrected request.
     recheck = open_task(citra, case, "Task_PeriksaPermohonan")
     inputs = citra.get(f"/tasks/{recheck['id']}").get_json()["inputs"]

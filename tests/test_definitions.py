@@ -151,3 +151,20 @@ def test_a_diagram_not_in_utf8_is_refused_with_what_to_do(engine):
     assert b"\xe9" in latin1
     with pytest.raises(DeploymentError, match="UTF-8"):
         engine.definitions.deploy(latin1, forms())
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda s: s.update({"x-search": ["letter.nomor"]}), "x-search: 'letter.nomor' bukan isian teks atau angka"),
+    (lambda s: s.update({"x-search": ["letter"]}), "x-search: 'letter' bukan isian teks atau angka"),
+    (lambda s: s.update({"x-search": "letter.number"}), "x-search harus daftar jalur isian"),
+    (lambda s: s["properties"]["letter"]["properties"]["date"].update({"x-not-after": "besok"}),
+     'x-not-after hanya mengenal "today"'),
+])
+def test_a_search_list_or_date_bound_that_would_be_ignored_is_refused_at_deploy(engine, change, words):
+    """A misspelt path would leave a field unsearchable, a bound other than "today" would check nothing:
+    both unseen until someone missed them, so the analyst hears of them when deploying."""
+    schemas = forms()
+    change(schemas["permohonan.json"])
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(BPMN, schemas)
+    assert words in refused.value.message and refused.value.errors[0]["element"] == "StartEvent_Permohonan"

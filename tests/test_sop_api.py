@@ -213,3 +213,15 @@ def test_a_command_during_a_page_read_does_not_change_what_the_page_reads(people
     kept = execution.cache.take(case["id"], read_at + 1)
     assert kept is not None and kept is not workflow
     assert citra.get(f"/cases/{case['id']}").get_json()["open_tasks"][0]["element_id"] == "Task_Analisa"
+
+
+def test_a_case_is_found_by_its_letter_number_and_its_contact_officer(people):
+    """The SOP's domain notes: a letter number is free text but must be searchable; the helpdesk also looks a
+    request up by who wrote or signed it. Case-insensitive, and only among the cases the caller may see."""
+    ani, bayu, citra = people["ani"], people["bayu"], people["citra"]
+    case = file_case(ani)
+    for words in ("B-99/IJ/KP.07.6/04/2020", "kp.07.6", "budi santoso", "198609262015051001"):
+        found = citra.get("/cases", query_string={"q": words}).get_json()["items"]
+        assert [c["case_number"] for c in found] == [case["case_number"]], words
+    assert citra.get("/cases", query_string={"q": "B-100/IJ"}).get_json()["items"] == []
+    assert bayu.get("/cases", query_string={"q": "budi santoso"}).get_json()["items"] == []  # another agency's

@@ -24,5 +24,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('notification') as batch:
+    # SQLite 3.35+ drops a column in place; copying the table would break the rows that refer to it.
+    with op.batch_alter_table('notification', recreate='never') as batch:
         batch.drop_column('lease_owner')
