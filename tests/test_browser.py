@@ -355,6 +355,37 @@ def test_a_file_over_the_limit_is_refused_when_chosen_and_the_form_keeps_its_ent
     assert live.case_count() == 1
 
 
+def test_too_many_files_are_refused_when_chosen_not_after_sending(login, live: Live, tmp_path):
+    """The UX review: the 10-file limit was said only after sending, and every file had to be chosen again.
+    The limits are on the form, and the choice that goes over them is taken back at once."""
+    ani = login("ani")
+    form = open_start_form(ani)
+    expect(form.locator("#file-limits")).to_contain_text("Paling banyak 10 berkas per pengiriman")
+    form.locator('[data-field="file:letter"] input[type=file]').set_input_files(str(write_letter(tmp_path)))
+    evidence = form.locator('[data-field="file:evidence"] input[type=file]')
+    proofs = []
+    for i in range(10):
+        proofs.append(tmp_path / f"bukti-{i}.pdf")
+        proofs[-1].write_bytes(minimal_pdf(f"Bukti pendukung {i}"))
+    evidence.set_input_files([str(p) for p in proofs])
+    expect(form.locator(".too-many")).to_be_visible()
+    expect(form.locator(".too-many")).to_contain_text("11 berkas dipilih; paling banyak 10 berkas per pengiriman")
+    assert evidence.evaluate("e => e.files.length") == 0
+    evidence.set_input_files([str(p) for p in proofs[:9]])
+    expect(form.locator(".too-many")).to_be_hidden()
+    assert evidence.evaluate("e => e.files.length") == 9
+
+
+def test_the_overdue_filter_answers_the_space_key_as_a_checkbox_does(login, live: Live):
+    citra = login("citra")
+    toggle = citra.get_by_role("checkbox", name="Hanya yang terlambat")
+    expect(toggle).to_have_attribute("aria-checked", "false")
+    toggle.focus()
+    citra.keyboard.press("Space")
+    expect(citra).to_have_url(re.compile(r"terlambat=1"))
+    expect(citra.get_by_role("checkbox", name="Hanya yang terlambat")).to_have_attribute("aria-checked", "true")
+
+
 def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
     ani = login("ani")
     form = open_start_form(ani)

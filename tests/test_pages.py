@@ -550,3 +550,21 @@ def test_a_decimal_field_reads_what_a_person_writes_and_nothing_else(typed, read
     """A number the schema then refuses as text ("Harus berupa angka") rather than infinity or 1e25."""
     from web.formdata import _number
     assert _number(typed, "number") == read
+
+
+def test_a_refused_field_is_marked_for_screen_readers_and_a_choice_names_its_question(client, people):
+    """The UX review: a radio group's question was a bare span (not read with its choices), and an invalid
+    field said so only in colour and text, not to assistive technology."""
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    page = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"}
+                       ).get_data(as_text=True)
+    assert re.search(r'<fieldset class="choices"[^>]*><legend class="label">Hasil pemeriksaan', page)
+    missing = re.search(r'<textarea id="f-missing"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in missing and 'aria-describedby="hint-missing error-missing"' in missing
+    assert re.search(r'<small class="error-text" role="alert" id="error-missing">', page)
+    summary = re.search(r'<textarea id="f-summary"[^>]*>', page).group(0)
+    assert "aria-invalid" not in summary and 'aria-describedby="hint-summary"' in summary
+    assert '<a class="skip-link" href="#main">' in page and '<main id="main"' in page

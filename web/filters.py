@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from engine.described import date_text, in_form_order
-from engine.forms import MAX_FILE_BYTES, TYPE_NAMES
+from engine.forms import MAX_FILE_BYTES, MAX_FILES, TYPE_NAMES
 from engine.models import utcnow
 
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
@@ -43,6 +43,8 @@ def init_app(app) -> None:
         return STATUS_LABELS.get(value or "", value or "–")
 
     app.jinja_env.globals["max_file_bytes"] = MAX_FILE_BYTES
+    app.jinja_env.globals["max_files"] = MAX_FILES
+    app.jinja_env.globals["max_request_bytes"] = app.config["MAX_CONTENT_LENGTH"]
 
     @app.template_global()
     def durasi(start: datetime | None, end: datetime | None) -> str:
