@@ -114,7 +114,7 @@ def test_completing_a_task_on_its_page(client, people):
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'name="decision"' in page and "Budi Santoso" in page and "surat-permohonan.pdf" in page
     # what the upload was, in its form's words, and its type by name (not a MIME type)
-    assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan bertanda tangan · PDF, [0-9.]+ KB", page)
+    assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan bertanda tangan · PDF, [0-9]+,[0-9] KB", page)
     invalid = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"})
     assert invalid.status_code == 422 and "Wajib diisi" in invalid.get_data(as_text=True)
     done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"],
@@ -220,8 +220,8 @@ def test_an_optional_choice_can_be_taken_back_on_the_page(client, people):
     empty = re.findall(r'<input type="radio" name="([a-z_]+)" value="" ?(checked)?>', page)
     assert empty == [("recommended_action", "checked")]  # not for the required decision
     # the action is required once the request is forwarded: the page says so beside its title (UX review)
-    assert ('Tindakan yang direkomendasikan <span class="req">*</span> <small class="when">(wajib bila Keputusan '
-            'hasil analisa: Diteruskan ke PANDI untuk diselesaikan)</small>') in page
+    assert ('Tindakan yang direkomendasikan <span class="req">*</span> <small class="when">(wajib bila Keputusan: '
+            'Diteruskan ke PANDI untuk diselesaikan)</small>') in page
     refused = client.post(f"/tasks/{task['id']}", data={**ANALYSIS_REJECT, "recommended_action": "pengalihan"})
     assert refused.status_code == 422 and "Kosongkan tindakan" in refused.get_data(as_text=True)
     done = client.post(f"/tasks/{task['id']}", data={**ANALYSIS_REJECT, "recommended_action": ""})
@@ -275,6 +275,11 @@ def test_a_second_filing_for_a_domain_in_dispute_is_pointed_out(client, people):
     related = re.search(r'<p class="meta" id="same-domain">(.*?)</p>', page, re.S).group(1)
     assert other_agency["case_number"] in related and "Pemerintah Kota Contoh" in related
     assert first["case_number"] not in related  # not itself
+    # ... and on the step that checks the request, where a duplicate is sent back or rejected
+    check = open_task(people["citra"], first)
+    page = client.get(f"/tasks/{check['id']}").get_data(as_text=True)
+    related = re.search(r'<p class="meta" id="same-domain">(.*?)</p>', page, re.S).group(1)
+    assert other_agency["case_number"] in related and first["case_number"] not in related
 
 
 def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(client, people):

@@ -103,9 +103,11 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
     mine = detail.claimed_by == actor().username or (detail.claimed_by is None
                                                      and actor().sends_own_step(detail.lane))
     attachments = detail.form.get("x-attachments", [])
+    # Checking a request is where a second filing for a domain already in dispute is caught: say so here too.
+    related = engine().instances.same_domain(actor(), detail.case_id, detail.domain)
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
                            errors=errors or {}, problems=formdata.problems(fields, attachments, errors or {}),
-                           files_sent=files_sent, unsent=unsent), status
+                           files_sent=files_sent, unsent=unsent, related=related), status
 
 
 def _overtaken(task_id, refusal: Conflict):
