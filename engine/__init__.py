@@ -1,4 +1,4 @@
-"""The workflow engine of Sengketa: SpiffWorkflow behind five narrow services, persisted with SQLAlchemy.
+"""The workflow engine of Sengketa: SpiffWorkflow behind a few narrow services, persisted with SQLAlchemy.
 
 Knows nothing of Flask or HTML; every command is one database transaction."""
 from __future__ import annotations
@@ -7,6 +7,7 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from . import calendar
+from .cancellation import Cancellations
 from .definitions import Definitions
 from .execution import Execution
 from .history import History
@@ -39,6 +40,7 @@ class Engine:
         self.instances = Instances(self.store, self.execution, self.history, process_key)
         self.tasks = Tasks(self.store, self.execution)
         self.timers = Timers(self.store, self.execution)
+        self.cancellations = Cancellations(self.store, self.execution)
         self.notifications = Notifications(self.store)
         self.outbox = Outbox(self.store, SmtpSettings.from_settings(settings))
 

@@ -118,11 +118,12 @@ class Execution:
 
     def save(self, tx: Tx, locked: Locked, deployed: Deployed, workflow: BpmnWorkflow,
              now: datetime, before: Mirror, done: str | None = None, case_number: str | None = None,
-             events: tuple[dict, ...] = (), case: CaseFacts | None = None) -> list[NewTask]:
+             events: tuple[dict, ...] = (), case: CaseFacts | None = None, cancelled: bool = False) -> list[NewTask]:
         """Writes the state and brings human-task, timer and escalation rows in line with it, in the
         command's transaction; `done` is the human task the command itself completed, `events` its own
         history rows (written first, with those of the tasks it created), `case` what announcements say of the
-        case if the command has it at hand. Returns the new tasks."""
+        case if the command has it at hand; `cancelled`: the command ended the case before its process did.
+        Returns the new tasks."""
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         after = Mirror.of(workflow)
         self._schedule(workflow, after.waiting - before.waiting, now)
@@ -151,14 +152,16 @@ class Execution:
             statement, params["case_number"] = sql.SAVE_STATE_NUMBERED, case_number
         # Nothing ready and no timer waiting: only then can the case have ended (saves a walk of the tree).
         completed = not after.ready and not after.waiting and locked.status == "running" and workflow.is_completed()
+        if cancelled:
+            statement, params["at"], completed = sql.SAVE_STATE_CANCELLED, now, False
         if completed:
             statement, params["at"] = sql.SAVE_STATE_COMPLETED, now
             tx.run(sql.ADD_HISTORY, sql.history_row(instance_id=locked.id, at=now, event="case_completed"))
         if tx.run(statement, params) != 1:
             raise Conflict("stale", "Kasus ini baru saja diubah oleh perintah lain; coba lagi.")
         locked.revision += 1
-        if completed:
-            locked.status = "completed"
+        if completed or cancelled:
+            locked.status = "cancelled" if cancelled else "completed"
         return created
 
     def remember(self, locked: Locked, workflow: BpmnWorkflow) -> None:

@@ -17,6 +17,8 @@ EVENT_LABELS = {
     "task_released": "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan)",
     "task_completed": "Tugas diselesaikan",
     "case_completed": "Kasus selesai",
+    "case_withdrawn": "Permohonan ditarik oleh instansi",
+    "case_cancelled": "Kasus dibatalkan",
     "timer_fired": "Target waktu terlewati",
     "sla_escalated": "Supervisor diberi tahu",
 }

@@ -59,6 +59,7 @@ class CaseView(CaseSummary):
     data: dict = field(default_factory=dict)            # data object id -> value
     data_forms: dict = field(default_factory=dict)      # data object id -> (name, form schema that made it)
     targets: dict = field(default_factory=dict)         # task element id -> SLA target in minutes
+    agency_id: int | None = None
 
 
 def case_number(instance_id: int, when: datetime) -> str:
@@ -166,7 +167,8 @@ class Instances:
                             started_by=starter.username if starter else None, process_name=deployed.name,
                             open_tasks=[t.id for t in open_tasks], data=data, data_forms=data_forms,
                             documents=[_doc_info(d) for d in documents],
-                            targets={e: deployed.model.target_minutes(e) for e in deployed.model.targets})
+                            targets={e: deployed.model.target_minutes(e) for e in deployed.model.targets},
+                            agency_id=instance.agency_id)
             view.history = self.history.entries(session, instance.id)
             return view
 

@@ -1,6 +1,10 @@
 """Who may see and claim what: the lane of a task decides, and an agency sees only its own cases."""
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import update
+
+from engine.models import User
 from samples import CHECK_COMPLETE, ANALYSIS_FORWARD
 from test_sop_api import file_case, open_task, work
 
@@ -71,7 +75,14 @@ def test_a_supervisor_of_the_agency_lane_cannot_release_agencies_claims(engine, 
     work(citra, open_task(citra, case), CHECK_INCOMPLETE)
     completion = open_task(ani, case, "Task_LengkapiPermohonan")
     assert ani.post(f"/tasks/{completion['id']}/claim").status_code == 200
-    engine.identity.add_user("gita", "supervisor", "gita@contoh.go.id", "rahasia-123", lane="pemohon")
+    # Such a supervisor is no longer made (an agency lane has no targets to supervise) ...
+    from engine.errors import Invalid
+    with pytest.raises(Invalid):
+        engine.identity.add_user("gita", "supervisor", "gita@contoh.go.id", "rahasia-123", lane="pemohon")
+    # ... but one made before that rule, still in the database, may not touch an agency's steps either.
+    engine.identity.add_user("gita", "supervisor", "gita@contoh.go.id", "rahasia-123", lane="tim_layanan")
+    with engine.store.transaction(write=True) as session:
+        session.execute(update(User).where(User.username == "gita").values(lane="pemohon"))
     from conftest import ApiUser
     gita = ApiUser(ani.client, "gita", engine.identity.new_token("gita"))
     assert gita.post(f"/tasks/{completion['id']}/claim").status_code == 403

@@ -82,6 +82,14 @@ def get_case(case_ref):
     return jsonify(body)
 
 
+@bp.post("/cases/<case_ref>/cancel")
+def cancel_case(case_ref):
+    """Body {"reason": "..."}: the agency withdraws its case, a process owner or administrator cancels it."""
+    body = _json_object()
+    engine().cancellations.end(actor(), case_ref, body.get("reason"))
+    return get_case(case_ref)
+
+
 @bp.get("/cases/<case_ref>/documents/<int:document_id>")
 def get_document(case_ref, document_id):
     return download(*engine().instances.document(actor(), case_ref, document_id))
@@ -163,6 +171,21 @@ def _payload():
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise Malformed("malformed", "Badan JSON harus berbentuk {\"data\": {...}}.")
     return body["data"], {}
+
+
+def _json_object() -> dict:
+    """A JSON body that is one object (a command's parameters)."""
+    if request.mimetype != "application/json":
+        raise Malformed("malformed", "Kirim application/json.")
+    raw = request.get_data()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Malformed("malformed", f"Badan JSON bukan UTF-8 yang sah (byte ke-{exc.start + 1}).") from exc
+    body = _json(text)
+    if not isinstance(body, dict):
+        raise Malformed("malformed", "Badan JSON harus berupa objek, misalnya {\"reason\": \"...\"}.")
+    return body
 
 
 def _json(raw: str):

@@ -6,6 +6,9 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
+from engine.cancellation import may_end
+from engine.errors import Invalid
+
 from . import formdata
 from .context import actor, engine
 
@@ -33,7 +36,7 @@ def warn_same_domain(case_id: int, domain: str) -> None:
                if c.status == "running"]
     if running:
         flash(f"Perhatian: domain ini juga sedang disengketakan dalam kasus {', '.join(running)} dari instansi "
-              "Anda. Bila ini pengajuan ganda, beri tahu Tim Layanan Domain saat mereka memeriksanya.", "info")
+              "Anda. Bila ini pengajuan ganda, tarik salah satunya dari halaman kasusnya.", "info")
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -62,7 +65,22 @@ def show(case_ref):
     case = engine().instances.get(actor(), case_ref)
     tasks, _ = engine().tasks.list(actor(), case_id=case.id, state=None, limit=200)
     return render_template("case.html", case=case, tasks=tasks,
-                           related=engine().instances.same_domain(actor(), case.id, case.domain))
+                           related=engine().instances.same_domain(actor(), case.id, case.domain),
+                           may_end=case.status == "running" and may_end(actor(), case.agency_id))
+
+
+@bp.post("/<case_ref>/akhiri")
+@login_required
+def end(case_ref):
+    """The agency withdraws its request, or a process owner or administrator cancels the case, with a reason."""
+    try:
+        event = engine().cancellations.end(actor(), case_ref, request.form.get("reason", ""))
+    except Invalid as exc:
+        flash(f"Kasus belum diakhiri — alasan: {exc.errors[0]['message']}", "error")
+    else:
+        flash("Permohonan ditarik." if event == "case_withdrawn" else "Kasus dibatalkan.", "success")
+        flash("Langkah yang terbuka ditutup dan target waktunya dihentikan; riwayat mencatat alasannya.", "info")
+    return redirect(url_for("cases.show", case_ref=case_ref))
 
 
 @bp.get("/<case_ref>/documents/<int:document_id>")

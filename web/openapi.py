@@ -66,6 +66,14 @@ def document() -> dict:
                                 "description": "ID angka atau nomor kasus (SNG-2026-000123)",
                                 "schema": {"type": "string"}}],
                 "responses": _responses("200", _ref("Case"), "401", "404")}},
+            "/cases/{case_id}/cancel": {"post": {
+                "summary": "Tarik (instansi pemohon) atau batalkan (pemilik proses, administrator) kasus yang berjalan",
+                "operationId": "cancelCase",
+                "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["reason"],
+                    "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+                "responses": _responses("200", _ref("Case"), "400", "401", "403", "404", "409", "422")}},
             "/cases/{case_id}/documents/{document_id}": {"get": {
                 "summary": "Unduh dokumen kasus", "operationId": "getDocument",
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}},

@@ -1,0 +1,52 @@
+"""Ending a case before its process does: the agency withdraws its request (a duplicate filing, a dispute
+settled between the agencies), or a process owner or an administrator cancels it. One command, like the
+others: its open steps leave the worklists, its targets stop, and the history says who ended it and why."""
+from __future__ import annotations
+
+from . import sql
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .execution import Execution, Mirror
+from .identity import Actor
+from .instances import _find, visible
+from .models import utcnow
+from .store import Store
+
+REASON_MAX = 1000
+
+
+def may_end(actor: Actor, agency_id: int) -> bool:
+    """The agency's own officers withdraw; process owners and administrators cancel any case."""
+    return actor.role in ("process_owner", "admin") or (actor.role == "pemohon" and actor.agency_id == agency_id)
+
+
+class Cancellations:
+    def __init__(self, store: Store, execution: Execution):
+        self.store = store
+        self.execution = execution
+
+    def end(self, actor: Actor, case_ref, reason) -> str:
+        """Withdraws (the agency) or cancels (anyone else allowed) a running case; returns the history
+        event written, `case_withdrawn` or `case_cancelled`."""
+        reason = reason.strip() if isinstance(reason, str) else ""
+        if not reason or len(reason) > REASON_MAX:
+            message = "Wajib diisi." if not reason else f"Terlalu panjang (maksimal {REASON_MAX} karakter)."
+            raise Invalid("invalid", "Sebutkan alasan kasus ini diakhiri.", [{"field": "reason", "message": message}])
+        now = utcnow()
+        with self.store.command(write=True) as tx:
+            found = _find(tx.session, case_ref)
+            if found is None or not visible(actor, found.agency_id):
+                raise NotFound("no_case", "Kasus tidak ditemukan.")
+            if not may_end(actor, found.agency_id):
+                raise Forbidden("not_allowed", "Kasus hanya dapat ditarik oleh petugas instansi pemohonnya atau "
+                                               "dibatalkan oleh pemilik proses atau administrator.")
+            locked = self.execution.lock(tx, found.id)
+            if locked.status != "running":
+                raise Conflict("not_running", "Kasus ini sudah selesai atau diakhiri; tidak ada yang dibatalkan.")
+            deployed, workflow = self.execution.load(tx, locked)
+            before = Mirror.of(workflow)
+            workflow.cancel()
+            event = "case_withdrawn" if actor.role == "pemohon" else "case_cancelled"
+            row = sql.history_row(instance_id=locked.id, at=now, user_id=actor.id, event=event,
+                                  detail={"reason": reason})
+            self.execution.save(tx, locked, deployed, workflow, now, before, events=(row,), cancelled=True)
+        return event

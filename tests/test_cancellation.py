@@ -1,0 +1,92 @@
+"""Ending a case before its process does: the agency withdraws a duplicate, a process owner cancels a case.
+The open steps leave every worklist, the targets stop, the history says who and why; nobody else may."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import time_machine
+from sqlalchemy import select
+
+from conftest import PASSWORD, ApiUser
+from engine.models import HumanTask, Timer, utcnow
+from samples import CHECK_COMPLETE
+from test_pages import login
+from test_sop_api import file_case, open_task, work
+
+
+def test_the_agency_withdraws_a_duplicate_and_it_leaves_every_worklist(engine, people):
+    ani, citra, fajar = people["ani"], people["citra"], people["fajar"]
+    case = file_case(ani)
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    body = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Pengajuan ganda dengan kasus sebelumnya."})
+    assert body.status_code == 200, body.get_json()
+    view = body.get_json()
+    assert view["status"] == "cancelled" and view["completed_at"] and view["open_tasks"] == []
+    assert [h["event"] for h in view["history"]][-1] == "case_withdrawn" and view["history"][-1]["user"] == "ani"
+    assert citra.get("/tasks?view=mine").get_json()["items"] == [] and citra.get("/tasks").get_json()["items"] == []
+    with engine.store.transaction() as session:
+        assert session.scalar(select(HumanTask.state).where(HumanTask.id == step["id"])) == "cancelled"
+        assert set(session.scalars(select(Timer.state))) == {"cancelled"}
+    # its target no longer runs: nobody is told it was missed
+    with time_machine.travel(utcnow() + timedelta(minutes=30), tick=False):
+        assert engine.timers.run_pass("w1") == 0
+    assert engine.notifications.list(engine.identity.by_username("fajar")) == []
+    # the step cannot be sent any more, and the case cannot be ended twice
+    assert citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 409
+    again = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Lagi."})
+    assert again.status_code == 409 and "sudah selesai atau diakhiri" in again.get_json()["detail"]
+    cancelled = fajar.get("/cases?status=cancelled").get_json()["items"]
+    assert [c["case_number"] for c in cancelled] == [case["case_number"]]
+
+
+def test_only_the_agency_a_process_owner_or_an_administrator_ends_a_case(app, engine, people):
+    ani, bayu, citra, eka, fajar = (people[n] for n in ("ani", "bayu", "citra", "eka", "fajar"))
+    case = file_case(ani)
+    reason = {"reason": "Tidak berwenang."}
+    assert bayu.post(f"/cases/{case['id']}/cancel", json=reason).status_code == 404  # another agency's: unseen
+    for person in (citra, eka, fajar):
+        refused = person.post(f"/cases/{case['id']}/cancel", json=reason)
+        assert refused.status_code == 403 and "pemilik proses atau administrator" in refused.get_json()["detail"]
+    for body in ({}, {"reason": "   "}, {"reason": "x" * 1001}, {"reason": 7}):
+        refused = ani.post(f"/cases/{case['id']}/cancel", json=body)
+        assert refused.status_code == 422 and refused.get_json()["errors"][0]["field"] == "reason", body
+    assert ani.post(f"/cases/{case['id']}/cancel", data="[1]", content_type="application/json").status_code == 400
+    assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "running"  # none of it changed anything
+    assert open_task(citra, case)["element_id"] == "Task_PeriksaPermohonan"
+
+    engine.identity.add_user("pemilik", "process_owner", "pemilik@komdigi.go.id", PASSWORD)
+    owner = ApiUser(app.test_client(), "pemilik", engine.identity.new_token("pemilik"))
+    done = owner.post(f"/cases/{case['id']}/cancel", json={"reason": "Diselesaikan antarinstansi."})
+    assert done.status_code == 200 and done.get_json()["history"][-1]["event"] == "case_cancelled"
+
+
+def test_a_finished_case_cannot_be_cancelled(people):
+    from samples import ANALYSIS_REJECT, ANSWER_REJECTED, RECEIPT
+    ani, citra = people["ani"], people["citra"]
+    case = file_case(ani)
+    for data in (CHECK_COMPLETE, ANALYSIS_REJECT, ANSWER_REJECTED):
+        work(citra, open_task(citra, case), data)
+    work(ani, open_task(ani, case), RECEIPT)
+    assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "completed"
+    assert ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Terlambat."}).status_code == 409
+
+
+def test_withdrawing_on_the_case_page_says_why_in_the_history(client, people):
+    case = file_case(people["ani"])
+    login(client, "ani")
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert "<summary>Tarik permohonan ini</summary>" in page
+    refused = client.post(f"/cases/{case['case_number']}/akhiri", data={"reason": ""}, follow_redirects=True)
+    assert "Kasus belum diakhiri — alasan: Wajib diisi." in refused.get_data(as_text=True)
+    done = client.post(f"/cases/{case['case_number']}/akhiri", data={"reason": "Pengajuan ganda."},
+                       follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "Permohonan ditarik." in page and 'id="case-status">Dibatalkan<' in page
+    assert re.search(r"Permohonan ditarik oleh instansi</strong> — <span class=\"user\">ani</span>"
+                     r"<br><small class=\"reason\">Alasan: Pengajuan ganda\.</small>", page)
+    assert 'id="end-case"' not in page  # nothing left to end
+    client.post("/logout")
+    login(client, "citra")  # the helpdesk reads it, and is not offered to end cases
+    assert 'id="end-case"' not in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
