@@ -29,6 +29,12 @@ def test_the_agency_withdraws_a_duplicate_and_it_leaves_every_worklist(engine, p
     with engine.store.transaction() as session:
         assert session.scalar(select(HumanTask.state).where(HumanTask.id == step["id"])) == "cancelled"
         assert set(session.scalars(select(Timer.state))) == {"cancelled"}
+    # Citra, whose claimed step it took away, is told why; Ani, who withdrew it, is not told of her own act
+    [told] = engine.notifications.list(engine.identity.by_username("citra"))
+    assert case["case_number"] in told.subject and "ditarik oleh instansi pemohonnya" in told.subject
+    assert "Alasan      : Pengajuan ganda dengan kasus sebelumnya." in told.body
+    assert [n.subject for n in engine.notifications.list(engine.identity.by_username("ani"))
+            if "ditarik" in n.subject] == []
     # its target no longer runs: nobody is told it was missed
     with time_machine.travel(utcnow() + timedelta(minutes=30), tick=False):
         assert engine.timers.run_pass("w1") == 0
@@ -60,6 +66,10 @@ def test_only_the_agency_a_process_owner_or_an_administrator_ends_a_case(app, en
     owner = ApiUser(app.test_client(), "pemilik", engine.identity.new_token("pemilik"))
     done = owner.post(f"/cases/{case['id']}/cancel", json={"reason": "Diselesaikan antarinstansi."})
     assert done.status_code == 200 and done.get_json()["history"][-1]["event"] == "case_cancelled"
+    # the agency that filed it is told (nobody held a step: only Ani, not Bayu of another agency)
+    [told] = engine.notifications.list(engine.identity.by_username("ani"))
+    assert "dibatalkan" in told.subject and "Diselesaikan antarinstansi." in told.body
+    assert engine.notifications.list(engine.identity.by_username("bayu")) == []
 
 
 def test_a_finished_case_cannot_be_cancelled(people):
