@@ -153,6 +153,31 @@ def _nobody_to_tell(tx: Tx, settings: Settings, instance_id: int, task, number: 
         "message_id": f"<sengketa.tugas.{task.id}.tanpa-petugas@{settings.mail_domain}>"})
 
 
+def tell_released(session: Session, settings: Settings, task, holder_id: int, by: Actor, now: datetime) -> None:
+    """A supervisor released a step its holder was working on: the holder hears it now, not when their
+    form is refused."""
+    holder = session.get(User, holder_id)
+    if holder is None or not holder.active:
+        return
+    step, link = " ".join(task.name.split()), settings.link(f"/tasks/{task.id}")
+    body = "\n".join([
+        f"Supervisor {by.username} melepas langkah yang Anda ambil ke antrian; petugas lain kini dapat "
+        "mengambilnya. Bila Anda masih mengerjakannya, ambil lagi selama belum diambil orang lain.",
+        "",
+        f"Nomor kasus : {task.case_number}",
+        f"Langkah     : {step}",
+        f"Instansi    : {task.agency}",
+        f"Domain      : {task.domain_name}",
+        "",
+        f"Buka tugas: {link}",
+    ])
+    session.add(Notification(
+        user_id=holder.id, instance_id=task.instance_id, task_id=task.id, link=link, body=body, created_at=now,
+        subject=" ".join(f"[Sengketa] Tugas Anda dilepas ke antrian: {step} — {task.case_number}".split())[:300],
+        message_id=f"<sengketa.lepas.{task.id}.{int(now.timestamp() * 1000)}.{holder.id}@{settings.mail_domain}>",
+        delivery="pending" if holder.email else "no_address", next_attempt_at=now))
+
+
 def _claimer(session, task) -> str:
     if task is None or task.claimed_by is None:
         return "belum diambil"

@@ -42,6 +42,11 @@ CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "
                             _ACTIVE_CLAIMER)
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
 TASK_HOLDER = select(task.c.claimed_by).where(task.c.id == bindparam("task_id"))
+# Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder).
+LAST_RELEASE = (select(user.c.username).select_from(history.join(user, user.c.id == history.c.user_id))
+                .where(history.c.task_id == bindparam("task_id"),
+                       or_(history.c.event == "task_unclaimed", history.c.event == "task_released"))
+                .order_by(history.c.id.desc()).limit(1))
 TASK_UNTAKEN = select(task.c.id).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
                                        task.c.claimed_by.is_(None))
 UNCLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",

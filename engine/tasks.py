@@ -18,7 +18,7 @@ from .execution import Execution, Locked, Mirror
 from .identity import Actor
 from .instances import DocumentInfo, _doc_info, _domain_of, _store_documents, visible
 from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
-from .notifications import CaseFacts
+from .notifications import CaseFacts, tell_released
 from .store import Store
 
 STATES = ("ready", "completed", "cancelled")
@@ -186,6 +186,8 @@ class Tasks:
             if released != 1:
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
             _history(tx, task, actor, "task_unclaimed", now)
+            if task.claimed_by != actor.id:
+                tell_released(tx.session, self.execution.settings, task, task.claimed_by, actor, now)
             return _row(task, "ready", None)
 
     def complete(self, actor: Actor, task_id: str, data,
@@ -196,7 +198,7 @@ class Tasks:
         now = utcnow()
         with self.store.command(write=True) as tx:
             task = self._task_for(tx, actor, task_id, sql.TASK_FOR_COMPLETE)  # and its case, locked
-            self._check_ready_and_mine(actor, task)
+            self._check_ready_and_mine(tx, actor, task)
             locked = Locked(task.instance_id, task.definition_id, task.revision, task.status)
             deployed = self.execution.definitions.get(tx, locked.definition_id)
             schema = deployed.step_form(task.form_key)
@@ -302,12 +304,16 @@ class Tasks:
         if not actor.may_work(task.lane, task.agency_id):
             raise Forbidden("not_your_lane", "Tugas ini berada di lajur lain; Anda tidak dapat mengambilnya.")
 
-    def _check_ready_and_mine(self, actor, task) -> None:
+    def _check_ready_and_mine(self, tx, actor, task) -> None:
         self._check_lane(actor, task)
         if task.state != "ready":
             raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
         if task.claimed_by is None:
             if not actor.sends_own_step(task.lane):
+                released_by = tx.scalar(sql.LAST_RELEASE, {"task_id": task.id})
+                if released_by and released_by != actor.username:  # taken from them while they worked on it
+                    raise Conflict("not_claimed", f"Tugas ini telah dilepas ke antrian oleh {released_by}; "
+                                                  "ambil lagi untuk menyelesaikannya.")
                 raise Conflict("not_claimed", "Ambil tugas ini terlebih dahulu sebelum menyelesaikannya.")
         elif task.claimed_by != actor.id:
             raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")

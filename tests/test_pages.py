@@ -154,6 +154,34 @@ def test_an_officer_overtaken_while_typing_keeps_what_they_typed(client, people)
     assert "sudah diambil oleh petugas lain" in text and "sedang dikerjakan oleh <strong>dodi</strong>" in text
 
 
+def test_an_officer_whose_step_was_released_takes_it_back_and_sends_what_they_typed(client, engine, people):
+    """The UX walk-through: a supervisor released the step while the officer typed; the refusal said only
+    'Ambil tugas ini terlebih dahulu', and after claiming, the form was empty and the copy gone."""
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    people["fajar"].post(f"/tasks/{task['id']}/unclaim")
+    [told] = engine.notifications.list(engine.identity.by_username("citra"))  # told at once, not on sending
+    assert "Tugas Anda dilepas ke antrian" in told.subject and "Supervisor fajar melepas" in told.body
+    typed = "Surat lengkap; penanda tangan Sekretaris Daerah, NIP sesuai."
+    refused = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": typed,
+                                                        "letter_valid": "on"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Tugas ini telah dilepas ke antrian oleh fajar" in page
+    assert 'id="released"' in page and '<input type="hidden" name="ambil" value="1">' in page
+    assert re.search(r'<textarea id="f-summary"[^>]*>' + re.escape(typed) + "</textarea>", page)
+    assert 'id="unsent"' not in page  # the form itself holds it: no second copy
+    sent = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": typed,
+                                                     "letter_valid": "on", "ambil": "1"})
+    assert sent.status_code == 302
+    assert open_task(people["citra"], case)["element_id"] == "Task_Analisa"
+    done = [h for h in people["citra"].get(f"/cases/{case['id']}").get_json()["history"]
+            if h["task_id"] == task["id"]]
+    assert [(h["event"], h["user"]) for h in done][-3:] == [("task_unclaimed", "fajar"), ("task_claimed", "citra"),
+                                                            ("task_completed", "citra")]
+
+
 def test_an_agency_officer_sends_their_own_step_straight_from_its_page(client, people):
     """The UX review: the officer had to 'Ambil' a correction of their own case, under the helpdesk's SOP row."""
     from samples import CHECK_INCOMPLETE, CORRECTION

@@ -81,6 +81,8 @@ def task(task_id):
     detail = engine().tasks.get(actor(), task_id)
 
     def complete(values, files):
+        if request.form.get("ambil") == "1" and detail.claimed_by is None and actor().works(detail.lane):
+            engine().tasks.claim(actor(), detail.id)  # released while they typed: take it back and send
         return engine().tasks.complete(actor(), detail.id, values, files)
     try:
         sent = formdata.submit(detail.form, complete)
