@@ -102,6 +102,7 @@ class Account:
     created_at: datetime
     tokens: int
     agency_code: str | None = None
+    full_name: str | None = None
 
 
 def _account_problems(role: str, email: str, agency: str | None, lane: str | None) -> list[dict]:
@@ -135,6 +136,25 @@ def _account_problems(role: str, email: str, agency: str | None, lane: str | Non
     return errors
 
 
+FULL_NAME_MAX = 200
+KEEP = object()  # change_user: a full name not given stays as it is
+
+
+def tidy_name(full_name) -> str | None:
+    """A person's name as typed, its spaces made single; None when empty."""
+    return " ".join(full_name.split()) or None if isinstance(full_name, str) else None
+
+
+def _name_problems(full_name: str | None) -> list[dict]:
+    if full_name is None:
+        return []
+    if len(full_name) > FULL_NAME_MAX:
+        return [{"field": "full_name", "message": f"Nama lengkap paling panjang {FULL_NAME_MAX} karakter."}]
+    if any(ord(c) < 32 or ord(c) == 127 for c in full_name):
+        return [{"field": "full_name", "message": "Nama lengkap memuat karakter kendali; tulis ulang namanya."}]
+    return []
+
+
 def _password_problems(password: str | None, field: str = "password") -> list[dict]:
     if len(password or "") < 8:
         return [{"field": field, "message": "Kata sandi minimal 8 karakter."}]
@@ -152,11 +172,13 @@ class Identity:
             return _agency_id(session, code, name)
 
     def add_user(self, username: str, role: str, email: str, password: str,
-                 agency: str | None = None, lane: str | None = None, by: Actor | None = None) -> Actor:
+                 agency: str | None = None, lane: str | None = None, by: Actor | None = None,
+                 full_name: str | None = None) -> Actor:
         """`by` is the administrator adding the user from the pages (operators use the CLI)."""
         if by is not None:
             _require_admin(by)
-        errors = []
+        full_name = tidy_name(full_name)
+        errors = _name_problems(full_name)
         if not USERNAME.fullmatch(username or ""):
             errors.append({"field": "username", "message": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -"})
         errors += _account_problems(role, email, agency, lane)
@@ -171,7 +193,7 @@ class Identity:
                         raise Conflict("user_exists", f"Pengguna {username} sudah ada.")
                     agency_id = _agency_id(session, agency) if agency else None
                     user = User(username=username, role=role, email=email, password_hash=password_hash,
-                                agency_id=agency_id, lane=lane)
+                                agency_id=agency_id, lane=lane, full_name=full_name)
                     session.add(user)
                     session.flush()
                     audit.info("user %s (%s) added by %s", username, role, by.username if by else "the command line")
@@ -273,8 +295,17 @@ class Identity:
                     .outerjoin(tokens, tokens.c.user_id == User.id).order_by(User.role, User.username))
             if username is not None:
                 stmt = stmt.where(User.username == username)
-            return [Account(u.username, u.role, u.email, agency, u.lane, u.active, u.created_at, n or 0, code)
-                    for u, agency, code, n in session.execute(stmt).all()]
+            return [Account(u.username, u.role, u.email, agency, u.lane, u.active, u.created_at, n or 0, code,
+                            u.full_name) for u, agency, code, n in session.execute(stmt).all()]
+
+    def full_names(self, usernames) -> dict[str, str]:
+        """The full names of those of these users who have one."""
+        wanted = {u for u in usernames if u}
+        if not wanted:
+            return {}
+        with self.store.transaction() as session:
+            return dict(session.execute(select(User.username, User.full_name).where(
+                User.username.in_(wanted), User.full_name.is_not(None))).all())
 
     def set_active(self, admin: Actor, username: str, active: bool) -> int:
         """Deactivating ends the user's logins, revokes their API tokens and puts the tasks they hold back in
@@ -298,7 +329,7 @@ class Identity:
         return released
 
     def change_user(self, admin: Actor | None, username: str, role: str, email: str, agency: str | None = None,
-                    lane: str | None = None) -> int:
+                    lane: str | None = None, full_name: str | None = KEEP) -> int:
         """An administrator corrects a user's role, e-mail, agency or supervised lane, by the rules of adding
         one. Tasks the user holds but may no longer work go back to their lanes' queues (each release in its
         case's history); the change holds from the user's next request. An administrator's own role stays
@@ -306,12 +337,15 @@ class Identity:
         many tasks went back. `admin` None: an operator on the command line."""
         if admin is not None:
             _require_admin(admin)
-        errors = _account_problems(role, email, agency, lane)
+        if full_name is not KEEP:
+            full_name = tidy_name(full_name)
+        errors = _account_problems(role, email, agency, lane) + _name_problems(
+            None if full_name is KEEP else full_name)
         if errors:
             raise Invalid("invalid", "Pengguna belum diubah.", errors)
         for attempt in (1, 2):
             try:
-                return self._change_user(admin, username, role, email, agency, lane)
+                return self._change_user(admin, username, role, email, agency, lane, full_name)
             except IntegrityError:
                 # The new agency added by someone else in between (PostgreSQL checks only at the insert):
                 # once more, and the lookup then finds it; a second clash is not expected.
@@ -319,7 +353,7 @@ class Identity:
                     raise Conflict("agency_exists", f"Instansi {agency} baru saja ditambahkan bersamaan; "
                                                     "coba lagi.") from None
 
-    def _change_user(self, admin, username, role, email, agency, lane) -> int:
+    def _change_user(self, admin, username, role, email, agency, lane, full_name) -> int:
         with self.store.command(write=True) as tx:
             session = tx.session
             if admin is not None:
@@ -334,6 +368,8 @@ class Identity:
                                                  "tambahkan administrator lain lebih dulu.")
             was = (user.role, user.email, user.agency_id, user.lane)
             user.role, user.email, user.lane = role, email, lane
+            if full_name is not KEEP:
+                user.full_name = full_name
             user.agency_id = _agency_id(session, agency) if agency else None
             now_is = _actor(user)
             released = _give_back(tx, user.id, admin, keep=lambda t: now_is.may_work(t.lane, t.agency_id))

@@ -462,3 +462,38 @@ def test_a_new_agency_added_by_two_at_once_is_one_agency(pg_app):
     assert outcome == {"released": 0}, outcome
     assert dict(identity.agencies())["kab-baru"] == "Kabupaten Baru"
     assert identity.by_username("ani").agency_id is not None
+
+
+def test_people_are_shown_by_their_full_name_where_others_read_who_did_what(client, engine, people, admin):
+    """The UX walk-through: pages said 'Diambil oleh layanan2', 'diajukan oleh pemohon'. An administrator
+    gives a user their full name (adding or correcting); the worklist, the task and the case read it."""
+    login(client, admin)
+    added = client.post("/admin/pengguna", data={
+        "username": "hani", "full_name": "  Hani   Puspita, S.Kom. ", "role": "tim_layanan",
+        "email": "hani@komdigi.go.id", "agency": "", "lane": "", "password": "rahasia-123"}, follow_redirects=True)
+    assert "Hani Puspita, S.Kom." in added.get_data(as_text=True)  # tidied, listed under the username
+    refused = client.post("/admin/pengguna/citra/ubah", data={
+        "full_name": "Citra\x07", "role": "tim_layanan", "email": "citra@contoh.go.id", "agency": "", "lane": ""})
+    assert refused.status_code == 422 and "karakter kendali" in marked(refused)["full_name"]
+    too_long = client.post("/admin/pengguna/citra/ubah", data={
+        "full_name": "C" * 201, "role": "tim_layanan", "email": "citra@contoh.go.id", "agency": "", "lane": ""})
+    assert too_long.status_code == 422 and "200 karakter" in marked(too_long)["full_name"]
+    client.post("/admin/pengguna/citra/ubah", data={"full_name": "Citra Lestari", "role": "tim_layanan",
+                                                    "email": "citra@contoh.go.id", "agency": "", "lane": ""})
+    assert 'value="Citra Lestari"' in client.get("/admin/pengguna/citra/ubah").get_data(as_text=True)
+    client.post("/logout")
+
+    case = file_case(people["ani"])
+    step = open_task(people["citra"], case)
+    people["citra"].post(f"/tasks/{step['id']}/claim")
+    login(client, "dodi")
+    worklist = client.get("/worklist?tab=semua").get_data(as_text=True)
+    assert re.search(r'data-label="Diambil oleh">Citra Lestari</td>', worklist)
+    assert "sedang dikerjakan oleh <strong>Citra Lestari</strong>" in client.get(f"/tasks/{step['id']}").get_data(
+        as_text=True)
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert '<span class="user">Citra Lestari</span>' in page and "diajukan" in page
+    assert '<span class="user">ani</span>' in page  # no full name: the username, as before
+    # clearing the name from the command line brings the username back
+    assert engine.identity.change_user(None, "citra", "tim_layanan", "citra@contoh.go.id", full_name="") == 0
+    assert '<span class="user">citra</span>' in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)

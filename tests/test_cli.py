@@ -65,6 +65,13 @@ def test_users_change_corrects_what_is_given_and_keeps_the_rest(runner, engine):
     assert engine.identity.by_username("wati").email == "wati@desa-b.desa.id"
     missing = invoke("nobody", "--email", "n@b.go.id")
     assert missing.exit_code != 0 and "tidak ditemukan" in missing.output
+    # a full name is given, kept when other things change, and cleared with ""
+    assert invoke("wati", "--name", "Wati Susanti").exit_code == 0
+    assert invoke("wati", "--email", "wati@desa-c.desa.id").exit_code == 0
+    assert engine.identity.full_names(["wati"]) == {"wati": "Wati Susanti"}
+    refused = invoke("wati", "--name", "x" * 201)
+    assert refused.exit_code != 0 and "--name" in refused.output
+    assert invoke("wati", "--name", "").exit_code == 0 and engine.identity.full_names(["wati"]) == {}
 
 
 def test_demo_is_repeatable(runner, engine):
@@ -76,7 +83,7 @@ def test_demo_is_repeatable(runner, engine):
 
 def test_db_upgrade_is_at_head(runner, app):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0007"
+    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0008"
 
 
 def test_tokens_and_passwords_are_stored_hashed(engine):

@@ -16,7 +16,8 @@ from .context import actor, engine
 
 bp = Blueprint("accounts", __name__)
 TICKET = "token_ticket"
-USER_FIELDS = {"username": "Nama pengguna", "role": "Peran", "email": "E-mail", "agency": "Kode instansi",
+USER_FIELDS = {"username": "Nama pengguna", "full_name": "Nama lengkap", "role": "Peran", "email": "E-mail",
+               "agency": "Kode instansi",
                "lane": "Lajur yang diawasi", "password": "Kata sandi awal"}
 
 
@@ -90,11 +91,12 @@ def users():
         abort(403)
     errors, sent = {}, {}
     if request.method == "POST":
-        sent = {k: request.form.get(k, "").strip() for k in ("username", "role", "email", "agency", "lane")}
+        sent = {k: request.form.get(k, "").strip()
+                for k in ("username", "full_name", "role", "email", "agency", "lane")}
         try:
             added = engine().identity.add_user(sent["username"], sent["role"], sent["email"],
                                                request.form.get("password", ""), sent["agency"] or None,
-                                               sent["lane"] or None, by=actor())
+                                               sent["lane"] or None, by=actor(), full_name=sent["full_name"])
         except Invalid as exc:
             errors = errors_by_field(exc.errors)
         except Conflict as exc:  # the name is taken
@@ -119,13 +121,14 @@ def change_user(username):
     if not found:
         abort(404)
     account, errors = found[0], {}
-    sent = {"role": account.role, "email": account.email, "agency": account.agency_code or "",
-            "lane": account.lane or ""}
+    sent = {"full_name": account.full_name or "", "role": account.role, "email": account.email,
+            "agency": account.agency_code or "", "lane": account.lane or ""}
     if request.method == "POST":
-        sent = {k: request.form.get(k, "").strip() for k in ("role", "email", "agency", "lane")}
+        sent = {k: request.form.get(k, "").strip() for k in ("full_name", "role", "email", "agency", "lane")}
         try:
             released = engine().identity.change_user(actor(), username, sent["role"], sent["email"],
-                                                     sent["agency"] or None, sent["lane"] or None)
+                                                     sent["agency"] or None, sent["lane"] or None,
+                                                     full_name=sent["full_name"])
         except Invalid as exc:
             errors = errors_by_field(exc.errors)
         except Conflict as exc:  # one's own role

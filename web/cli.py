@@ -26,16 +26,16 @@ DEMO_AGENCIES = [
     ("desa-sukamaju", "Pemerintah Desa Sukamaju"),
 ]
 DEMO_PASSWORD = "sengketa-demo"
-DEMO_USERS = [
-    ("pemohon", "pemohon", "kab-contoh", None),
-    ("pemohon2", "pemohon", "kota-contoh", None),
-    ("layanan", "tim_layanan", None, None),
-    ("layanan2", "tim_layanan", None, None),
-    ("pandi", "pandi", None, None),
-    ("supervisor", "supervisor", None, "tim_layanan"),
-    ("supervisor-pandi", "supervisor", None, "pandi"),
-    ("pemilik", "process_owner", None, None),
-    ("admin", "admin", None, None),
+DEMO_USERS = [  # username, role, agency, lane, full name
+    ("pemohon", "pemohon", "kab-contoh", None, "Budi Santoso"),
+    ("pemohon2", "pemohon", "kota-contoh", None, "Rina Kartika"),
+    ("layanan", "tim_layanan", None, None, "Citra Lestari"),
+    ("layanan2", "tim_layanan", None, None, "Dodi Prasetyo"),
+    ("pandi", "pandi", None, None, "Eka Wijaya"),
+    ("supervisor", "supervisor", None, "tim_layanan", "Fajar Nugroho"),
+    ("supervisor-pandi", "supervisor", None, "pandi", "Gita Maharani"),
+    ("pemilik", "process_owner", None, None, "Hendra Gunawan"),
+    ("admin", "admin", None, None, "Intan Permata"),
 ]
 
 
@@ -110,13 +110,15 @@ def deploy(path: Path, forms_dir: Path | None):
 @click.option("--password", required=True)
 @click.option("--agency", help="Kode instansi (dibuat bila belum ada).")
 @click.option("--lane", help="Wajib untuk supervisor: lajur yang diawasi (tim_layanan atau pandi).")
+@click.option("--name", "full_name", help="Nama lengkap, ditampilkan di daftar kerja dan riwayat kasus.")
 @needs_schema
-def users_add(username, role, email, password, agency, lane):
+def users_add(username, role, email, password, agency, lane, full_name):
     """Adds a user."""
     try:
-        added = engine().identity.add_user(username, role, email, password, agency, lane)
+        added = engine().identity.add_user(username, role, email, password, agency, lane, full_name=full_name)
     except EngineError as exc:
-        _fail(exc, {"username": "USERNAME", **{o: f"--{o}" for o in ("role", "email", "password", "agency", "lane")}})
+        _fail(exc, {"username": "USERNAME", "full_name": "--name",
+                    **{o: f"--{o}" for o in ("role", "email", "password", "agency", "lane")}})
     click.echo(f"Pengguna {added.username} ({added.role}) ditambahkan.")
 
 
@@ -126,8 +128,9 @@ def users_add(username, role, email, password, agency, lane):
 @click.option("--email")
 @click.option("--agency", help="Kode instansi (dibuat bila belum ada), untuk petugas instansi.")
 @click.option("--lane", help="Untuk supervisor: lajur yang diawasi.")
+@click.option("--name", "full_name", help="Nama lengkap (\"\" menghapusnya).")
 @needs_schema
-def users_change(username, role, email, agency, lane):
+def users_change(username, role, email, agency, lane, full_name):
     """Corrects a user's role, e-mail, agency or lane; what is not given stays."""
     identity = engine().identity
     found = identity.accounts(None, username)
@@ -140,9 +143,10 @@ def users_change(username, role, email, agency, lane):
     if lane is None:
         lane = now.lane if role == "supervisor" else None
     try:
-        released = identity.change_user(None, username, role, email or now.email, agency or None, lane or None)
+        released = identity.change_user(None, username, role, email or now.email, agency or None, lane or None,
+                                        **({} if full_name is None else {"full_name": full_name}))
     except EngineError as exc:
-        _fail(exc, {o: f"--{o}" for o in ("role", "email", "agency", "lane")})
+        _fail(exc, {"full_name": "--name", **{o: f"--{o}" for o in ("role", "email", "agency", "lane")}})
     back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
     click.echo(f"Pengguna {username} diubah{back}.")
 
@@ -169,9 +173,10 @@ def demo(no_cases: bool):
     four example cases at different steps of the SOP."""
     for code, name in DEMO_AGENCIES:
         engine().identity.ensure_agency(code, name)
-    for username, role, agency, lane in DEMO_USERS:
+    for username, role, agency, lane, full_name in DEMO_USERS:
         try:
-            engine().identity.add_user(username, role, f"{username}@contoh.go.id", DEMO_PASSWORD, agency, lane)
+            engine().identity.add_user(username, role, f"{username}@contoh.go.id", DEMO_PASSWORD, agency, lane,
+                                       full_name=full_name)
             click.echo(f"  {username:18} {role}")
         except Conflict:
             click.echo(f"  {username:18} {role} (sudah ada)")

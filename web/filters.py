@@ -6,9 +6,13 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from flask import g
+
 from engine.described import date_text, in_form_order
 from engine.forms import MAX_FILE_BYTES, MAX_FILES, TYPE_NAMES
 from engine.models import utcnow
+
+from .context import engine
 
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
 STATUS_LABELS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan",
@@ -33,6 +37,16 @@ def init_app(app) -> None:
     @app.template_filter("umur")
     def umur(value: datetime | None) -> str:
         return _minutes(utcnow() - value) if value else "–"
+
+    @app.template_filter("orang")
+    def person(username: str | None) -> str:
+        """A user as people know them: their full name when they have one, else their username."""
+        if not username:
+            return "–"
+        known = g.setdefault("full_names", {})
+        if username not in known:  # one lookup per person a page names, not per mention
+            known[username] = engine().identity.full_names([username]).get(username, username)
+        return known[username]
 
     @app.template_filter("lajur")
     def lajur(value: str | None) -> str:
