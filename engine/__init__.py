@@ -7,6 +7,7 @@ from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from . import calendar
+from .agencies import Agencies
 from .cancellation import Cancellations
 from .definitions import Definitions
 from .execution import Execution
@@ -37,6 +38,7 @@ class Engine:
         self.execution = Execution(self.definitions, calendar.from_settings(settings), notify)
         self.history = History()
         self.identity = Identity(self.store)
+        self.agencies = Agencies(self.store)
         self.instances = Instances(self.store, self.execution, self.history, process_key)
         self.tasks = Tasks(self.store, self.execution)
         self.timers = Timers(self.store, self.execution)

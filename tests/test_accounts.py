@@ -497,3 +497,31 @@ def test_people_are_shown_by_their_full_name_where_others_read_who_did_what(clie
     # clearing the name from the command line brings the username back
     assert engine.identity.change_user(None, "citra", "tim_layanan", "citra@contoh.go.id", full_name="") == 0
     assert '<span class="user">citra</span>' in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+
+
+def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, engine, people, admin, runner):
+    """The UX walk-through: a new agency showed as its raw code ('kab-baru') everywhere until its first
+    filing named it, and nobody could correct an agency's name after a reorganisation."""
+    engine.identity.add_user("wati", "pemohon", "wati@kabbaru.go.id", PASSWORD, "kab-baru")
+    login(client, admin)
+    page = client.get("/admin/instansi").get_data(as_text=True)
+    row = re.search(r'<tr role="row" id="instansi-kab-baru".*?</tr>', page, re.S).group(0)
+    assert "kab-baru <small class=\"muted\">(belum bernama)</small>" in row and 'data-label="Petugas aktif">1<' in row
+    refused = client.post("/admin/instansi/kab-baru/nama", data={"name": " x "}, follow_redirects=True)
+    assert "Nama instansi kab-baru tidak diubah: Nama instansi 2–200 karakter." in refused.get_data(as_text=True)
+    named = client.post("/admin/instansi/kab-baru/nama", data={"name": "Pemerintah  Kabupaten Baru"},
+                        follow_redirects=True)
+    assert "Instansi kab-baru kini bernama Pemerintah Kabupaten Baru." in named.get_data(as_text=True)
+    assert ("kab-baru", "Pemerintah Kabupaten Baru") in engine.identity.agencies()
+    assert client.post("/admin/instansi/tidak-ada/nama", data={"name": "Apa Saja"},
+                       follow_redirects=True).status_code == 200  # said on the page, not a 500
+    # its case shows the name it was given, not one made up from the code or the request
+    assert runner.invoke(args=["agencies", "rename", "kab-contoh", "Pemerintah Kabupaten Contoh (baru)"]).exit_code == 0
+    case = file_case(people["ani"])
+    assert people["citra"].get(f"/cases/{case['id']}").get_json()["agency"] == "Pemerintah Kabupaten Contoh (baru)"
+    listed = runner.invoke(args=["agencies", "list"]).output
+    assert "kab-baru" in listed and "Pemerintah Kabupaten Baru" in listed
+    client.post("/logout")
+    login(client, "citra")
+    assert client.get("/admin/instansi").status_code == 403
+    assert client.post("/admin/instansi/kab-baru/nama", data={"name": "Bukan Admin"}).status_code == 403

@@ -48,7 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     except ArgumentError as exc:
         raise SystemExit(f"DATABASE_URL tidak valid: {exc}") from None
 
-    from . import accounts, api, auth, cases, cli, errors, filters, notifications, process, worklist
+    from . import accounts, agencies, api, auth, cases, cli, errors, filters, notifications, process, worklist
     app.wsgi_app = errors.GuardedBody(app.wsgi_app)
     app.before_request(errors.refuse_unreadable_text)  # before the CSRF check: a broken field is said as such
     csrf.init_app(app)
@@ -62,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(process.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(accounts.bp)
+    app.register_blueprint(agencies.bp)
     csrf.exempt(api.bp)  # token-authenticated, no cookies: CSRF cannot ride on it
     cli.init_app(app)
     # browsers ask for /favicon.ico whatever the page links; answer with the icon the pages link

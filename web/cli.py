@@ -19,6 +19,7 @@ from .demo import file_cases
 
 db = AppGroup("db", help="Skema basis data (migrasi Alembic).")
 users = AppGroup("users", help="Pengguna dan token API.")
+agencies = AppGroup("agencies", help="Instansi: daftar dan namanya.")
 
 DEMO_AGENCIES = [
     ("kab-contoh", "Pemerintah Kabupaten Contoh"),
@@ -229,9 +230,31 @@ def timers(once: bool, exit_when_idle: bool, max_sleep: float, lease_seconds: in
     worker.run(exit_when_idle=exit_when_idle)
 
 
+@agencies.command("list")
+@needs_schema
+def agencies_list():
+    """Lists the agencies: code, active officers, cases, name."""
+    for a in engine().agencies.list(None):
+        click.echo(f"{a.code:24} {a.officers:4} petugas {a.cases:6} kasus  {a.name}{'' if a.named else ' (belum bernama)'}")
+
+
+@agencies.command("rename")
+@click.argument("code")
+@click.argument("name")
+@needs_schema
+def agencies_rename(code, name):
+    """Names or renames the agency with that code."""
+    try:
+        kept = engine().agencies.rename(None, code, name)
+    except EngineError as exc:
+        _fail(exc, {"name": "NAME"})
+    click.echo(f"Instansi {code} kini bernama {kept}.")
+
+
 def init_app(app) -> None:
     app.cli.add_command(timers)
     app.cli.add_command(db)
     app.cli.add_command(users)
+    app.cli.add_command(agencies)
     app.cli.add_command(deploy)
     app.cli.add_command(demo)

@@ -1,0 +1,36 @@
+"""Agencies, for administrators: who they are (name, code), how many officers and cases each has, and
+naming one (until named, an agency reads as the code its first officer was given)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from engine.errors import Invalid, NotFound
+
+from .context import actor, engine
+
+bp = Blueprint("agencies", __name__, url_prefix="/admin/instansi")
+
+
+@bp.get("")
+@login_required
+def index():
+    if actor().role != "admin":
+        abort(403)
+    return render_template("agencies.html", agencies=engine().agencies.list(actor()))
+
+
+@bp.post("/<code>/nama")
+@login_required
+def rename(code):
+    if actor().role != "admin":
+        abort(403)
+    try:
+        name = engine().agencies.rename(actor(), code, request.form.get("name", ""))
+    except Invalid as exc:
+        flash(f"Nama instansi {code} tidak diubah: {exc.errors[0]['message']}", "error")
+    except NotFound as exc:
+        flash(exc.message, "error")
+    else:
+        flash(f"Instansi {code} kini bernama {name}.", "success")
+    return redirect(url_for("agencies.index") + f"#instansi-{code}")
