@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from sqlalchemy import Integer, String, bindparam, case, cast, exists, insert, literal, or_, select, update
+from sqlalchemy import Integer, String, bindparam, case, cast, exists, func, insert, literal, or_, select, update
 
 from .models import Agency, Document, HistoryEvent, HumanTask, Instance, Notification, Timer, User
 
@@ -41,7 +41,7 @@ _ACTIVE_CLAIMER = exists(select(user.c.id).where(user.c.id == bindparam("user_id
 CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None),
                             _ACTIVE_CLAIMER)
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
-TASK_HOLDER = select(task.c.claimed_by).where(task.c.id == bindparam("task_id"))
+TASK_NOW = select(task.c.state, task.c.claimed_by).where(task.c.id == bindparam("task_id"))
 # Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder).
 LAST_RELEASE = (select(user.c.username).select_from(history.join(user, user.c.id == history.c.user_id))
                 .where(history.c.task_id == bindparam("task_id"),
@@ -133,10 +133,21 @@ ANNOUNCE_UNHEARD = insert(notification).values(
     message_id=bindparam("message_id"), created_at=bindparam("at", type_=notification.c.created_at.type),
     delivery="no_address", attempts=0)
 # Once the step is done, its announcements ask nothing of anyone any more: they stop counting as unread.
+# A step done (or gone): its announcements stop counting as unread, and mail of them not yet sent is not sent
+# ("please act" on a step someone has done); `why` is kept as the reason.
+_UNSENT = notification.c.delivery == "pending"
 SETTLE_ANNOUNCEMENTS = (update(notification).where(notification.c.task_id == bindparam("task_id"),
                                                    notification.c.escalation_id.is_(None),
-                                                   notification.c.read_at.is_(None))
-                        .values(read_at=bindparam("at", type_=notification.c.read_at.type)))
+                                                   or_(notification.c.read_at.is_(None), _UNSENT))
+                        .values(read_at=func.coalesce(notification.c.read_at,
+                                                      bindparam("at", type_=notification.c.read_at.type)),
+                                delivery=case((_UNSENT, "withdrawn"), else_=notification.c.delivery),
+                                last_error=case((_UNSENT, bindparam("why")), else_=notification.c.last_error),
+                                lease_until=case((_UNSENT, None), else_=notification.c.lease_until),
+                                lease_owner=case((_UNSENT, None), else_=notification.c.lease_owner)))
+# A case ended early: none of its mail still waiting is sent (announcements, escalations of its open steps).
+WITHDRAW_CASE_MAIL = (update(notification).where(notification.c.instance_id == bindparam("instance_id"), _UNSENT)
+                      .values(delivery="withdrawn", last_error=bindparam("why"), lease_until=None, lease_owner=None))
 
 
 def history_row(**values) -> dict:

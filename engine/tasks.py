@@ -18,7 +18,7 @@ from .execution import Execution, Locked, Mirror
 from .identity import Actor
 from .instances import DocumentInfo, _doc_info, _domain_of, _store_documents, visible
 from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
-from .notifications import CaseFacts, tell_released
+from .notifications import STEP_DONE, CaseFacts, tell_released
 from .store import Store
 
 STATES = ("ready", "completed", "cancelled")
@@ -163,9 +163,12 @@ class Tasks:
                 return _row(task, "ready", actor.username)
             # The condition makes the claim atomic: of two claims at once, one updates the row.
             won = tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now})
-            if won != 1 and tx.scalar(sql.TASK_HOLDER, {"task_id": task.id}) is None:
-                raise Forbidden("inactive", "Akun Anda tidak aktif lagi; tugas tidak diambil.")
             if won != 1:
+                now_is = tx.first(sql.TASK_NOW, {"task_id": task.id})
+                if now_is.state != "ready":  # done, or its case ended, the moment before
+                    raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
+                if now_is.claimed_by is None:
+                    raise Forbidden("inactive", "Akun Anda tidak aktif lagi; tugas tidak diambil.")
                 raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
             _history(tx, task, actor, "task_claimed", now)
             return _row(task, "ready", actor.username)
@@ -191,13 +194,19 @@ class Tasks:
             return _row(task, "ready", None)
 
     def complete(self, actor: Actor, task_id: str, data,
-                 uploads: dict[str, list[forms.Upload]] | None = None) -> TaskRow:
+                 uploads: dict[str, list[forms.Upload]] | None = None, take: bool = False) -> TaskRow:
         """Checks the form, then runs the engine on to the next waiting point, in one transaction. An agency
         officer sends their own step without claiming it first (Actor.sends_own_step). The returned row
-        carries the tasks that became ready (`next_tasks`)."""
+        carries the tasks that became ready (`next_tasks`). `take`: a step nobody holds is claimed in the same
+        command (an officer whose step was released while they typed sends it again): refused, it takes nothing."""
         now = utcnow()
         with self.store.command(write=True) as tx:
             task = self._task_for(tx, actor, task_id, sql.TASK_FOR_COMPLETE)  # and its case, locked
+            if take and task.claimed_by is None and task.state == "ready" and not actor.sends_own_step(task.lane):
+                self._check_lane(actor, task)
+                if tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now}) == 1:
+                    _history(tx, task, actor, "task_claimed", now)
+                    task = task._replace(claimed_by=actor.id)
             self._check_ready_and_mine(tx, actor, task)
             locked = Locked(task.instance_id, task.definition_id, task.revision, task.status)
             deployed = self.execution.definitions.get(tx, locked.definition_id)
@@ -253,7 +262,7 @@ class Tasks:
                                           events=(completed,), case=CaseFacts(task.case_number, domain,
                                                                               task.agency_id, task.agency))
             if task.lane in self.execution.settings.announced_lanes:
-                tx.run(sql.SETTLE_ANNOUNCEMENTS, {"task_id": task.id, "at": now})
+                tx.run(sql.SETTLE_ANNOUNCEMENTS, {"task_id": task.id, "at": now, "why": STEP_DONE})
             result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
             result.domain = domain  # as corrected, if the step corrected it
             result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, domain, t)

@@ -525,3 +525,10 @@ def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, e
     login(client, "citra")
     assert client.get("/admin/instansi").status_code == 403
     assert client.post("/admin/instansi/kab-baru/nama", data={"name": "Bukan Admin"}).status_code == 403
+
+
+def test_renaming_an_agency_whose_code_in_the_address_holds_a_line_break_is_not_a_500(client, people, admin):
+    login(client, admin)
+    answer = client.post("/admin/instansi/kab%0Acontoh/nama", data={"name": "Pemerintah Kabupaten Contoh"})
+    assert answer.status_code == 302 and "\n" not in answer.headers["Location"]
+    assert "tidak ditemukan" in client.get(answer.headers["Location"]).get_data(as_text=True)

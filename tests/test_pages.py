@@ -182,6 +182,33 @@ def test_an_officer_whose_step_was_released_takes_it_back_and_sends_what_they_ty
                                                             ("task_completed", "citra")]
 
 
+def test_taking_back_and_sending_with_a_mistake_takes_nothing_and_keeps_the_form(client, people):
+    """The review: 'Ambil tugas ini dan kirim' with a field wrong claimed the step in a command of its own,
+    then showed 'Tugas ini belum diambil' with the entries gone. Claim and completion are one command now:
+    refused, it takes nothing, and the page keeps the form, the entries and the errors."""
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    people["fajar"].post(f"/tasks/{task['id']}/unclaim")
+    typed = "Surat lengkap; penanda tangan Sekretaris Daerah, NIP sesuai."
+    sent = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": typed, "ambil": "1"})
+    page = sent.get_data(as_text=True)
+    assert sent.status_code == 422 and "Tugas ini belum diambil." not in page
+    assert re.search(r'<textarea id="f-summary"[^>]*>' + re.escape(typed) + "</textarea>", page)
+    assert '<input type="hidden" name="ambil" value="1">' in page and 'aria-invalid="true"' in page
+    assert open_task(people["citra"], case)["claimed_by"] is None  # refused: nothing taken
+
+
+def test_a_form_without_uploads_says_nothing_of_upload_limits(client, people):
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert 'type="file"' not in page and 'id="file-limits"' not in page and "too-many" not in page
+
+
 def test_an_agency_officer_sends_their_own_step_straight_from_its_page(client, people):
     """The UX review: the officer had to 'Ambil' a correction of their own case, under the helpdesk's SOP row."""
     from samples import CHECK_INCOMPLETE, CORRECTION

@@ -33,4 +33,4 @@ def rename(code):
         flash(exc.message, "error")
     else:
         flash(f"Instansi {code} kini bernama {name}.", "success")
-    return redirect(url_for("agencies.index") + f"#instansi-{code}")
+    return redirect(url_for("agencies.index", _anchor=f"instansi-{code}"))  # quoted: the code is as typed

@@ -178,7 +178,8 @@ def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
         raw = form.get(path)
         if raw is None:
             continue
-        raw = raw.strip() if prop.get("x-widget") == "textarea" else " ".join(raw.split())
+        # a text area's line breaks arrive as CRLF: kept as one character each, as the browser counted them
+        raw = raw.replace("\r\n", "\n").strip() if prop.get("x-widget") == "textarea" else " ".join(raw.split())
         if raw == "":
             continue
         if kind in ("integer", "number"):

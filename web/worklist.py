@@ -80,10 +80,10 @@ def unclaim(task_id):
 def task(task_id):
     detail = engine().tasks.get(actor(), task_id)
 
+    take = request.method == "POST" and request.form.get("ambil") == "1"  # released while they typed
+
     def complete(values, files):
-        if request.form.get("ambil") == "1" and detail.claimed_by is None and actor().works(detail.lane):
-            engine().tasks.claim(actor(), detail.id)  # released while they typed: take it back and send
-        return engine().tasks.complete(actor(), detail.id, values, files)
+        return engine().tasks.complete(actor(), detail.id, values, files, take=take)
     try:
         sent = formdata.submit(detail.form, complete)
     except Conflict as exc:
@@ -97,7 +97,8 @@ def task(task_id):
     values = sent.values if request.method == "POST" else {**detail.current, **detail.suggested}
     decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
     return _task_page(detail, formdata.fields(detail.form, values, sent.errors, decided=decided), sent.status,
-                      sent.errors, files_sent=sent.files_sent)
+                      sent.errors, files_sent=sent.files_sent,
+                      unsent=sent.values if take and detail.claimed_by is None else None)  # still theirs to take
 
 
 def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=None):
