@@ -11,7 +11,7 @@ from .execution import Execution, Mirror
 from .identity import Actor
 from .instances import _find, visible
 from .models import Agency, HumanTask, Notification, User, utcnow
-from .notifications import Settings
+from .notifications import CASE_ENDED, Settings
 from .store import Store
 
 REASON_MAX = 1000
@@ -30,7 +30,8 @@ class Cancellations:
     def end(self, actor: Actor, case_ref, reason) -> str:
         """Withdraws (the agency) or cancels (anyone else allowed) a running case; returns the history
         event written, `case_withdrawn` or `case_cancelled`."""
-        reason = reason.strip() if isinstance(reason, str) else ""
+        # A browser sends a text area's line breaks as CRLF but counts them as one character, as we do.
+        reason = reason.replace("\r\n", "\n").strip() if isinstance(reason, str) else ""
         if not reason or len(reason) > REASON_MAX:
             message = "Wajib diisi." if not reason else f"Terlalu panjang (maksimal {REASON_MAX} karakter)."
             raise Invalid("invalid", "Sebutkan alasan kasus ini diakhiri.", [{"field": "reason", "message": message}])
@@ -45,8 +46,15 @@ class Cancellations:
             locked = self.execution.lock(tx, found.id)
             if locked.status != "running":
                 raise Conflict("not_running", "Kasus ini sudah selesai atau diakhiri; tidak ada yang dibatalkan.")
-            holders = set(tx.session.scalars(select(HumanTask.claimed_by).where(
-                HumanTask.instance_id == locked.id, HumanTask.state == "ready", HumanTask.claimed_by.is_not(None))))
+            # The open steps, locked: a claim at this moment waits for the ending and then finds the step gone,
+            # instead of landing between this read and the steps' cancellation, its holder never told.
+            open_steps = tx.session.execute(select(HumanTask.id, HumanTask.claimed_by).where(
+                HumanTask.instance_id == locked.id, HumanTask.state == "ready").with_for_update()).all()
+            told = {holder for _, holder in open_steps if holder is not None}
+            if open_steps:  # and those its open steps were announced to (PANDI, the agency's other officers)
+                told |= set(tx.session.scalars(select(Notification.user_id).where(
+                    Notification.task_id.in_([step for step, _ in open_steps]), Notification.user_id.is_not(None),
+                    Notification.escalation_id.is_(None))))
             deployed, workflow = self.execution.load(tx, locked)
             before = Mirror.of(workflow)
             workflow.cancel()
@@ -54,14 +62,16 @@ class Cancellations:
             row = sql.history_row(instance_id=locked.id, at=now, user_id=actor.id, event=event,
                                   detail={"reason": reason})
             self.execution.save(tx, locked, deployed, workflow, now, before, events=(row,), cancelled=True)
-            _tell(tx.session, self.execution.settings, found, actor, holders, event, reason, now)
+            tx.run(sql.WITHDRAW_CASE_MAIL, {"instance_id": locked.id, "why": CASE_ENDED})
+            _tell(tx.session, self.execution.settings, found, actor, told, event, reason, now)
         return event
 
 
-def _tell(session, settings: Settings, case, actor: Actor, holders: set[int], event: str, reason: str, now) -> None:
+def _tell(session, settings: Settings, case, actor: Actor, told: set[int], event: str, reason: str, now) -> None:
     """Those whose work the ending took away: the officers holding its open steps (their task left 'Tugas
-    saya' unannounced otherwise) and, when the helpdesk side cancels, the agency that filed it."""
-    wanted = [User.id.in_(holders)] if holders else []
+    saya' unannounced otherwise), those the open steps were announced to, and, when the helpdesk side
+    cancels, the agency that filed it."""
+    wanted = [User.id.in_(told)] if told else []
     if event == "case_cancelled":
         wanted.append((User.role == "pemohon") & (User.agency_id == case.agency_id))
     if not wanted:

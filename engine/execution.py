@@ -20,7 +20,7 @@ from .definitions import Definitions, Deployed
 from .errors import Conflict, Invalid
 from .models import Escalation, HistoryEvent
 from .store import Tx
-from .notifications import CaseFacts, Settings, announce_step, notify_escalation
+from .notifications import CASE_ENDED, STEP_DONE, CaseFacts, Settings, announce_step, notify_escalation
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,8 @@ class Execution:
             tx.many(sql.ADD_HISTORY, fired)
         for task_id in after.thrown - before.thrown:
             self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)
-        created = self._write_tasks(tx, locked, deployed, workflow, before, after, now, done)
+        created = self._write_tasks(tx, locked, deployed, workflow, before, after, now, done,
+                                    CASE_ENDED if cancelled else STEP_DONE)
         self._add_timers(tx, locked, workflow, before, after)  # after the tasks they are attached to
         history = list(events) + [
             sql.history_row(instance_id=locked.id, at=now, event="task_created", task_id=t.id,
@@ -186,11 +187,12 @@ class Execution:
             task.internal_data["event_value"] = self.calendar.add(now, duration).isoformat()
             task.internal_data["calendar"] = self.calendar.name
 
-    def _write_tasks(self, tx, locked, deployed, workflow, before, after, now, done) -> list[NewTask]:
+    def _write_tasks(self, tx, locked, deployed, workflow, before, after, now, done, why) -> list[NewTask]:
+        """`why`: what unsent mail announcing the steps that went is told (STEP_DONE, CASE_ENDED)."""
         gone = [str(t) for t in before.ready - after.ready if str(t) != done]
         if gone:
             tx.many(sql.CANCEL_TASK, [{"task_id": t, "at": now} for t in gone])
-            tx.many(sql.SETTLE_ANNOUNCEMENTS, [{"task_id": t, "at": now} for t in gone])  # nothing to do any more
+            tx.many(sql.SETTLE_ANNOUNCEMENTS, [{"task_id": t, "at": now, "why": why} for t in gone])
         created = []
         for task_id in after.ready - before.ready:
             task = workflow.tasks[task_id]

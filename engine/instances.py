@@ -181,10 +181,14 @@ class Instances:
             if query:  # the words as typed: % and _ are themselves, not wildcards
                 text = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 like = f"%{text}%"
-                stmt = stmt.where(func.lower(Instance.domain_name).like(like, escape="\\") |
-                                  func.lower(Instance.case_number).like(like, escape="\\") |
-                                  func.lower(Agency.name).like(like, escape="\\") |
-                                  Instance.search_text.like(like, escape="\\"))  # stored lower-cased
+                found = (func.lower(Instance.domain_name).like(like, escape="\\") |
+                         func.lower(Instance.case_number).like(like, escape="\\") |
+                         func.lower(Agency.name).like(like, escape="\\") |
+                         Instance.search_text.like(like, escape="\\"))  # stored lower-cased
+                digits = re.sub(r"[\s.\-]", "", query)
+                if digits != query.strip() and digits.isascii() and digits.isdigit() and len(digits) >= 6:
+                    found = found | Instance.search_text.like(f"%{digits}%")  # a NIP typed in groups, as stored
+                stmt = stmt.where(found)
             total = session.scalar(select(func.count()).select_from(stmt.subquery()))
             rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit).offset(offset)).all()
             cases = [CaseSummary(*row) for row in rows]

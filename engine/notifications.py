@@ -16,6 +16,10 @@ from .models import Agency, Escalation, HumanTask, Instance, Notification, User,
 from .store import Store, Tx
 
 LANE_NAMES = {"pemohon": "Instansi", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
+# Why a notification's mail is `withdrawn` (kept as its last_error and shown beside it).
+NOT_AUTHORISED = "Tidak dikirim: penerima tidak lagi berwenang atas kasus ini (akun nonaktif atau pindah instansi)."
+STEP_DONE = "Tidak dikirim: langkahnya sudah dikerjakan sebelum pesan ini terkirim."
+CASE_ENDED = "Tidak dikirim: kasusnya diakhiri sebelum pesan ini terkirim."
 # Parties outside the helpdesk: they do not watch the worklist, so a step that reaches them is announced.
 ANNOUNCED_LANES = ("pemohon", "pandi")
 
@@ -44,6 +48,7 @@ class NotificationView:
     read_at: datetime | None
     delivery: str
     case_id: int
+    note: str | None = None  # why its mail was not sent (withdrawn)
 
 
 def notify_escalation(session: Session, settings: Settings, escalation: Escalation, now: datetime) -> int:
@@ -210,7 +215,8 @@ class Notifications:
                 stmt = stmt.where(Notification.read_at.is_(None))
             rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()
             return [NotificationView(n.id, n.subject, n.body, n.link, n.created_at, n.read_at, n.delivery,
-                                     n.instance_id) for n in rows]
+                                     n.instance_id, n.last_error if n.delivery == "withdrawn" else None)
+                    for n in rows]
 
     def unread_count(self, actor: Actor) -> int:
         with self.store.transaction() as session:

@@ -18,12 +18,12 @@ from email.utils import format_datetime
 from sqlalchemy import case, func, or_, select, update
 
 from .identity import may_see_case
+from .notifications import NOT_AUTHORISED
 from .models import Instance, Notification, User, utcnow
 from .store import Store
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
-WITHDRAWN = "Tidak dikirim: penerima tidak lagi berwenang atas kasus ini (akun nonaktif atau pindah instansi)."
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class Outbox:
             batch = []
             for notification, email, allowed in rows:
                 if not allowed:  # deactivated, or moved off the case's agency, since it was written
-                    notification.delivery, notification.last_error = "withdrawn", WITHDRAWN
+                    notification.delivery, notification.last_error = "withdrawn", NOT_AUTHORISED
                     continue
                 try:
                     batch.append((notification.id, self._message(notification, email)))
@@ -148,12 +148,25 @@ class Outbox:
 
     def _renew(self, notification_id: int, owner: str) -> bool:
         """The message is still this sender's to send, for one more exchange: whatever came before it in the
-        batch took, another sender cannot take it over (and send it again) while it is being sent."""
+        batch took, another sender cannot take it over (and send it again) while it is being sent.
+        The recipient is checked again here, not only when the batch was leased: an officer deactivated or
+        moved while earlier messages went out is not mailed."""
         with self.store.transaction(write=True) as session:
-            return session.execute(
-                update(Notification).where(Notification.id == notification_id, Notification.lease_owner == owner,
-                                           Notification.delivery == "pending")
-                .values(lease_until=utcnow() + self._hold())).rowcount == 1
+            row = session.execute(
+                select(Notification, may_see_case(User, Instance.agency_id))
+                .join(User, User.id == Notification.user_id).join(Instance, Instance.id == Notification.instance_id)
+                .where(Notification.id == notification_id, Notification.lease_owner == owner,
+                       Notification.delivery == "pending")
+                .with_for_update(of=Notification)).first()
+            if row is None:
+                return False
+            notification, allowed = row
+            if not allowed:
+                notification.delivery, notification.last_error = "withdrawn", NOT_AUTHORISED
+                notification.lease_until = notification.lease_owner = None
+                return False
+            notification.lease_until = utcnow() + self._hold()
+            return True
 
     def _release(self, notification_ids: list[int], owner: str, not_before: datetime) -> None:
         """Back to the queue, uncharged, due no earlier than `not_before`."""
@@ -179,10 +192,11 @@ class Outbox:
         return message
 
     def _sent(self, notification_id: int) -> None:
-        """Recorded even if the lease was lost meanwhile: the server has the message."""
+        """Recorded even if the lease was lost, or the mail withdrawn, while it was being sent: the server
+        has the message."""
         with self.store.transaction(write=True) as session:
             session.execute(update(Notification).where(Notification.id == notification_id,
-                                                       Notification.delivery == "pending").values(
+                                                       Notification.delivery.in_(("pending", "withdrawn"))).values(
                 delivery="sent", sent_at=utcnow(), attempts=Notification.attempts + 1, lease_until=None,
                 lease_owner=None, last_error=None))
 

@@ -204,7 +204,42 @@ def test_mail_for_an_officer_deactivated_or_moved_since_is_withdrawn(app, engine
     client = app.test_client()
     client.post("/login", data={"username": "ani", "password": PASSWORD})
     page = client.get("/notifications").get_data(as_text=True)
-    assert "e-mail: dibatalkan (penerima tidak lagi berwenang)" in page
+    assert "e-mail: tidak dikirim: penerima tidak lagi berwenang atas kasus ini" in page
+
+
+def test_mail_asking_for_a_step_someone_has_done_is_not_sent(engine, people, smtp):
+    """The review: once one officer had sent the agency's correction, the others' 'Menunggu tindakan Anda'
+    mail still went out if it had not yet (SMTP slow or down): it is now withdrawn with the reason."""
+    engine.identity.add_user("ani2", "pemohon", "ani2@contohkab.go.id", PASSWORD, "kab-contoh")
+    ani, citra = people["ani"], people["citra"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case), CHECK_INCOMPLETE)
+    work(ani, open_task(ani, case, "Task_LengkapiPermohonan"), CORRECTION)
+    assert engine.outbox.deliver_due() == 0 and smtp.messages == []
+    [asked] = notes(engine, "ani2")
+    assert asked.delivery == "withdrawn" and asked.note.startswith("Tidak dikirim: langkahnya sudah dikerjakan")
+
+
+def test_an_officer_deactivated_while_the_batch_goes_out_is_not_mailed(engine, people, smtp):
+    """The review: whether a recipient may still see the case was checked when the batch was leased only;
+    an officer deactivated while earlier messages went out was still mailed."""
+    identity = engine.identity
+    identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    identity.add_user("ani2", "pemohon", "ani2@contohkab.go.id", PASSWORD, "kab-contoh")
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    connect = engine.outbox._connect
+
+    def connect_while_ani2_leaves():
+        identity.set_active(identity.by_username("gita"), "ani2", False)
+        return connect()
+    engine.outbox._connect = connect_while_ani2_leaves
+    assert engine.outbox.deliver_due() == 1
+    assert [m["To"] for m in smtp.messages] == ["ani@contoh.go.id"]
+    with engine.store.transaction() as session:
+        kept = session.scalar(select(Notification.delivery).where(
+            Notification.user_id == identity.by_username("ani2").id))
+    assert kept == "withdrawn"
 
 
 def test_a_step_nobody_active_may_work_is_told_to_the_administrators(app, engine, people, smtp):

@@ -3,6 +3,8 @@ The open steps leave every worklist, the targets stop, the history says who and 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from datetime import timedelta
 
 import time_machine
@@ -10,7 +12,8 @@ from sqlalchemy import select
 
 from conftest import PASSWORD, ApiUser
 from engine.models import HumanTask, Timer, utcnow
-from samples import CHECK_COMPLETE
+from engine.errors import Conflict
+from samples import ANALYSIS_FORWARD, CHECK_COMPLETE
 from test_pages import login
 from test_sop_api import file_case, open_task, work
 
@@ -25,6 +28,7 @@ def test_the_agency_withdraws_a_duplicate_and_it_leaves_every_worklist(engine, p
     view = body.get_json()
     assert view["status"] == "cancelled" and view["completed_at"] and view["open_tasks"] == []
     assert [h["event"] for h in view["history"]][-1] == "case_withdrawn" and view["history"][-1]["user"] == "ani"
+    assert view["history"][-1]["reason"] == "Pengajuan ganda dengan kasus sebelumnya."  # API clients read it too
     assert citra.get("/tasks?view=mine").get_json()["items"] == [] and citra.get("/tasks").get_json()["items"] == []
     with engine.store.transaction() as session:
         assert session.scalar(select(HumanTask.state).where(HumanTask.id == step["id"])) == "cancelled"
@@ -100,3 +104,62 @@ def test_withdrawing_on_the_case_page_says_why_in_the_history(client, people):
     client.post("/logout")
     login(client, "citra")  # the helpdesk reads it, and is not offered to end cases
     assert 'id="end-case"' not in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+
+
+def test_mail_still_waiting_for_a_cancelled_case_is_not_sent_and_those_it_asked_are_told(app, engine, people):
+    """The review: a case waiting at PANDI was cancelled; PANDI's 'Menunggu tindakan Anda' mail still went
+    out (SMTP was slow or down), and PANDI was never told the case had ended (nobody there held the step)."""
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    work(citra, open_task(citra, case), ANALYSIS_FORWARD)  # announced to Eka (PANDI), mail not yet sent
+    engine.identity.add_user("pemilik", "process_owner", "pemilik@komdigi.go.id", PASSWORD)
+    owner = ApiUser(app.test_client(), "pemilik", engine.identity.new_token("pemilik"))
+    assert owner.post(f"/cases/{case['id']}/cancel", json={"reason": "Diselesaikan antarinstansi."}).status_code == 200
+    eka = engine.identity.by_username("eka")
+    told, asked = engine.notifications.list(eka)
+    assert "dibatalkan" in told.subject and told.delivery == "pending"
+    assert "Menunggu tindakan Anda" in asked.subject and asked.delivery == "withdrawn"
+    assert asked.note == "Tidak dikirim: kasusnya diakhiri sebelum pesan ini terkirim."
+
+
+def test_a_claim_at_the_moment_of_cancelling_waits_and_then_finds_the_step_gone(engine, people, monkeypatch):
+    """The review: a claim landing between the ending's read of who holds what and the steps' cancellation
+    was cancelled unannounced. The open steps are locked first: the claim waits, then is refused (409)."""
+    case = file_case(people["ani"])
+    step = open_task(people["citra"], case)
+    citra = engine.identity.by_username("citra")
+    engine.identity.add_user("pemilik", "process_owner", "pemilik@komdigi.go.id", PASSWORD)
+    real_load, outcome, claim = engine.execution.load, [], None
+
+    def claim_now():
+        try:
+            outcome.append(engine.tasks.claim(citra, step["id"]))
+        except Conflict as exc:
+            outcome.append(exc)
+
+    def load_while_a_claim_comes_in(tx, instance):
+        nonlocal claim
+        claim = threading.Thread(target=claim_now)
+        claim.start()
+        time.sleep(0.3)  # the claim reaches the database while the ending holds the case and its steps
+        return real_load(tx, instance)
+    monkeypatch.setattr(engine.execution, "load", load_while_a_claim_comes_in)
+    engine.cancellations.end(engine.identity.by_username("pemilik"), case["id"], "Diselesaikan antarinstansi.")
+    claim.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict) and outcome[0].code == "not_ready", outcome
+    with engine.store.transaction() as session:
+        assert session.execute(select(HumanTask.state, HumanTask.claimed_by)
+                               .where(HumanTask.id == step["id"])).one() == ("cancelled", None)
+
+
+def test_a_reason_written_over_several_lines_is_counted_as_the_browser_counts_it(client, people):
+    """The review: the text area allows 1000 characters, counting a line break as one; the browser sends
+    CRLF, and the server refused the reason as too long."""
+    case = file_case(people["ani"])
+    login(client, "ani")
+    typed = "\n".join(["Pengajuan ganda dengan kasus lain; " + "x" * 70] * 10)[:1000]
+    done = client.post(f"/cases/{case['case_number']}/akhiri", data={"reason": typed.replace("\n", "\r\n")},
+                       follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "Terlalu panjang" not in page and "Permohonan ditarik." in page

@@ -224,4 +224,6 @@ def test_a_case_is_found_by_its_letter_number_and_its_contact_officer(people):
         found = citra.get("/cases", query_string={"q": words}).get_json()["items"]
         assert [c["case_number"] for c in found] == [case["case_number"]], words
     assert citra.get("/cases", query_string={"q": "B-100/IJ"}).get_json()["items"] == []
+    grouped = citra.get("/cases", query_string={"q": "19860926 201505 1 001"}).get_json()["items"]
+    assert [c["case_number"] for c in grouped] == [case["case_number"]]  # a NIP typed as it is printed
     assert bayu.get("/cases", query_string={"q": "budi santoso"}).get_json()["items"] == []  # another agency's

@@ -77,9 +77,14 @@ def get_case(case_ref):
                     "url": f"/api/v1/cases/{case.id}/documents/{d.id}"} for d in case.documents],
         targets_minutes=case.targets,
         history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
-                  "element_id": h.element_id, "name": h.name} for h in case.history],
+                  "element_id": h.element_id, "name": h.name,
+                  **({"reason": h.detail["reason"]} if h.event in ENDINGS and h.detail else {})}
+                 for h in case.history],
     )
     return jsonify(body)
+
+
+ENDINGS = ("case_withdrawn", "case_cancelled")  # history entries that carry the reason given
 
 
 @bp.post("/cases/<case_ref>/cancel")

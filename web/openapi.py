@@ -153,7 +153,9 @@ def document() -> dict:
                     "documents": {"type": "array", "items": {"type": "object"}},
                     "history": {"type": "array", "items": {"type": "object", "properties": {
                         "at": {"type": "string", "format": "date-time"}, "event": {"type": "string"},
-                        "user": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}}}}}]},
+                        "user": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
+                        "reason": {"type": "string", "description": "Alasan yang diberikan (case_withdrawn, "
+                                                                    "case_cancelled)."}}}}}}]},
                 "Task": {"type": "object", "required": ["id", "case_id", "name", "lane", "state", "claimed_by",
                                                         "created_at", "due_at"], "properties": {
                     "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},
