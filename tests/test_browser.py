@@ -360,6 +360,7 @@ def test_too_many_files_are_refused_when_chosen_not_after_sending(login, live: L
     The limits are on the form, and the choice that goes over them is taken back at once."""
     ani = login("ani")
     form = open_start_form(ani)
+    ani.wait_for_load_state("load")  # files.js (deferred) is listening
     expect(form.locator("#file-limits")).to_contain_text("Paling banyak 10 berkas per pengiriman")
     form.locator('[data-field="file:letter"] input[type=file]').set_input_files(str(write_letter(tmp_path)))
     evidence = form.locator('[data-field="file:evidence"] input[type=file]')
@@ -378,6 +379,7 @@ def test_too_many_files_are_refused_when_chosen_not_after_sending(login, live: L
 
 def test_the_overdue_filter_answers_the_space_key_as_a_checkbox_does(login, live: Live):
     citra = login("citra")
+    citra.wait_for_load_state("load")  # the page's scripts (deferred) are listening
     toggle = citra.get_by_role("checkbox", name="Hanya yang terlambat")
     expect(toggle).to_have_attribute("aria-checked", "false")
     toggle.focus()
