@@ -11,7 +11,7 @@ from .execution import Execution, Mirror
 from .identity import Actor
 from .instances import _find, visible
 from .models import Agency, HumanTask, Notification, User, utcnow
-from .notifications import CASE_ENDED, Settings
+from .notifications import CASE_ENDED, Settings, known_as
 from .store import Store
 
 REASON_MAX = 1000
@@ -87,7 +87,7 @@ def _tell(session, settings: Settings, case, actor: Actor, told: set[int], event
         f"Nomor kasus : {case.case_number}",
         f"Instansi    : {agency.name}",
         f"Domain      : {case.domain_name}",
-        f"Oleh        : {actor.username}",
+        f"Oleh        : {known_as(session, actor)}",
         f"Alasan      : {' '.join(reason.split())}",
         "",
         f"Buka kasus: {link}",

@@ -166,7 +166,7 @@ def tell_released(session: Session, settings: Settings, task, holder_id: int, by
         return
     step, link = " ".join(task.name.split()), settings.link(f"/tasks/{task.id}")
     body = "\n".join([
-        f"Supervisor {by.username} melepas langkah yang Anda ambil ke antrian; petugas lain kini dapat "
+        f"Supervisor {known_as(session, by)} melepas langkah yang Anda ambil ke antrian; petugas lain kini dapat "
         "mengambilnya. Bila Anda masih mengerjakannya, ambil lagi selama belum diambil orang lain.",
         "",
         f"Nomor kasus : {task.case_number}",
@@ -181,6 +181,11 @@ def tell_released(session: Session, settings: Settings, task, holder_id: int, by
         subject=" ".join(f"[Sengketa] Tugas Anda dilepas ke antrian: {step} — {task.case_number}".split())[:300],
         message_id=f"<sengketa.lepas.{task.id}.{int(now.timestamp() * 1000)}.{holder.id}@{settings.mail_domain}>",
         delivery="pending" if holder.email else "no_address", next_attempt_at=now))
+
+
+def known_as(session, actor: Actor) -> str:
+    """How a message names a user: their full name when they have one, else their username."""
+    return session.scalar(select(User.full_name).where(User.id == actor.id)) or actor.username
 
 
 def _claimer(session, task) -> str:

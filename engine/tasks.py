@@ -133,6 +133,7 @@ class Tasks:
             if row is None or not visible(actor, instance.agency_id):
                 raise NotFound("no_task", "Tugas tidak ditemukan.")
             detail = TaskDetail(*row)
+            detail.case_status = instance.status
             with self.execution.peek(tx, instance) as (deployed, workflow):
                 meta = deployed.model.steps.get(detail.element_id)
                 wanted = meta.inputs if meta else ()

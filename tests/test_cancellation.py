@@ -101,6 +101,9 @@ def test_withdrawing_on_the_case_page_says_why_in_the_history(client, people):
     assert re.search(r"Permohonan ditarik oleh instansi</strong> — <span class=\"user\">ani</span>"
                      r"<br><small class=\"reason\">Alasan: Pengajuan ganda\.</small>", page)
     assert 'id="end-case"' not in page  # nothing left to end
+    history = people["ani"].get(f"/cases/{case['id']}").get_json()["history"]
+    [closed] = [h["task_id"] for h in history if h["event"] == "task_created"]
+    assert "Tugas ini ditutup karena kasusnya diakhiri" in client.get(f"/tasks/{closed}").get_data(as_text=True)
     client.post("/logout")
     login(client, "citra")  # the helpdesk reads it, and is not offered to end cases
     assert 'id="end-case"' not in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
