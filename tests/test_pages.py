@@ -533,6 +533,14 @@ def test_each_role_starts_where_its_work_is(app, client, engine, people):
         client.post("/logout")
         login(client, name)
         assert client.get("/").headers["Location"] == start, name
+    # and their worklist opens on everything open, not on a queue they never take from (the UX walk-through)
+    case = file_case(people["ani"])
+    page = client.get("/worklist").get_data(as_text=True)  # fajar, a supervisor: his lane's queue
+    assert re.search(r'class="active">Antrian', page)
+    client.post("/logout")
+    login(client, "hadi")
+    page = client.get("/worklist").get_data(as_text=True)
+    assert re.search(r'class="active">Semua terbuka', page) and case["case_number"] in page
 
 
 def test_the_icon_is_served_without_a_login(client):

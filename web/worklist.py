@@ -40,9 +40,11 @@ def index():
 @bp.get("/worklist")
 @login_required
 def tasks():
-    tab = request.args.get("tab", "antrian")
+    # a process owner or an administrator takes no work from a queue: their worklist is everything open
+    default = "semua" if actor().role in START_ON_CASES else "antrian"
+    tab = request.args.get("tab", default)
     if tab not in TABS:
-        tab = "antrian"
+        tab = default
     overdue = request.args.get("terlambat") == "1"
     page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
     rows, total = engine().tasks.list(actor(), view=TABS[tab], overdue=overdue, state="ready",
