@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from .errors import Invalid, NotFound
-from .identity import Actor, _require_admin, _still_admin, audit
+from .identity import Actor, _require_admin, _still_admin, audit, name_problem
 from .models import Agency, Instance, User
 from .store import Store
 
@@ -49,11 +49,7 @@ class Agencies:
         if admin is not None:
             _require_admin(admin)
         name = " ".join(name.split()) if isinstance(name, str) else ""
-        problem = None
-        if len(name) < 2 or len(name) > NAME_MAX:
-            problem = f"Nama instansi 2–{NAME_MAX} karakter."
-        elif any(ord(c) < 32 or ord(c) == 127 for c in name):
-            problem = "Nama instansi memuat karakter kendali; tulis ulang namanya."
+        problem = name_problem(name, "Nama instansi", 2, NAME_MAX)
         if problem:
             raise Invalid("invalid", "Nama instansi belum diubah.", [{"field": "name", "message": problem}])
         with self.store.transaction(write=True) as session:

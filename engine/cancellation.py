@@ -3,15 +3,15 @@ settled between the agencies), or a process owner or an administrator cancels it
 others: its open steps leave the worklists, its targets stop, and the history says who ended it and why."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from . import sql
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .execution import Execution, Mirror
 from .identity import Actor
 from .instances import _find, visible
-from .models import Agency, HumanTask, Notification, User, utcnow
-from .notifications import CASE_ENDED, Settings, known_as
+from .models import HumanTask, Notification, utcnow
+from .notifications import CASE_ENDED, tell_ended
 from .store import Store
 
 REASON_MAX = 1000
@@ -63,40 +63,6 @@ class Cancellations:
                                   detail={"reason": reason})
             self.execution.save(tx, locked, deployed, workflow, now, before, events=(row,), cancelled=True)
             tx.run(sql.WITHDRAW_CASE_MAIL, {"instance_id": locked.id, "why": CASE_ENDED})
-            _tell(tx.session, self.execution.settings, found, actor, told, event, reason, now)
+            tell_ended(tx.session, self.execution.settings, found, actor, told, event, reason, now)
         return event
 
-
-def _tell(session, settings: Settings, case, actor: Actor, told: set[int], event: str, reason: str, now) -> None:
-    """Those whose work the ending took away: the officers holding its open steps (their task left 'Tugas
-    saya' unannounced otherwise), those the open steps were announced to, and, when the helpdesk side
-    cancels, the agency that filed it."""
-    wanted = [User.id.in_(told)] if told else []
-    if event == "case_cancelled":
-        wanted.append((User.role == "pemohon") & (User.agency_id == case.agency_id))
-    if not wanted:
-        return
-    recipients = session.scalars(select(User).where(User.active.is_(True), User.id != actor.id, or_(*wanted))
-                                 .order_by(User.id)).all()
-    agency = session.get(Agency, case.agency_id)
-    what = "ditarik oleh instansi pemohonnya" if event == "case_withdrawn" else "dibatalkan"
-    link = settings.link(f"/cases/{case.case_number}")
-    body = "\n".join([
-        f"Kasus sengketa nama domain {what}; langkahnya yang terbuka ditutup dan tidak perlu dikerjakan lagi.",
-        "",
-        f"Nomor kasus : {case.case_number}",
-        f"Instansi    : {agency.name}",
-        f"Domain      : {case.domain_name}",
-        f"Oleh        : {known_as(session, actor)}",
-        f"Alasan      : {' '.join(reason.split())}",
-        "",
-        f"Buka kasus: {link}",
-        "",
-        "Pesan ini dikirim otomatis oleh Sengketa; tidak perlu dibalas.",
-    ])
-    subject = " ".join(f"[Sengketa] Kasus {what}: {case.case_number}".split())[:300]
-    for user in recipients:
-        session.add(Notification(
-            user_id=user.id, instance_id=case.id, subject=subject, body=body, link=link, created_at=now,
-            message_id=f"<sengketa.akhir.{case.id}.{user.id}@{settings.mail_domain}>",
-            delivery="pending" if user.email else "no_address", next_attempt_at=now))

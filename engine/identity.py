@@ -145,14 +145,19 @@ def tidy_name(full_name) -> str | None:
     return " ".join(full_name.split()) or None if isinstance(full_name, str) else None
 
 
+def name_problem(name: str, what: str, shortest: int, longest: int) -> str | None:
+    """What is wrong with a name people read (a person's, an agency's), in words, or None."""
+    if len(name) < shortest or len(name) > longest:
+        return (f"{what} paling panjang {longest} karakter." if shortest <= 1 else
+                f"{what} {shortest}–{longest} karakter.")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return f"{what} memuat karakter kendali; tulis ulang namanya."
+    return None
+
+
 def _name_problems(full_name: str | None) -> list[dict]:
-    if full_name is None:
-        return []
-    if len(full_name) > FULL_NAME_MAX:
-        return [{"field": "full_name", "message": f"Nama lengkap paling panjang {FULL_NAME_MAX} karakter."}]
-    if any(ord(c) < 32 or ord(c) == 127 for c in full_name):
-        return [{"field": "full_name", "message": "Nama lengkap memuat karakter kendali; tulis ulang namanya."}]
-    return []
+    problem = full_name is not None and name_problem(full_name, "Nama lengkap", 1, FULL_NAME_MAX)
+    return [{"field": "full_name", "message": problem}] if problem else []
 
 
 def _password_problems(password: str | None, field: str = "password") -> list[dict]:

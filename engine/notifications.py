@@ -183,6 +183,42 @@ def tell_released(session: Session, settings: Settings, task, holder_id: int, by
         delivery="pending" if holder.email else "no_address", next_attempt_at=now))
 
 
+def tell_ended(session: Session, settings: Settings, case, actor: Actor, told: set[int], event: str, reason: str,
+               now: datetime) -> None:
+    """A case ended early (engine/cancellation.py) is told to those whose work it took away: the officers
+    holding its open steps (their task left 'Tugas saya' unannounced otherwise), those the open steps were
+    announced to, and, when the helpdesk side cancels, the agency that filed it."""
+    wanted = [User.id.in_(told)] if told else []
+    if event == "case_cancelled":
+        wanted.append((User.role == "pemohon") & (User.agency_id == case.agency_id))
+    if not wanted:
+        return
+    recipients = session.scalars(select(User).where(User.active.is_(True), User.id != actor.id, or_(*wanted))
+                                 .order_by(User.id)).all()
+    agency = session.get(Agency, case.agency_id)
+    what = "ditarik oleh instansi pemohonnya" if event == "case_withdrawn" else "dibatalkan"
+    link = settings.link(f"/cases/{case.case_number}")
+    body = "\n".join([
+        f"Kasus sengketa nama domain {what}; langkahnya yang terbuka ditutup dan tidak perlu dikerjakan lagi.",
+        "",
+        f"Nomor kasus : {case.case_number}",
+        f"Instansi    : {agency.name}",
+        f"Domain      : {case.domain_name}",
+        f"Oleh        : {known_as(session, actor)}",
+        f"Alasan      : {' '.join(reason.split())}",
+        "",
+        f"Buka kasus: {link}",
+        "",
+        "Pesan ini dikirim otomatis oleh Sengketa; tidak perlu dibalas.",
+    ])
+    subject = " ".join(f"[Sengketa] Kasus {what}: {case.case_number}".split())[:300]
+    for user in recipients:
+        session.add(Notification(
+            user_id=user.id, instance_id=case.id, subject=subject, body=body, link=link, created_at=now,
+            message_id=f"<sengketa.akhir.{case.id}.{user.id}@{settings.mail_domain}>",
+            delivery="pending" if user.email else "no_address", next_attempt_at=now))
+
+
 def known_as(session, actor: Actor) -> str:
     """How a message names a user: their full name when they have one, else their username."""
     return session.scalar(select(User.full_name).where(User.id == actor.id)) or actor.username

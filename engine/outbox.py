@@ -5,11 +5,8 @@ but not yet recorded as sent) is recognisably the same message to the receiving 
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
-import socket
 import ssl
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -20,7 +17,7 @@ from sqlalchemy import case, func, or_, select, update
 from .identity import may_see_case
 from .notifications import NOT_AUTHORISED
 from .models import Instance, Notification, User, utcnow
-from .store import Store
+from .store import Store, worker_name
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
@@ -81,7 +78,7 @@ class Outbox:
         if self.smtp is None:
             return 0
         now = now or utcnow()
-        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this batch's, not the process's
+        owner = worker_name()  # this batch's own, not the process's
         batch = self._lease(now, limit, owner)
         if not batch:
             return 0

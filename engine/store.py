@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import uuid
 import weakref
 from contextlib import contextmanager
 from typing import Iterator
@@ -25,6 +27,11 @@ from .sql import PreparedCache
 SQLITE_BUSY_MS = 15000
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
 log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """Who holds a lease (on a timer, on a batch of mail): host, process and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def make_sql_engine(url: str, autocheckpoint: int | None = None) -> SqlEngine:

@@ -8,9 +8,6 @@ the timer is still waiting, so a timer is fired at most once however often it is
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -21,13 +18,9 @@ from . import sql
 from .errors import Conflict
 from .execution import Execution, Mirror
 from .models import Timer, utcnow
-from .store import Store
+from .store import Store, worker_name  # noqa: F401  (worker.py names its leases with it)
 
 log = logging.getLogger(__name__)
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class Timers:

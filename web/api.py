@@ -165,14 +165,7 @@ def _payload():
         return data, uploads(request.files, {})
     if request.mimetype != "application/json":
         raise Malformed("malformed", "Kirim application/json atau multipart/form-data.")
-    raw = request.get_data()
-    if len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:  # a chunked body stops at the limit, unannounced
-        raise TooLarge("too_large", f"Permintaan melebihi batas {len(raw) // (1024 * 1024)} MB.")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Malformed("malformed", f"Badan JSON bukan UTF-8 yang sah (byte ke-{exc.start + 1}).") from exc
-    body = _json(text)
+    body = _json_body()
     if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise Malformed("malformed", "Badan JSON harus berbentuk {\"data\": {...}}.")
     return body["data"], {}
@@ -182,15 +175,22 @@ def _json_object() -> dict:
     """A JSON body that is one object (a command's parameters)."""
     if request.mimetype != "application/json":
         raise Malformed("malformed", "Kirim application/json.")
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise Malformed("malformed", "Badan JSON harus berupa objek, misalnya {\"reason\": \"...\"}.")
+    return body
+
+
+def _json_body():
+    """The request's body read as JSON: within the size limit, UTF-8, well formed."""
     raw = request.get_data()
+    if len(raw) >= current_app.config["MAX_CONTENT_LENGTH"]:  # a chunked body stops at the limit, unannounced
+        raise TooLarge("too_large", f"Permintaan melebihi batas {len(raw) // (1024 * 1024)} MB.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise Malformed("malformed", f"Badan JSON bukan UTF-8 yang sah (byte ke-{exc.start + 1}).") from exc
-    body = _json(text)
-    if not isinstance(body, dict):
-        raise Malformed("malformed", "Badan JSON harus berupa objek, misalnya {\"reason\": \"...\"}.")
-    return body
+    return _json(text)
 
 
 def _json(raw: str):
