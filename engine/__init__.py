@@ -12,7 +12,8 @@ from .cancellation import Cancellations
 from .definitions import Definitions
 from .execution import Execution
 from .history import History
-from .identity import Actor, Identity
+from .actors import Actor
+from .identity import Identity
 from .instances import Instances
 from .notifications import Notifications, Settings
 from .outbox import Outbox, SmtpSettings

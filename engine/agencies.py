@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from .errors import Invalid, NotFound
-from .identity import Actor, _require_admin, _still_admin, audit, name_problem
+from .account_checks import name_problem
+from .actors import Actor, require_admin, still_admin
+from .identity import audit
 from .models import Agency, Instance, User
 from .store import Store
 
@@ -33,7 +35,7 @@ class Agencies:
     def list(self, admin: Actor | None) -> list[AgencyRow]:
         """`admin` None: an operator on the command line."""
         if admin is not None:
-            _require_admin(admin)
+            require_admin(admin)
         officers = (select(User.agency_id, func.count().label("n")).where(User.role == "pemohon", User.active.is_(True))
                     .group_by(User.agency_id).subquery())
         cases = select(Instance.agency_id, func.count().label("n")).group_by(Instance.agency_id).subquery()
@@ -47,14 +49,14 @@ class Agencies:
     def rename(self, admin: Actor | None, code: str, name) -> str:
         """Returns the name as kept (spaces made single). `admin` None: an operator on the command line."""
         if admin is not None:
-            _require_admin(admin)
+            require_admin(admin)
         name = " ".join(name.split()) if isinstance(name, str) else ""
         problem = name_problem(name, "Nama instansi", 2, NAME_MAX)
         if problem:
             raise Invalid("invalid", "Nama instansi belum diubah.", [{"field": "name", "message": problem}])
         with self.store.transaction(write=True) as session:
             if admin is not None:
-                _still_admin(session, admin)
+                still_admin(session, admin)
             agency = session.scalar(select(Agency).where(Agency.code == code))
             if agency is None:
                 raise NotFound("no_agency", f"Instansi dengan kode {code} tidak ditemukan.")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from . import sql
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .execution import Execution, Mirror
-from .identity import Actor
+from .actors import Actor
 from .instances import _find, visible
 from .models import HumanTask, Notification, utcnow
 from .notifications import CASE_ENDED, tell_ended

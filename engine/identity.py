@@ -5,63 +5,22 @@ import base64
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .account_checks import KEEP, USERNAME, account_problems, name_problems, password_problems, tidy_name
+from .actors import Actor, actor_of, active_admins, require_admin, still_admin
+from .errors import Conflict, Invalid, NotFound
 from . import sql
-from .models import LANES, ROLES, SUPERVISED_LANES, Agency, ApiToken, HumanTask, Instance, User, utcnow
+from .models import Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
-USERNAME = re.compile(r"^[a-z0-9_.\-]{3,80}$")
-AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,39}$")
-# One address that any mail server carries: it heads a mail, so no spaces, line breaks or separators (a comma
-# would make two recipients), and ASCII only (a server without SMTPUTF8 refuses anything else for good).
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
-EMAIL_MAX = 200
 audit = logging.getLogger("sengketa.audit")  # who changed which account (the case history covers cases)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who runs a command, as the engine's rules need to know them."""
-    id: int
-    username: str
-    role: str
-    agency_id: int | None = None
-    lane: str | None = None
-    email: str = ""
-    session_key: str = ""  # changes with the password: a login made before a change no longer holds
-
-    def works(self, lane: str) -> bool:
-        """Whether this actor may claim tasks of the lane (an agency's own: see may_work)."""
-        if self.role == lane:
-            return True
-        return self.role == "supervisor" and self.lane == lane and lane != "pemohon"
-
-    def may_work(self, lane: str, agency_id: int) -> bool:
-        """Whether this actor may work a task of the lane in a case of that agency (an agency's are its own)."""
-        return self.works(lane) and (lane != "pemohon" or self.agency_id == agency_id)
-
-    def sends_own_step(self, lane: str) -> bool:
-        """An agency officer's steps are their own agency's (a correction, the receipt): they send them
-        without taking them from a queue first; the step becomes theirs as it is sent."""
-        return self.role == "pemohon" and lane == "pemohon"
-
-    def sees_all_cases(self) -> bool:
-        return self.role != "pemohon"
-
-
-def may_see_case(user, case_agency_id):
-    """SQL over a user row: still active, and may see a case of that agency (`Actor.sees_all_cases`; an
-    agency's officer sees their own agency's cases only)."""
-    return and_(user.active.is_(True), or_(user.role != "pemohon", user.agency_id == case_agency_id))
 
 
 def hash_password(password: str) -> str:
@@ -85,11 +44,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _actor(user: User) -> Actor:
-    key = hashlib.sha256(f"{user.password_hash}|{user.session_version or 0}".encode()).hexdigest()[:20]
-    return Actor(user.id, user.username, user.role, user.agency_id, user.lane, user.email, key)
-
-
 @dataclass(frozen=True)
 class Account:
     """A user as an administrator sees them."""
@@ -105,69 +59,6 @@ class Account:
     full_name: str | None = None
 
 
-def _account_problems(role: str, email: str, agency: str | None, lane: str | None) -> list[dict]:
-    """What is wrong with an account's role, e-mail, agency and lane, field by field (adding and changing)."""
-    errors = []
-    if not role:
-        errors.append({"field": "role", "message": "Pilih peran."})
-    elif role not in ROLES:
-        errors.append({"field": "role", "message": f"Peran {role!r} tidak dikenal; pilihannya: {', '.join(ROLES)}."})
-    if not EMAIL.fullmatch(email or "") or len(email) > EMAIL_MAX:
-        errors.append({"field": "email", "message": f"Alamat e-mail tidak valid (satu alamat, huruf Latin tanpa "
-                                                   f"spasi, paling panjang {EMAIL_MAX} karakter)."})
-    if role == "pemohon" and not agency:
-        errors.append({"field": "agency", "message": "Petugas instansi (pemohon) harus terikat pada instansi: "
-                                                     "isi kode instansinya."})
-    elif agency and role in ROLES and role != "pemohon":
-        errors.append({"field": "agency", "message": "Kode instansi hanya diisi untuk petugas instansi (pemohon)."})
-    elif agency and not AGENCY_CODE.fullmatch(agency):
-        errors.append({"field": "agency", "message": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"})
-    if lane is not None and lane not in LANES:
-        errors.append({"field": "lane", "message": f"Lajur {lane!r} tidak dikenal; pilihannya: {', '.join(LANES)}."})
-    elif lane is not None and role != "supervisor":
-        errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
-    elif role == "supervisor" and lane is None:
-        errors.append({"field": "lane", "message": "Supervisor harus mengawasi satu lajur (tim_layanan atau pandi): "
-                                                   "dialah yang diberi tahu bila target waktu lajur itu terlewati."})
-    elif role == "supervisor" and lane not in SUPERVISED_LANES:
-        errors.append({"field": "lane", "message": "Lajur Instansi tidak punya target waktu dan langkahnya hanya "
-                                                   "dikerjakan petugas instansi itu sendiri; supervisor mengawasi "
-                                                   "lajur tim_layanan atau pandi."})
-    return errors
-
-
-FULL_NAME_MAX = 200
-KEEP = object()  # change_user: a full name not given stays as it is
-
-
-def tidy_name(full_name) -> str | None:
-    """A person's name as typed, its spaces made single; None when empty."""
-    return " ".join(full_name.split()) or None if isinstance(full_name, str) else None
-
-
-def name_problem(name: str, what: str, shortest: int, longest: int) -> str | None:
-    """What is wrong with a name people read (a person's, an agency's), in words, or None."""
-    if len(name) < shortest or len(name) > longest:
-        return (f"{what} paling panjang {longest} karakter." if shortest <= 1 else
-                f"{what} {shortest}–{longest} karakter.")
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return f"{what} memuat karakter kendali; tulis ulang namanya."
-    return None
-
-
-def _name_problems(full_name: str | None) -> list[dict]:
-    problem = full_name is not None and name_problem(full_name, "Nama lengkap", 1, FULL_NAME_MAX)
-    return [{"field": "full_name", "message": problem}] if problem else []
-
-
-def _password_problems(password: str | None, field: str = "password") -> list[dict]:
-    if len(password or "") < 8:
-        return [{"field": field, "message": "Kata sandi minimal 8 karakter."}]
-    if len(password) > 200:
-        return [{"field": field, "message": "Kata sandi maksimal 200 karakter."}]
-    return []
-
-
 class Identity:
     def __init__(self, store: Store):
         self.store = store
@@ -181,13 +72,13 @@ class Identity:
                  full_name: str | None = None) -> Actor:
         """`by` is the administrator adding the user from the pages (operators use the CLI)."""
         if by is not None:
-            _require_admin(by)
+            require_admin(by)
         full_name = tidy_name(full_name)
-        errors = _name_problems(full_name)
+        errors = name_problems(full_name)
         if not USERNAME.fullmatch(username or ""):
             errors.append({"field": "username", "message": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -"})
-        errors += _account_problems(role, email, agency, lane)
-        errors += _password_problems(password)
+        errors += account_problems(role, email, agency, lane)
+        errors += password_problems(password)
         if errors:
             raise Invalid("invalid", "Pengguna belum ditambahkan.", errors)
         password_hash = hash_password(password)
@@ -202,7 +93,7 @@ class Identity:
                     session.add(user)
                     session.flush()
                     audit.info("user %s (%s) added by %s", username, role, by.username if by else "the command line")
-                    return _actor(user)
+                    return actor_of(user)
             except IntegrityError:
                 # The same name or new agency added by someone else in between (PostgreSQL checks only at the
                 # insert): once more, and the first check then sees it; a second clash is not expected.
@@ -215,19 +106,19 @@ class Identity:
             user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
             if user is None or not check_password(user.password_hash, password):
                 return None
-            return _actor(user)
+            return actor_of(user)
 
     def actor(self, user_id: int) -> Actor | None:
         with self.store.transaction() as session:
             user = session.get(User, user_id)
-            return _actor(user) if user is not None and user.active else None
+            return actor_of(user) if user is not None and user.active else None
 
     def by_username(self, username: str) -> Actor:
         with self.store.transaction() as session:
             user = session.scalar(select(User).where(User.username == username))
             if user is None:
                 raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
-            return _actor(user)
+            return actor_of(user)
 
     def new_token(self, username: str, after: int | None = None) -> str:
         """A new API token; only its hash is stored, so this is the one time it can be read. `after` is the
@@ -266,12 +157,12 @@ class Identity:
         with self.store.transaction() as session:
             user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
                                   .where(ApiToken.token_hash == _token_hash(token), User.active.is_(True)))
-            return _actor(user) if user is not None else None
+            return actor_of(user) if user is not None else None
 
     # -- one's own account ----------------------------------------------------------------------
     def change_password(self, actor: Actor, current: str, new: str, repeated: str) -> Actor:
         """Every problem in one round; the returned actor carries the new session key (other logins end)."""
-        errors = _password_problems(new, "new")
+        errors = password_problems(new, "new")
         if new != repeated:
             errors.append({"field": "repeated", "message": "Ulangan kata sandi baru tidak sama."})
         with self.store.transaction(write=True) as session:
@@ -287,13 +178,13 @@ class Identity:
             user.password_hash = hash_password(new)
             session.flush()
             audit.info("password changed by %s", user.username)
-            return _actor(user)
+            return actor_of(user)
 
     # -- administration -------------------------------------------------------------------------
     def accounts(self, admin: Actor | None, username: str | None = None) -> list[Account]:
         """Every user (or the one named), as the administrator's pages show them (None: the command line)."""
         if admin is not None:
-            _require_admin(admin)
+            require_admin(admin)
         with self.store.transaction() as session:
             tokens = (select(ApiToken.user_id, func.count().label("n")).group_by(ApiToken.user_id).subquery())
             stmt = (select(User, Agency.name, Agency.code, tokens.c.n).outerjoin(Agency, Agency.id == User.agency_id)
@@ -316,13 +207,13 @@ class Identity:
         """Deactivating ends the user's logins, revokes their API tokens and puts the tasks they hold back in
         their lanes' queues (each release in its case's history), so no case waits on someone who has left;
         their cases and history stay. Returns how many tasks went back."""
-        _require_admin(admin)
+        require_admin(admin)
         if username == admin.username and not active:
             raise Conflict("own_account", "Anda tidak dapat menonaktifkan akun Anda sendiri.")
         released = 0
         with self.store.command(write=True) as tx:
             session = tx.session
-            _still_admin(session, admin)
+            still_admin(session, admin)
             user = self._user(session, username)
             user.active = active
             if not active:
@@ -341,10 +232,10 @@ class Identity:
         (another administrator changes it), so nobody removes the last administration by mistake. Returns how
         many tasks went back. `admin` None: an operator on the command line."""
         if admin is not None:
-            _require_admin(admin)
+            require_admin(admin)
         if full_name is not KEEP:
             full_name = tidy_name(full_name)
-        errors = _account_problems(role, email, agency, lane) + _name_problems(
+        errors = account_problems(role, email, agency, lane) + name_problems(
             None if full_name is KEEP else full_name)
         if errors:
             raise Invalid("invalid", "Pengguna belum diubah.", errors)
@@ -362,13 +253,13 @@ class Identity:
         with self.store.command(write=True) as tx:
             session = tx.session
             if admin is not None:
-                _still_admin(session, admin)
+                still_admin(session, admin)
             user = self._user(session, username)
             if admin is not None and user.id == admin.id and role != user.role:
                 raise Conflict("own_account", "Peran Anda sendiri diubah oleh administrator lain.")
             if user.role == "admin" and role != "admin" and user.active:
                 # (From the pages another, active administrator acts; from the command line, nobody might.)
-                if _active_admins(session) == [user.id]:
+                if active_admins(session) == [user.id]:
                     raise Conflict("last_admin", f"{username} adalah satu-satunya administrator aktif; "
                                                  "tambahkan administrator lain lebih dulu.")
             was = (user.role, user.email, user.agency_id, user.lane)
@@ -376,7 +267,7 @@ class Identity:
             if full_name is not KEEP:
                 user.full_name = full_name
             user.agency_id = _agency_id(session, agency) if agency else None
-            now_is = _actor(user)
+            now_is = actor_of(user)
             released = _give_back(tx, user.id, admin, keep=lambda t: now_is.may_work(t.lane, t.agency_id))
             audit.info("%s changed by %s: %s -> %s (%d tasks back in the queue)", username,
                        admin.username if admin else "the command line", was,
@@ -387,15 +278,15 @@ class Identity:
         """A new password the administrator hands over, for an account that may be in the wrong hands: its
         logins end and its API tokens are revoked. Returns how many tokens were. One's own password is changed
         on one's account page, which asks for the current one."""
-        _require_admin(admin)
+        require_admin(admin)
         if username == admin.username:
             raise Conflict("own_account", "Kata sandi Anda sendiri diubah di halaman Akun, dengan kata sandi "
                                           "saat ini.")
-        errors = _password_problems(password)
+        errors = password_problems(password)
         if errors:
             raise Invalid("invalid", errors[0]["message"], errors)
         with self.store.transaction(write=True) as session:
-            _still_admin(session, admin)
+            still_admin(session, admin)
             user = self._user(session, username)
             user.password_hash = hash_password(password)
             revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
@@ -428,14 +319,6 @@ def _agency_id(session, code: str, name: str | None = None) -> int:
     return agency.id
 
 
-def _still_admin(session, admin: Actor) -> None:
-    """Inside the command: the acting administrator is still an active one. The active administrators' rows
-    are locked (PostgreSQL; SQLite serializes writers anyway), so two administrators deactivating each other
-    at the same moment cannot both succeed and leave nobody to administer."""
-    if admin.id not in _active_admins(session):
-        raise Forbidden("not_admin", "Akun administrator Anda tidak aktif lagi.")
-
-
 def _give_back(tx, user_id: int, by: Actor | None, keep=lambda task: False) -> int:
     """The tasks a user holds go back to their lanes' queues (all, or those `keep` does not keep), each release
     in its case's history; the same conditional release as a command's, so a task completed meanwhile is left
@@ -451,14 +334,3 @@ def _give_back(tx, user_id: int, by: Actor | None, keep=lambda task: False) -> i
             instance_id=t.instance_id, at=now, user_id=by.id if by else None, event="task_released",
             task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
     return len(released)
-
-
-def _active_admins(session) -> list[int]:
-    """The active administrators' ids, their rows locked until the command ends."""
-    return session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True))
-                           .order_by(User.id).with_for_update()).all()
-
-
-def _require_admin(actor: Actor) -> None:
-    if actor.role != "admin":
-        raise Forbidden("not_admin", "Hanya administrator yang dapat mengelola pengguna.")

@@ -12,7 +12,7 @@ from . import forms, search, sql, tidy
 from .errors import Forbidden, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
-from .identity import Actor
+from .actors import Actor
 from .models import Agency, Definition, Document, HumanTask, Instance, User, utcnow
 from .store import Store
 

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from . import sql
-from .identity import Actor
+from .actors import Actor
 from .models import Agency, Escalation, HumanTask, Instance, Notification, User, utcnow
 from .store import Store, Tx
 

@@ -14,7 +14,7 @@ from email.utils import format_datetime
 
 from sqlalchemy import case, func, or_, select, update
 
-from .identity import may_see_case
+from .actors import may_see_case
 from .notifications import NOT_AUTHORISED
 from .models import Instance, Notification, User, utcnow
 from .store import Store, worker_name

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from . import amends, case_rules, forms, outcome, search, sql, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
-from .identity import Actor
+from .actors import Actor
 from .instances import DocumentInfo, _doc_info, _domain_of, _store_documents, visible
 from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
 from .notifications import STEP_DONE, CaseFacts, tell_released

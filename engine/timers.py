@@ -18,7 +18,7 @@ from . import sql
 from .errors import Conflict
 from .execution import Execution, Mirror
 from .models import Timer, utcnow
-from .store import Store, worker_name  # noqa: F401  (worker.py names its leases with it)
+from .store import Store
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from .models import utcnow
 from .outbox import Outbox
-from .timers import Timers, worker_name
+from .store import worker_name
+from .timers import Timers
 
 log = logging.getLogger(__name__)
 
