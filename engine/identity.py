@@ -194,14 +194,16 @@ class Identity:
             return [Account(u.username, u.role, u.email, agency, u.lane, u.active, u.created_at, n or 0, code,
                             u.full_name) for u, agency, code, n in session.execute(stmt).all()]
 
-    def full_names(self, usernames) -> dict[str, str]:
-        """The full names of those of these users who have one."""
-        wanted = {u for u in usernames if u}
-        if not wanted:
+    def full_names(self, usernames=None) -> dict[str, str]:
+        """The full names of those of these users (or of all users) who have one."""
+        wanted = None if usernames is None else {u for u in usernames if u}
+        if wanted is not None and not wanted:
             return {}
+        stmt = select(User.username, User.full_name).where(User.full_name.is_not(None))
+        if wanted is not None:
+            stmt = stmt.where(User.username.in_(wanted))
         with self.store.transaction() as session:
-            return dict(session.execute(select(User.username, User.full_name).where(
-                User.username.in_(wanted), User.full_name.is_not(None))).all())
+            return dict(session.execute(stmt).all())
 
     def set_active(self, admin: Actor, username: str, active: bool) -> int:
         """Deactivating ends the user's logins, revokes their API tokens and puts the tasks they hold back in

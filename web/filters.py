@@ -43,10 +43,9 @@ def init_app(app) -> None:
         """A user as people know them: their full name when they have one, else their username."""
         if not username:
             return "–"
-        known = g.setdefault("full_names", {})
-        if username not in known:  # one lookup per person a page names, not per mention
-            known[username] = engine().identity.full_names([username]).get(username, username)
-        return known[username]
+        if "full_names" not in g:  # one lookup per page: the people it names are among a few hundred users
+            g.full_names = engine().identity.full_names()
+        return g.full_names.get(username, username)
 
     @app.template_filter("lajur")
     def lajur(value: str | None) -> str:
