@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from . import calendar
 from .agencies import Agencies
+from .assignment import Assignments
 from .cancellation import Cancellations
 from .definitions import Definitions
 from .execution import Execution
@@ -44,6 +45,7 @@ class Engine:
         self.tasks = Tasks(self.store, self.execution)
         self.timers = Timers(self.store, self.execution)
         self.cancellations = Cancellations(self.store, self.execution)
+        self.assignments = Assignments(self.store, self.execution)
         self.notifications = Notifications(self.store)
         self.outbox = Outbox(self.store, SmtpSettings.from_settings(settings))
 

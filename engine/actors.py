@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 
 from .errors import Forbidden
-from .models import User
+from .models import SUPERVISED_LANES, User
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,12 @@ class Actor:
         """An agency officer's steps are their own agency's (a correction, the receipt): they send them
         without taking them from a queue first; the step becomes theirs as it is sent."""
         return self.role == "pemohon" and lane == "pemohon"
+
+    def assigns(self, lane: str) -> bool:
+        """Whether this actor may give a step of the lane to a named officer: its supervisor, or the process
+        owner (an agency's steps are its own officers', who send them without taking them)."""
+        return lane in SUPERVISED_LANES and (self.role == "process_owner" or
+                                             (self.role == "supervisor" and self.lane == lane))
 
     def sees_all_cases(self) -> bool:
         return self.role != "pemohon"

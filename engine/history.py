@@ -15,6 +15,7 @@ EVENT_LABELS = {
     "task_claimed": "Tugas diambil",
     "task_unclaimed": "Tugas dilepas",
     "task_released": "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan)",
+    "task_assigned": "Tugas diberikan",
     "task_completed": "Tugas diselesaikan",
     "case_completed": "Kasus selesai",
     "case_withdrawn": "Permohonan ditarik oleh instansi",

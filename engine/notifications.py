@@ -158,16 +158,35 @@ def _nobody_to_tell(tx: Tx, settings: Settings, instance_id: int, task, number: 
         "message_id": f"<sengketa.tugas.{task.id}.tanpa-petugas@{settings.mail_domain}>"})
 
 
-def tell_released(session: Session, settings: Settings, task, holder_id: int, by: Actor, now: datetime) -> None:
-    """A supervisor released a step its holder was working on: the holder hears it now, not when their
-    form is refused."""
+def tell_released(session: Session, settings: Settings, task, holder_id: int, by: Actor, now: datetime,
+                  to: User | None = None) -> None:
+    """A supervisor released a step its holder was working on, or gave it to another officer (`to`): the
+    holder hears it now, not when their form is refused."""
     holder = session.get(User, holder_id)
     if holder is None or not holder.active:
         return
+    who = f"{_title(by)} {known_as(session, by)}"
+    if to is None:
+        what, news = (f"{who} melepas langkah yang Anda ambil ke antrian; petugas lain kini dapat mengambilnya. "
+                      "Bila Anda masih mengerjakannya, ambil lagi selama belum diambil orang lain."), \
+            "Tugas Anda dilepas ke antrian"
+    else:
+        what, news = (f"{who} memberikan langkah yang Anda ambil kepada {to.full_name or to.username}; langkah itu "
+                      "kini bukan tugas Anda lagi."), "Tugas Anda diberikan kepada petugas lain"
+    _tell(session, settings, task, holder, what, news, "lepas", now)
+
+
+def tell_assigned(session: Session, settings: Settings, task, officer: User, by: Actor, now: datetime) -> None:
+    """A supervisor gave a step to a named officer: it is in their 'Tugas saya' now, and they hear it."""
+    what = (f"{_title(by)} {known_as(session, by)} memberikan langkah ini kepada Anda; langkah ini kini ada di "
+            "\"Tugas saya\" dan tercatat atas nama Anda.")
+    _tell(session, settings, task, officer, what, "Tugas diberikan kepada Anda", "beri", now)
+
+
+def _tell(session, settings, task, user: User, what: str, news: str, kind: str, now: datetime) -> None:
     step, link = " ".join(task.name.split()), settings.link(f"/tasks/{task.id}")
     body = "\n".join([
-        f"Supervisor {known_as(session, by)} melepas langkah yang Anda ambil ke antrian; petugas lain kini dapat "
-        "mengambilnya. Bila Anda masih mengerjakannya, ambil lagi selama belum diambil orang lain.",
+        what,
         "",
         f"Nomor kasus : {task.case_number}",
         f"Langkah     : {step}",
@@ -177,10 +196,14 @@ def tell_released(session: Session, settings: Settings, task, holder_id: int, by
         f"Buka tugas: {link}",
     ])
     session.add(Notification(
-        user_id=holder.id, instance_id=task.instance_id, task_id=task.id, link=link, body=body, created_at=now,
-        subject=" ".join(f"[Sengketa] Tugas Anda dilepas ke antrian: {step} — {task.case_number}".split())[:300],
-        message_id=f"<sengketa.lepas.{task.id}.{int(now.timestamp() * 1000)}.{holder.id}@{settings.mail_domain}>",
-        delivery="pending" if holder.email else "no_address", next_attempt_at=now))
+        user_id=user.id, instance_id=task.instance_id, task_id=task.id, link=link, body=body, created_at=now,
+        subject=" ".join(f"[Sengketa] {news}: {step} — {task.case_number}".split())[:300],
+        message_id=f"<sengketa.{kind}.{task.id}.{int(now.timestamp() * 1000)}.{user.id}@{settings.mail_domain}>",
+        delivery="pending" if user.email else "no_address", next_attempt_at=now))
+
+
+def _title(actor: Actor) -> str:
+    return "Supervisor" if actor.role == "supervisor" else "Pemilik proses"
 
 
 def tell_ended(session: Session, settings: Settings, case, actor: Actor, told: set[int], event: str, reason: str,

@@ -41,6 +41,14 @@ _ACTIVE_CLAIMER = exists(select(user.c.id).where(user.c.id == bindparam("user_id
 CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None),
                             _ACTIVE_CLAIMER)
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
+# A supervisor gives a step to a named officer: from the queue, or from the holder they saw (not from whoever
+# took it a moment later); the officer still active as the statement runs.
+ASSIGN_UNTAKEN = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
+                                     task.c.claimed_by.is_(None), _ACTIVE_CLAIMER)
+                  .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
+ASSIGN_HELD = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
+                                  task.c.claimed_by == bindparam("holder"), _ACTIVE_CLAIMER)
+               .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
 TASK_NOW = select(task.c.state, task.c.claimed_by).where(task.c.id == bindparam("task_id"))
 # Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder).
 LAST_RELEASE = (select(user.c.username).select_from(history.join(user, user.c.id == history.c.user_id))

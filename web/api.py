@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import Malformed, TooLarge
+from engine.assignment import ANYONE
 from engine.tasks import TaskRow
 
 from . import openapi
@@ -78,7 +79,8 @@ def get_case(case_ref):
         targets_minutes=case.targets,
         history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
                   "element_id": h.element_id, "name": h.name,
-                  **({"reason": h.detail["reason"]} if h.event in ENDINGS and h.detail else {})}
+                  **({"reason": h.detail["reason"]} if h.event in ENDINGS and h.detail else {}),
+                  **({"to": h.detail["to"]} if h.event == "task_assigned" and h.detail else {})}
                  for h in case.history],
     )
     return jsonify(body)
@@ -141,6 +143,17 @@ def claim(task_id):
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim(task_id):
     return jsonify(_task(engine().tasks.unclaim(actor(), task_id)))
+
+
+@bp.post("/tasks/<task_id>/assign")
+def assign(task_id):
+    """Body {"to": "username"[, "from": holder seen or null]}: a supervisor of the step's lane or the process
+    owner gives it to that officer; with "from", only if that is still who holds it."""
+    body = _json_object()
+    seen = body.get("from", ANYONE)
+    if not (seen is ANYONE or seen is None or isinstance(seen, str)):
+        raise Malformed("malformed", "\"from\" adalah nama pengguna pemegang tugas yang Anda lihat, atau null.")
+    return jsonify(_task(engine().assignments.give(actor(), task_id, body.get("to"), seen=seen)))
 
 
 @bp.post("/tasks/<task_id>/complete")

@@ -107,6 +107,18 @@ def document() -> dict:
                 "responses": _responses("200", _ref("TaskDetail"), "401", "404")}},
             "/tasks/{task_id}/claim": _task_path("Ambil tugas", "claimTask"),
             "/tasks/{task_id}/unclaim": _task_path("Lepas tugas", "unclaimTask"),
+            "/tasks/{task_id}/assign": {"post": {
+                "summary": "Berikan tugas kepada petugas tertentu", "operationId": "assignTask",
+                "description": "Supervisor lajur langkah itu atau pemilik proses memberikan langkah yang menunggu "
+                               "kepada petugas yang boleh mengerjakannya (dari antrian, atau dari pemegangnya, "
+                               "yang diberi tahu). Langkah lajur pemohon tidak diberikan.",
+                "parameters": [{"$ref": "#/components/parameters/TaskId"}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["to"], "properties": {
+                        "to": {"type": "string", "description": "Nama pengguna petugas yang diberi tugas"},
+                        "from": {"type": ["string", "null"], "description": "Pemegang tugas yang Anda lihat (null: "
+                                 "belum diambil); bila kini orang lain memegangnya, 409 dan tidak ada yang berubah"}}}}}},
+                "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409", "422")}},
             "/tasks/{task_id}/complete": {"post": {
                 "summary": "Selesaikan tugas dengan data formulirnya", "operationId": "completeTask",
                 "description": "Tugas harus sudah diambil pemanggil, kecuali langkah instansi pemohon sendiri "
@@ -155,7 +167,8 @@ def document() -> dict:
                         "at": {"type": "string", "format": "date-time"}, "event": {"type": "string"},
                         "user": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
                         "reason": {"type": "string", "description": "Alasan yang diberikan (case_withdrawn, "
-                                                                    "case_cancelled)."}}}}}}]},
+                                                                    "case_cancelled)."},
+                        "to": {"type": "string", "description": "Petugas yang diberi tugas (task_assigned)."}}}}}}]},
                 "Task": {"type": "object", "required": ["id", "case_id", "name", "lane", "state", "claimed_by",
                                                         "created_at", "due_at"], "properties": {
                     "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},

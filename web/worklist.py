@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine.errors import Conflict
+from engine.errors import Conflict, Invalid
 
 from . import formdata
 from .cases import warn_same_domain
@@ -77,6 +77,24 @@ def unclaim(task_id):
     return redirect(url_for("worklist.tasks"))
 
 
+@bp.post("/tasks/<task_id>/berikan")
+@login_required
+def assign(task_id):
+    """A supervisor (or the process owner) gives the step to a named officer."""
+    try:
+        task = engine().assignments.give(actor(), task_id, request.form.get("to"),
+                                         seen=request.form.get("seen") or None)  # as the page showed it
+    except Invalid as exc:  # nobody chosen, or someone who may no longer work the lane
+        flash(f"{exc.message} {exc.errors[0]['message']}", "error")
+        return redirect(url_for("worklist.task", task_id=task_id))
+    except Conflict as exc:  # taken, released or done meanwhile: the page says how it is now
+        flash(exc.message, "error")
+        return redirect(url_for("worklist.task", task_id=task_id))
+    name = engine().identity.full_names([task.claimed_by]).get(task.claimed_by, task.claimed_by)
+    flash(f"Tugas '{task.name}' untuk kasus {task.case_number} diberikan kepada {name}.", "success")
+    return redirect(url_for("worklist.task", task_id=task_id))
+
+
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(task_id):
@@ -110,7 +128,9 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
     attachments = detail.form.get("x-attachments", [])
     # Checking a request is where a second filing for a domain already in dispute is caught: say so here too.
     related = engine().instances.same_domain(actor(), detail.case_id, detail.domain)
+    officers = engine().assignments.officers(actor(), detail.id) if detail.state == "ready" else []
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
+                           officers=[o for o in officers if o.username != detail.claimed_by],
                            errors=errors or {}, problems=formdata.problems(fields, attachments, errors or {}),
                            files_sent=files_sent, unsent=unsent, related=related), status
 
