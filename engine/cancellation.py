@@ -8,6 +8,7 @@ from sqlalchemy import select
 from . import sql
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .execution import Execution, Mirror
+from .forms import CONTROL
 from .actors import Actor
 from .instances import _find, visible
 from .models import HumanTask, Notification, utcnow
@@ -32,8 +33,9 @@ class Cancellations:
         event written, `case_withdrawn` or `case_cancelled`."""
         # A browser sends a text area's line breaks as CRLF but counts them as one character, as we do.
         reason = reason.replace("\r\n", "\n").strip() if isinstance(reason, str) else ""
-        if not reason or len(reason) > REASON_MAX:
-            message = "Wajib diisi." if not reason else f"Terlalu panjang (maksimal {REASON_MAX} karakter)."
+        if not reason or len(reason) > REASON_MAX or CONTROL.search(reason):
+            message = ("Wajib diisi." if not reason else f"Terlalu panjang (maksimal {REASON_MAX} karakter)."
+                       if len(reason) > REASON_MAX else "Alasan memuat karakter kendali atau karakter tidak sah.")
             raise Invalid("invalid", "Sebutkan alasan kasus ini diakhiri.", [{"field": "reason", "message": message}])
         now = utcnow()
         with self.store.command(write=True) as tx:

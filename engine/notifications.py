@@ -268,7 +268,7 @@ class Notifications:
                 select(Instance.id).where(Instance.agency_id == actor.agency_id)))
         return Notification.user_id == actor.id
 
-    def list(self, actor: Actor, unread_only: bool = False, limit: int = 50,
+    def list(self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0,
              only: int | None = None) -> list[NotificationView]:
         """One's notifications, newest first (`only`: just that one, if it is one's own)."""
         with self.store.transaction() as session:
@@ -277,7 +277,7 @@ class Notifications:
                 stmt = stmt.where(Notification.id == only)
             if unread_only:
                 stmt = stmt.where(Notification.read_at.is_(None))
-            rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(limit)).all()
+            rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)).all()
             return [NotificationView(n.id, n.subject, n.body, n.link, n.created_at, n.read_at, n.delivery,
                                      n.instance_id, n.last_error if n.delivery == "withdrawn" else None)
                     for n in rows]

@@ -217,8 +217,9 @@ class Store:
         except StaleDataError as exc:
             tx._rollback()
             raise Conflict("stale", "Data telah diubah oleh pengguna lain; muat ulang dan coba lagi.") from exc
-        except (DataError, OverflowError) as exc:
-            # The database refused a value (a NUL byte, a number out of range): bad input, nothing written.
+        except (DataError, OverflowError, UnicodeEncodeError) as exc:
+            # The database refused a value (a NUL byte, a number out of range, a lone surrogate the driver cannot
+            # encode): bad input, nothing written.
             tx._rollback()
             raise Malformed("malformed", "Nilai pada permintaan tidak dapat diproses (karakter atau angka "
                                          "di luar batas).") from exc

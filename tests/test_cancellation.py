@@ -2,6 +2,7 @@
 The open steps leave every worklist, the targets stop, the history says who and why; nobody else may."""
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -166,3 +167,21 @@ def test_a_reason_written_over_several_lines_is_counted_as_the_browser_counts_it
                        follow_redirects=True)
     page = done.get_data(as_text=True)
     assert "Terlalu panjang" not in page and "Permohonan ditarik." in page
+
+
+def test_a_reason_that_is_no_text_is_refused_and_the_case_page_still_opens(app, engine, people):
+    """A lone surrogate (half a character) or a control character in a reason was stored, and the case page
+    then failed for everyone: such a reason is refused, and nothing ends."""
+    ani = people["ani"]
+    case = file_case(ani)
+    for reason, status in (("\ud800 ganda", 400), ("a\u0000b", 422), ("\u001b[31mmerah", 422)):
+        refused = ani.post(f"/cases/{case['id']}/cancel", data=json.dumps({"reason": reason}),
+                           content_type="application/json")
+        assert refused.status_code == status, (reason, refused.get_json())
+        assert refused.mimetype == "application/problem+json"
+    assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "running"
+    page = app.test_client()
+    login(page, "ani")
+    assert page.get(f"/cases/{case['case_number']}").status_code == 200
+    done = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Ganda.\r\nSudah diajukan."})
+    assert done.status_code == 200 and done.get_json()["history"][-1]["reason"] == "Ganda.\nSudah diajukan."

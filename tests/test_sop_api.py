@@ -227,3 +227,30 @@ def test_a_case_is_found_by_its_letter_number_and_its_contact_officer(people):
     grouped = citra.get("/cases", query_string={"q": "19860926 201505 1 001"}).get_json()["items"]
     assert [c["case_number"] for c in grouped] == [case["case_number"]]  # a NIP typed as it is printed
     assert bayu.get("/cases", query_string={"q": "budi santoso"}).get_json()["items"] == []  # another agency's
+
+
+def test_what_the_api_answers_is_declared_in_its_document(people):
+    """Each answer's status (and a document's type) is one the OpenAPI document lists for that operation."""
+    ani, citra = people["ani"], people["citra"]
+    spec = citra.get("/openapi.json").get_json()
+    case = file_case(ani)
+    task = open_task(citra, case)
+    document = citra.get(f"/cases/{case['id']}").get_json()["documents"][0]
+    calls = [
+        ("get", "/cases/{case_id}", f"/cases/{case['id']}"), ("get", "/cases/{case_id}", "/cases/%00"),
+        ("get", "/cases/{case_id}", "/cases/2147483648"),
+        ("get", "/cases/{case_id}/documents/{document_id}", document["url"].removeprefix("/api/v1")),
+        ("get", "/cases/{case_id}/documents/{document_id}", f"/cases/{case['id']}/documents/2147483648"),
+        ("get", "/tasks/{task_id}", "/tasks/%00"), ("post", "/tasks/{task_id}/claim", "/tasks/%00/claim"),
+        ("post", "/tasks/{task_id}/unclaim", "/tasks/%00/unclaim"),
+        ("post", "/tasks/{task_id}/assign", f"/tasks/{task['id']}/assign"),
+        ("get", "/notifications", "/notifications?offset=-1"), ("get", "/notifications", "/notifications?offset=1"),
+    ]
+    for method, template, path in calls:
+        answer = getattr(citra, method)(path, **({"json": {"to": "citra"}} if method == "post" else {}))
+        declared = spec["paths"][template][method]["responses"]
+        assert str(answer.status_code) in declared, (path, answer.status_code, list(declared))
+        if answer.status_code == 200 and "documents" in template:
+            assert answer.mimetype in declared["200"]["content"], answer.mimetype
+    assert any(p["$ref"].endswith("/Offset") for p in spec["paths"]["/notifications"]["get"]["parameters"]
+               if "$ref" in p)

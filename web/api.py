@@ -105,7 +105,8 @@ def get_document(case_ref, document_id):
 @bp.get("/notifications")
 def list_notifications():
     unread = request.args.get("unread", "").lower() in ("1", "true")
-    items = engine().notifications.list(actor(), unread_only=unread, limit=_paging()[0])
+    limit, offset = _paging()
+    items = engine().notifications.list(actor(), unread_only=unread, limit=limit, offset=offset)
     return jsonify({"items": [{"id": n.id, "subject": n.subject, "body": n.body, "link": n.link,
                                "created_at": _iso(n.created_at), "read_at": _iso(n.read_at),
                                "delivery": n.delivery, "case_id": n.case_id} for n in items],
@@ -191,6 +192,10 @@ def _json_object() -> dict:
     body = _json_body()
     if not isinstance(body, dict):
         raise Malformed("malformed", "Badan JSON harus berupa objek, misalnya {\"reason\": \"...\"}.")
+    if any(isinstance(v, str) and SURROGATE.search(v) for v in (*body, *body.values())):
+        # "\ud800" escapes to half of a character: no text can hold it (forms say so field by field)
+        raise Malformed("malformed", "JSON memuat escape \\uD800-\\uDFFF tanpa pasangannya; kirim teks UTF-8 "
+                                     "yang sah.")
     return body
 
 
@@ -219,6 +224,7 @@ def _json(raw: str):
     return data
 
 
+SURROGATE = re.compile("[\ud800-\udfff]")
 JSON_PROBLEMS = (  # the parser's English messages, by how they begin
     ("Expecting value", "nilai diharapkan di sini"),
     ("Expecting property name", "nama isian harus di antara tanda kutip ganda"),

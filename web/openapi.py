@@ -29,7 +29,7 @@ def _responses(ok_code, ok_schema, *codes):
 
 def _task_path(summary, op_id):
     return {"post": {"summary": summary, "operationId": op_id, "parameters": [{"$ref": "#/components/parameters/TaskId"}],
-                     "responses": _responses("200", _ref("Task"), "401", "403", "404", "409")}}
+                     "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409")}}
 
 
 def document() -> dict:
@@ -65,7 +65,7 @@ def document() -> dict:
                 "parameters": [{"name": "case_id", "in": "path", "required": True,
                                 "description": "ID angka atau nomor kasus (SNG-2026-000123)",
                                 "schema": {"type": "string"}}],
-                "responses": _responses("200", _ref("Case"), "401", "404")}},
+                "responses": _responses("200", _ref("Case"), "400", "401", "404")}},
             "/cases/{case_id}/cancel": {"post": {
                 "summary": "Tarik (instansi pemohon) atau batalkan (pemilik proses, administrator) kasus yang berjalan",
                 "operationId": "cancelCase",
@@ -79,8 +79,10 @@ def document() -> dict:
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}},
                                {"name": "document_id", "in": "path", "required": True,
                                 "schema": {"type": "integer"}}],
-                "responses": {"200": {"description": "Berkas", "content": {"application/octet-stream": {}}},
-                              "401": ERRORS["401"], "404": ERRORS["404"]}}},
+                "responses": {"200": {"description": "Berkas, dengan jenis yang diperiksa saat diunggah",
+                                      "content": {kind: {} for kind in ("application/pdf", "image/png",
+                                                                        "image/jpeg")}},
+                              "400": ERRORS["400"], "401": ERRORS["401"], "404": ERRORS["404"]}}},
             "/tasks": {"get": {
                 "summary": "Tugas yang boleh Anda lihat", "operationId": "listTasks",
                 "parameters": [
@@ -97,14 +99,14 @@ def document() -> dict:
             "/notifications": {"get": {
                 "summary": "Notifikasi Anda (target waktu terlewati, langkah yang menunggu tindakan Anda)", "operationId": "listNotifications",
                 "parameters": [{"name": "unread", "in": "query", "schema": {"type": "boolean"}},
-                               {"$ref": "#/components/parameters/Limit"}],
+                               {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
                 "responses": _responses("200", {"type": "object", "properties": {
                     "items": {"type": "array", "items": {"type": "object"}}, "unread": {"type": "integer"}}},
                     "400", "401")}},
             "/tasks/{task_id}": {"get": {
                 "summary": "Tugas beserta skema formulirnya", "operationId": "getTask",
                 "parameters": [{"$ref": "#/components/parameters/TaskId"}],
-                "responses": _responses("200", _ref("TaskDetail"), "401", "404")}},
+                "responses": _responses("200", _ref("TaskDetail"), "400", "401", "404")}},
             "/tasks/{task_id}/claim": _task_path("Ambil tugas", "claimTask"),
             "/tasks/{task_id}/unclaim": _task_path("Lepas tugas", "unclaimTask"),
             "/tasks/{task_id}/assign": {"post": {
