@@ -55,8 +55,6 @@ LAST_RELEASE = (select(user.c.username).select_from(history.join(user, user.c.id
                 .where(history.c.task_id == bindparam("task_id"),
                        or_(history.c.event == "task_unclaimed", history.c.event == "task_released"))
                 .order_by(history.c.id.desc()).limit(1))
-TASK_UNTAKEN = select(task.c.id).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
-                                       task.c.claimed_by.is_(None))
 UNCLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
                               task.c.claimed_by == bindparam("holder"))
            .values(claimed_by=None, claimed_at=None))
@@ -64,14 +62,15 @@ COMPLETE = (update(task).where(task.c.id == bindparam("task_id"), task.c.state =
                                task.c.claimed_by == bindparam("user_id"))
             .values(state="completed", completed_at=bindparam("at"), completed_by=bindparam("user_id")))
 # An agency officer's own step, sent without taking it first (Actor.sends_own_step): it becomes theirs as it is done.
-# Still, as the statement runs, an active officer of the case's agency (an administrator may have just moved them).
+# It is the agency's step, not one officer's: one who took it (the API lets them) does not keep colleagues from
+# sending it. Still, as the statement runs, an active officer of the case's agency (an administrator may have just
+# moved them).
 _OWN_AGENCY_OFFICER = exists(
     select(user.c.id).join(instance, instance.c.agency_id == user.c.agency_id)
     .where(user.c.id == bindparam("user_id"), user.c.active.is_(True), user.c.role == "pemohon",
            instance.c.id == task.c.instance_id).correlate(task)
     .with_for_update(read=True, of=user))
-COMPLETE_OWN = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
-                                   task.c.claimed_by.is_(None), _OWN_AGENCY_OFFICER)
+COMPLETE_OWN = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", _OWN_AGENCY_OFFICER)
                 .values(state="completed", claimed_by=bindparam("user_id"), claimed_at=bindparam("at"),
                         completed_at=bindparam("at"), completed_by=bindparam("user_id")))
 CANCEL_TASK = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready")

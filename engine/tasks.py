@@ -183,14 +183,14 @@ class Tasks:
             if task.claimed_by is None:
                 raise Conflict("not_claimed", "Tugas ini belum diambil siapa pun.")
             supervises = actor.role == "supervisor" and actor.works(task.lane)
-            if task.claimed_by != actor.id and not supervises:
+            if task.claimed_by != actor.id and not supervises and not actor.sends_own_step(task.lane):
                 raise Forbidden("not_yours", "Tugas ini diambil oleh petugas lain; hanya dia atau supervisor "
                                              "lajurnya yang dapat melepasnya.")
             released = tx.run(sql.UNCLAIM, {"task_id": task.id, "holder": task.claimed_by})
             if released != 1:
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
             _history(tx, task, actor, "task_unclaimed", now)
-            if task.claimed_by != actor.id:
+            if supervises and task.claimed_by != actor.id:
                 tell_released(tx.session, self.execution.settings, task, task.claimed_by, actor, now)
             return _row(task, "ready", None)
 
@@ -218,11 +218,11 @@ class Tasks:
             except Invalid as exc:
                 raise self._with_case_rules(exc, tx, locked, schema, task.element_id, data) from None
             # Under the case's lock, the task must still be ready and mine: the update says so atomically.
-            own = task.claimed_by is None and actor.sends_own_step(task.lane)
+            own = actor.sends_own_step(task.lane)
             done = tx.run(sql.COMPLETE_OWN if own else sql.COMPLETE, {"task_id": task.id, "user_id": actor.id,
                                                                       "at": now})
-            if done != 1 and own and tx.scalar(sql.TASK_UNTAKEN, {"task_id": task.id}) is not None:
-                # Nobody took the step: it is the officer who changed (deactivated, moved to another agency).
+            if done != 1 and own and tx.scalar(sql.TASK_NOW, {"task_id": task.id}) == "ready":
+                # The step still waits: it is the officer who changed (deactivated, moved to another agency).
                 raise Forbidden("not_your_agency", "Akun Anda kini bukan petugas aktif instansi kasus ini; "
                                                    "langkah ini tidak terkirim.")
             if done != 1:
@@ -325,7 +325,7 @@ class Tasks:
                     raise Conflict("not_claimed", f"Tugas ini telah dilepas ke antrian oleh {released_by}; "
                                                   "ambil lagi untuk menyelesaikannya.")
                 raise Conflict("not_claimed", "Ambil tugas ini terlebih dahulu sebelum menyelesaikannya.")
-        elif task.claimed_by != actor.id:
+        elif task.claimed_by != actor.id and not actor.sends_own_step(task.lane):  # (an agency's step is its own)
             raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")
 
 

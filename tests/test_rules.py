@@ -88,3 +88,33 @@ def test_a_supervisor_of_the_agency_lane_cannot_release_agencies_claims(engine, 
     assert gita.post(f"/tasks/{completion['id']}/claim").status_code == 403
     assert gita.post(f"/tasks/{completion['id']}/unclaim").status_code == 403
     assert ani.get(f"/tasks/{completion['id']}").get_json()["claimed_by"] == "ani"
+
+
+def test_an_agency_step_one_officer_took_through_the_api_is_still_the_agencys(app, engine, people):
+    """The pages never take an agency's step (its officers send it); the API lets one officer take it. That
+    must not keep their colleagues from releasing or sending it when that officer is away."""
+    from conftest import PASSWORD, ApiUser
+    from samples import ANSWER, CHECK_INCOMPLETE, CORRECTION, PANDI, RECEIPT
+    ani, bayu, citra, eka = (people[n] for n in ("ani", "bayu", "citra", "eka"))
+    engine.identity.add_user("ani2", "pemohon", "ani2@contoh.go.id", PASSWORD, "kab-contoh")
+    ani2 = ApiUser(app.test_client(), "ani2", engine.identity.new_token("ani2"))
+    case = file_case(ani)
+    work(citra, open_task(citra, case), CHECK_INCOMPLETE)
+    correction = open_task(ani, case, "Task_LengkapiPermohonan")
+    assert ani.post(f"/tasks/{correction['id']}/claim").get_json()["claimed_by"] == "ani"
+    assert bayu.post(f"/tasks/{correction['id']}/unclaim").status_code == 404  # another agency's: unseen
+    released = ani2.post(f"/tasks/{correction['id']}/unclaim")
+    assert released.status_code == 200 and released.get_json()["claimed_by"] is None
+    # a colleague, not a supervisor: Ani hears only that the step waits (as every officer of her agency does)
+    assert [n.subject.split(":")[0] for n in engine.notifications.list(engine.identity.by_username("ani"))] == [
+        "[Sengketa] Menunggu tindakan Anda"]
+    assert ani.post(f"/tasks/{correction['id']}/claim").status_code == 200
+    sent = ani2.post(f"/tasks/{correction['id']}/complete", json={"data": CORRECTION})
+    assert sent.status_code == 200 and sent.get_json()["completed_by"] == "ani2"
+    for person, data in ((citra, CHECK_COMPLETE), (citra, ANALYSIS_FORWARD), (eka, PANDI), (citra, ANSWER)):
+        work(person, open_task(person, case), data)
+    receipt = open_task(ani, case, "Task_TerimaJawaban")
+    ani.post(f"/tasks/{receipt['id']}/claim")
+    assert bayu.post(f"/tasks/{receipt['id']}/complete", json={"data": RECEIPT}).status_code == 404
+    assert ani2.post(f"/tasks/{receipt['id']}/complete", json={"data": RECEIPT}).status_code == 200
+    assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "completed"

@@ -122,9 +122,9 @@ def task(task_id):
 
 
 def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=None):
-    """The step's page; it is the viewer's to send when they hold it, or when it is their agency's own step."""
-    mine = detail.claimed_by == actor().username or (detail.claimed_by is None
-                                                     and actor().sends_own_step(detail.lane))
+    """The step's page; it is the viewer's to send when they hold it, or when it is their agency's own step
+    (even one a colleague took through the API: the agency's steps are the agency's)."""
+    mine = detail.claimed_by == actor().username or actor().sends_own_step(detail.lane)
     attachments = detail.form.get("x-attachments", [])
     # Checking a request is where a second filing for a domain already in dispute is caught: say so here too.
     related = engine().instances.same_domain(actor(), detail.case_id, detail.domain)
