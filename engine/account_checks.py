@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .models import LANES, ROLES, SUPERVISED_LANES
 
@@ -45,6 +46,7 @@ def account_problems(role: str, email: str, agency: str | None, lane: str | None
 
 
 FULL_NAME_MAX = 200
+JOINERS = "\u200c\u200d"  # zero-width (non-)joiners: part of how some scripts write names
 KEEP = object()  # change_user: a full name not given stays as it is
 
 
@@ -60,6 +62,9 @@ def name_problem(name: str, what: str, shortest: int, longest: int) -> str | Non
                 f"{what} {shortest}–{longest} karakter.")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         return f"{what} memuat karakter kendali; tulis ulang namanya."
+    if any(unicodedata.category(c) in ("Cf", "Cs") and c not in JOINERS for c in name):
+        # a right-to-left override shows "Saraswati" as "itawsaraS"; zero-width spaces make look-alikes
+        return f"{what} memuat karakter tak terlihat (pembalik arah teks, spasi lebar-nol); tulis ulang namanya."
     return None
 
 
@@ -73,4 +78,6 @@ def password_problems(password: str | None, field: str = "password") -> list[dic
         return [{"field": field, "message": "Kata sandi minimal 8 karakter."}]
     if len(password) > 200:
         return [{"field": field, "message": "Kata sandi maksimal 200 karakter."}]
+    if not password.strip() or any(ord(c) < 32 or ord(c) == 127 for c in password):
+        return [{"field": field, "message": "Kata sandi tidak boleh hanya spasi atau memuat karakter kendali."}]
     return []

@@ -12,6 +12,7 @@ from . import forms, search, sql, tidy
 from .errors import Forbidden, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
+from .account_checks import name_problem
 from .actors import Actor
 from .models import Agency, Definition, Document, HumanTask, Instance, User, utcnow
 from .store import Store
@@ -137,8 +138,9 @@ class Instances:
                                           events=(started,))
             agency = tx.first(sql.AGENCY, {"agency_id": actor.agency_id})
             agency_name = agency.name
-            if agency.name == agency.code and data.get("agency", {}).get("name"):
-                agency_name = data["agency"]["name"][:200]  # an agency made from its code learns its name
+            named = data.get("agency", {}).get("name")
+            if agency.name == agency.code and isinstance(named, str) and not name_problem(named, "", 2, 200):
+                agency_name = named  # an agency made from its code learns its name (an administrator may rename it)
                 tx.run(sql.NAME_AGENCY, {"agency_id": actor.agency_id, "name": agency_name})
             summary = CaseSummary(instance_id, number, locked.status, agency_name, _domain_of(data), now,
                                   now if locked.status == "completed" else None, deployed.version,

@@ -2,7 +2,11 @@
 "19870312 201012 2 002", the dashes of "0812-3456-7890", the "https://" before a domain name.
 
 A form asks for it field by field with `"x-normalize": "digits"` or `"x-normalize": "domain"`. A value
-that does not tidy into that shape is left as typed, so the form's message is about what was typed."""
+that does not tidy into that shape is left as typed, so the form's message is about what was typed.
+
+Every other text field is tidied as the pages tidy it, so the API and the pages keep one rule: a line's spaces
+made single, a text area's ends trimmed (its line breaks as LF), and a field left blank is a field not given
+(a required one is then reported missing, not accepted as "   ")."""
 from __future__ import annotations
 
 import copy
@@ -25,6 +29,14 @@ def _domain(value: str) -> str:
     tidy = SCHEME.sub("", value.strip())
     tidy = re.split(r"[/?#]", tidy, maxsplit=1)[0].rstrip(".").lower()
     return tidy or value
+
+
+def _line(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _area(value: str) -> str:
+    return value.replace("\r\n", "\n").strip()
 
 
 KINDS = {"digits": _digits, "domain": _domain}
@@ -65,6 +77,8 @@ def _fields(schema: dict, path: tuple):
             continue
         if prop.get("x-normalize") in KINDS:
             yield path + (name,), KINDS[prop["x-normalize"]]
+        elif prop.get("type") == "string":
+            yield path + (name,), _area if prop.get("x-widget") == "textarea" else _line
         if prop.get("type") == "object":
             yield from _fields(prop, path + (name,))
 
@@ -87,5 +101,8 @@ def tidied(schema: dict, data):
         node = data
         for key in path[:-1]:
             node = node[key]
-        node[path[-1]] = new
+        if new:
+            node[path[-1]] = new
+        else:
+            del node[path[-1]]
     return data

@@ -286,6 +286,9 @@ def test_an_administrator_resets_a_password(app, client, people, admin):
     login(client, admin)
     short = client.post("/admin/pengguna/dodi/sandi", data={"password": "123"}, follow_redirects=True)
     assert "Kata sandi dodi tidak diubah: Kata sandi minimal 8 karakter." in short.get_data(as_text=True)
+    for blank in ("\x00" * 20, " " * 10):  # a password nobody can type, or nobody should
+        refused = client.post("/admin/pengguna/dodi/sandi", data={"password": blank}, follow_redirects=True)
+        assert "tidak boleh hanya spasi atau memuat karakter kendali" in refused.get_data(as_text=True)
     assert can_log_in(app, "dodi", PASSWORD) and people["dodi"].get("/tasks").status_code == 200
     done = client.post("/admin/pengguna/dodi/sandi", data={"password": NEW}, follow_redirects=True)
     assert "Login-nya berakhir. 1 token API-nya dicabut." in done.get_data(as_text=True)
@@ -509,6 +512,9 @@ def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, e
     assert "kab-baru <small class=\"muted\">(belum bernama)</small>" in row and 'data-label="Petugas aktif">1<' in row
     refused = client.post("/admin/instansi/kab-baru/nama", data={"name": " x "}, follow_redirects=True)
     assert "Nama instansi kab-baru tidak diubah: Nama instansi 2–200 karakter." in refused.get_data(as_text=True)
+    for hidden in ("\u202eurab netapubak", "Kabupaten\u200bBaru"):  # shown reversed; a look-alike
+        refused = client.post("/admin/instansi/kab-baru/nama", data={"name": hidden}, follow_redirects=True)
+        assert "karakter tak terlihat" in refused.get_data(as_text=True)
     named = client.post("/admin/instansi/kab-baru/nama", data={"name": "Pemerintah  Kabupaten Baru"},
                         follow_redirects=True)
     assert "Instansi kab-baru kini bernama Pemerintah Kabupaten Baru." in named.get_data(as_text=True)

@@ -54,7 +54,8 @@ def test_malformed_json_is_400(people):
     ({"dispute.category": None}, "dispute.category", "Wajib diisi"),
     ({"dispute.category": "bukan_pilihan"}, "dispute.category", "Pilihan tidak dikenal"),
     ({"agency.level": "Kabupaten"}, "agency.level", "Pilihan tidak dikenal"),   # the label's case, not the value
-    ({"contact.email": "budi.santoso@contohkab.go.id\n"}, "contact.email", "e-mail dinas"),  # "$" allows a \n
+    ({"contact.email": "budi.santoso@contohkab.go.id\nBcc: x@contoh.go.id"}, "contact.email",
+         "e-mail dinas"),  # a mail header smuggled in: spaces made single, still no address
 ])
 def test_a_request_breaking_its_form_is_422_per_field(people, change, field, words):
     ani = people["ani"]
@@ -436,3 +437,37 @@ def test_a_letter_or_an_action_dated_in_the_future_is_refused(people):
     with time_machine.travel(datetime(2026, 12, 1, 16, 30, tzinfo=timezone.utc), tick=False):  # 01:30 WIT on the 2nd
         forms.validate_data(pandi, {**PANDI, "executed_on": "2026-12-02"})
         assert forms.today() == date(2026, 12, 2)
+
+
+def test_blank_or_space_only_text_from_the_api_is_missing_as_on_the_pages(people):
+    """The pages collapse what people type; the API keeps the same rule, so "   " is no contact's name."""
+    ani = people["ani"]
+    data = request_data(**{"contact.name": "   ", "dispute.description": " " * 60, "letter.subject": "\t\n "})
+    body = problem(ani.post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
+                            content_type="multipart/form-data"), 422)
+    assert {"contact.name", "dispute.description", "letter.subject"} <= {e["field"] for e in body["errors"]}
+    nothing_changed(ani)
+    # what is kept of a well-typed value is what the page would keep: a line's spaces made single
+    spaced = request_data(**{"contact.name": "  Budi   Santoso ", "dispute.description": "  Baris satu.\r\n"
+                             "Baris dua, dengan alasan yang cukup panjang.  "})
+    case = file_case(ani, spaced)
+    stored = ani.get(f"/cases/{case['id']}").get_json()["data"]["permohonan"]
+    assert stored["contact"]["name"] == "Budi Santoso"
+    assert stored["dispute"]["description"] == "Baris satu.\nBaris dua, dengan alasan yang cukup panjang."
+    step = open_task(people["citra"], case)
+    people["citra"].post(f"/tasks/{step['id']}/claim")
+    refused = people["citra"].post(f"/tasks/{step['id']}/complete",
+                                   json={"data": {**CHECK_COMPLETE, "summary": " " * 40}})
+    assert refused.status_code == 422 and "summary" in {e["field"] for e in refused.get_json()["errors"]}
+
+
+def test_a_filing_does_not_name_its_agency_with_invisible_or_blank_text(engine, people):
+    ani = people["ani"]  # her agency is still named by its code (kab-contoh)
+    for name in ("\u202eadrakaJ", "   ", "K\u200bab"):
+        data = request_data(**{"agency.name": name})
+        response = ani.post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
+                            content_type="multipart/form-data")
+        assert response.status_code in (201, 422), response.get_json()
+        assert dict(engine.identity.agencies())["kab-contoh"] == "kab-contoh", name
+    file_case(ani, request_data(**{"agency.name": "Pemerintah Kabupaten Contoh"}))
+    assert dict(engine.identity.agencies())["kab-contoh"] == "Pemerintah Kabupaten Contoh"
