@@ -5,13 +5,17 @@ inside the CSRF check or the API's body read and ended as 500s (the robustness p
 UTF-8 were stored as U+FFFD."""
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -100,12 +104,29 @@ def test_a_broken_chunked_api_body_is_a_400_problem(served, body):
     assert "Badan permintaan rusak" in json.loads(content)["detail"]
 
 
-def test_the_server_logged_no_unhandled_error(served):
-    """Runs after the requests above (same module): gunicorn's log holds no traceback from them."""
+def test_an_account_change_under_gunicorn_is_answered(served):
+    """A change the audit log records: the officer changes her password on her account page (CSRF and all)."""
+    port, _token, _server = served
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    base = f"http://127.0.0.1:{port}"
+
+    def post(path, fields):
+        page = browser.open(base + path, timeout=10).read().decode()
+        fields["csrf_token"] = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        return browser.open(base + path, urllib.parse.urlencode(fields).encode(), timeout=10)
+    post("/login", {"username": "citra", "password": PASSWORD})
+    changed = post("/akun", {"current": PASSWORD, "new": "rahasia-456", "repeated": "rahasia-456"})
+    assert "Kata sandi diubah" in changed.read().decode()
+
+
+def test_the_server_logged_the_audit_and_no_unhandled_error(served):
+    """Runs after the requests above (same module): gunicorn's log holds no traceback from them, and the app's
+    own log lines (the audit of accounts, errors) reach it instead of being dropped as unconfigured."""
     port, _token, server = served
     server.terminate()
     _out, log = server.communicate(timeout=15)
     assert b"Traceback" not in log and b"unhandled error" not in log, log.decode(errors="replace")[-2000:]
+    assert b"sengketa.audit: password changed by citra" in log, log.decode(errors="replace")[-2000:]
 
 
 # -- bytes that are not UTF-8 (the Flask test client is enough: Werkzeug decodes the same way) ------------
