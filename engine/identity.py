@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .account_checks import KEEP, USERNAME, account_problems, name_problems, password_problems, tidy_name
 from .actors import Actor, actor_of, active_admins, require_admin, still_admin
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from . import sql
 from .models import Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
@@ -38,6 +38,11 @@ def check_password(stored: str, password: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, base64.b64decode(digest))
+
+
+# A wrong name is checked against this, so it takes as long as a wrong password: the time does not tell
+# which names exist.
+_NOBODY = hash_password(secrets.token_urlsafe(16))
 
 
 def _token_hash(token: str) -> str:
@@ -102,10 +107,14 @@ class Identity:
                                                   "muat ulang daftar pengguna.") from None
 
     def authenticate(self, username: str, password: str) -> Actor | None:
+        """The actor, or None for a wrong name or password (alike, and as slow); a deactivated account with
+        its right password is told so, rather than sent to retry a password that is right."""
         with self.store.transaction() as session:
-            user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
-            if user is None or not check_password(user.password_hash, password):
+            user = session.scalar(select(User).where(User.username == username))
+            if not check_password(user.password_hash if user is not None else _NOBODY, password) or user is None:
                 return None
+            if not user.active:
+                raise Forbidden("inactive", "Akun Anda dinonaktifkan; hubungi administrator untuk mengaktifkannya.")
             return actor_of(user)
 
     def actor(self, user_id: int) -> Actor | None:

@@ -240,6 +240,11 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     assert client.post("/admin/pengguna/citra/status", data={"aktif": "0"}).status_code == 302
     assert citra_pages.get("/worklist").status_code == 302
     assert not can_log_in(app, "citra", PASSWORD)
+    # with her right password she is told why, rather than sent to retry it; a wrong one says only that
+    told = app.test_client().post("/login", data={"username": "citra", "password": PASSWORD})
+    assert told.status_code == 403 and "Akun Anda dinonaktifkan" in told.get_data(as_text=True)
+    wrong = app.test_client().post("/login", data={"username": "citra", "password": "bukan-ini-123"})
+    assert wrong.status_code == 401 and "dinonaktifkan" not in wrong.get_data(as_text=True)
     assert people["citra"].get("/tasks").status_code == 401
     page = client.get("/admin/pengguna").get_data(as_text=True)
     row = re.search(r'<tr data-user="citra".*?</tr>', page, re.S).group(0)

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
 
+from engine.errors import Forbidden
+
 from .context import engine
 
 bp = Blueprint("auth", __name__)
@@ -53,7 +55,10 @@ def login():
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        found = engine().identity.authenticate(username, request.form.get("password", ""))
+        try:
+            found = engine().identity.authenticate(username, request.form.get("password", ""))
+        except Forbidden as exc:  # the right password of a deactivated account
+            return render_template("login.html", error=exc.message), 403
         if found is None:
             error = "Nama pengguna atau kata sandi salah."
         else:
