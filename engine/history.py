@@ -21,7 +21,7 @@ EVENT_LABELS = {
     "case_withdrawn": "Permohonan ditarik oleh instansi",
     "case_cancelled": "Kasus dibatalkan",
     "timer_fired": "Target waktu terlewati",
-    "sla_escalated": "Supervisor diberi tahu",
+    "sla_escalated": "Supervisor diberi tahu",  # of the step whose target was missed
 }
 
 

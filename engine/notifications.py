@@ -251,7 +251,7 @@ def _claimer(session, task) -> str:
     if task is None or task.claimed_by is None:
         return "belum diambil"
     user = session.get(User, task.claimed_by)
-    return user.username if user else "-"
+    return (user.full_name or user.username) if user else "-"
 
 
 class Notifications:

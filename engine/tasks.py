@@ -189,8 +189,10 @@ class Tasks:
             released = tx.run(sql.UNCLAIM, {"task_id": task.id, "holder": task.claimed_by})
             if released != 1:
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
-            _history(tx, task, actor, "task_unclaimed", now)
-            if supervises and task.claimed_by != actor.id:
+            taken = supervises and task.claimed_by != actor.id  # a supervisor releases someone else's step
+            holder = tx.session.get(User, task.claimed_by).username if taken else None
+            tx.run(sql.ADD_HISTORY, _history_row(task, actor, "task_unclaimed", now, {"from": holder} if taken else None))
+            if taken:
                 tell_released(tx.session, self.execution.settings, task, task.claimed_by, actor, now)
             return _row(task, "ready", None)
 

@@ -262,6 +262,10 @@ def test_a_supervisor_releases_a_colleagues_task_from_its_page(client, people):
     assert "sedang dikerjakan oleh <strong>citra</strong>" in page and "Lepaskan ke antrian" in page
     assert client.post(f"/tasks/{task['id']}/unclaim").status_code == 302
     assert open_task(people["citra"], case)["claimed_by"] is None
+    # the history says whose step the supervisor released, not as if they let go of their own
+    history = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert "Tugas dilepas</strong>: Periksa permohonan dari citra — <span class=\"user\">fajar</span>" in history
+    assert people["fajar"].get(f"/cases/{case['id']}").get_json()["history"][-1]["from"] == "citra"
 
 
 def test_an_optional_choice_can_be_taken_back_on_the_page(client, people):

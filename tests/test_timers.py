@@ -12,6 +12,7 @@ from engine.models import Escalation, HistoryEvent, Notification, Timer, utcnow
 from engine.worker import Worker
 from samples import CHECK_COMPLETE
 from smtp import SmtpServer, free_port, mail_fixtures
+from test_pages import login
 from test_sop_api import file_case, open_task
 
 SMTP_PORT = free_port()
@@ -61,7 +62,7 @@ def test_a_missed_check_tells_the_supervisor_once_and_the_task_stays_open(engine
     assert engine.notifications.mark_read(fajar) == 1 and engine.notifications.unread_count(fajar) == 0
 
 
-def test_a_late_completion_records_the_missed_target_as_the_worker_would(engine, people):
+def test_a_late_completion_records_the_missed_target_as_the_worker_would(client, engine, people):
     """No worker ran before the officer completed the step 11 minutes in: the completion itself escalates,
     and the history says the target was missed, and by how much, before it says who completed the step."""
     citra = people["citra"]
@@ -77,6 +78,12 @@ def test_a_late_completion_records_the_missed_target_as_the_worker_would(engine,
     with engine.store.transaction() as session:
         detail = session.scalar(select(HistoryEvent.detail).where(HistoryEvent.event == "timer_fired"))
     assert 60_000 <= detail["late_ms"] < 70_000 and detail["due_at"].startswith(step2["due_at"][:16])
+    # the case page says which step missed its target, not only the timer's own name
+    login(client, "citra")
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert "Target waktu terlewati</strong>: Periksa permohonan (Target 10 menit)" in page
+    assert "Supervisor diberi tahu</strong>: Periksa permohonan —" not in page  # nobody acted: no user after it
+    assert "Supervisor diberi tahu</strong>: Periksa permohonan" in page
 
 
 def test_a_step_completed_in_time_escalates_nothing(engine, people):

@@ -80,7 +80,8 @@ def get_case(case_ref):
         history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
                   "element_id": h.element_id, "name": h.name,
                   **({"reason": h.detail["reason"]} if h.event in ENDINGS and h.detail else {}),
-                  **({"to": h.detail["to"]} if h.event == "task_assigned" and h.detail else {})}
+                  **({"to": h.detail["to"]} if h.event == "task_assigned" and h.detail else {}),
+                  **({"from": h.detail["from"]} if h.event == "task_unclaimed" and h.detail else {})}
                  for h in case.history],
     )
     return jsonify(body)

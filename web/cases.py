@@ -64,7 +64,7 @@ def new():
 def show(case_ref):
     case = engine().instances.get(actor(), case_ref)
     tasks, _ = engine().tasks.list(actor(), case_id=case.id, state=None, limit=200)
-    return render_template("case.html", case=case, tasks=tasks,
+    return render_template("case.html", case=case, tasks=tasks, step_names={t.id: t.name for t in tasks},
                            related=engine().instances.same_domain(actor(), case.id, case.domain),
                            may_end=case.status == "running" and may_end(actor(), case.agency_id))
 
