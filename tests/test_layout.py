@@ -551,3 +551,27 @@ def test_case_data_reads_in_its_forms_order(client, people):
     contact = [p["title"] for p in form["properties"]["contact"]["properties"].values()]
     start = shown.index(form["properties"]["contact"]["title"]) + 1
     assert shown[start:start + len(contact)] == contact
+
+
+def test_a_supervisor_sees_first_what_missed_a_target_in_their_lane(client, people):
+    """The UX review: the supervisor landed on the queue, which did not show the two overdue steps held by
+    officers; finding them took 'Semua terbuka' and 'Hanya yang terlambat'."""
+    ani, citra, eka = people["ani"], people["citra"], people["eka"]
+    held = file_case(ani)
+    citra.post(f"/tasks/{open_task(citra, held)['id']}/claim")
+    other = file_case(ani)
+    work(citra, open_task(citra, other), CHECK_COMPLETE)
+    work(citra, open_task(citra, other, "Task_Analisa"), ANALYSIS_FORWARD)  # now PANDI's: not Fajar's lane
+    login(client, "fajar")
+    assert 'id="late-in-lane"' not in client.get("/worklist").get_data(as_text=True)  # nothing late yet
+    with time_machine.travel(utcnow() + timedelta(minutes=40), tick=False):
+        page = client.get("/worklist").get_data(as_text=True)
+        banner = re.search(r'<p class="flash error" id="late-in-lane".*?</p>', page, re.S).group(0)
+        assert "1 tugas di lajur Tim Layanan Domain melewati target waktu" in banner
+        link = html.unescape(re.search(r'href="([^"]+)"', banner).group(1))
+        late = client.get(link).get_data(as_text=True)
+        assert held["case_number"] in late and other["case_number"] not in late
+        assert 'id="late-in-lane"' not in late and "Hanya lajur Tim Layanan Domain" in late
+        assert eka.get("/tasks?overdue=1&lane=pandi").get_json()["total"] == 1  # PANDI's is late too, but not Fajar's to see
+    login(client, "citra")
+    assert 'id="late-in-lane"' not in client.get("/worklist").get_data(as_text=True)  # officers have no banner

@@ -46,14 +46,19 @@ def tasks():
     if tab not in TABS:
         tab = default
     overdue = request.args.get("terlambat") == "1"
+    lane = request.args.get("lajur") if request.args.get("lajur") in LANE_LABELS else None
     page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
-    rows, total = engine().tasks.list(actor(), view=TABS[tab], overdue=overdue, state="ready",
+    rows, total = engine().tasks.list(actor(), view=TABS[tab], lane=lane, overdue=overdue, state="ready",
                                       limit=PAGE, offset=(page - 1) * PAGE)
-    counts = {name: engine().tasks.list(actor(), view=view, overdue=overdue, state="ready", limit=1)[1]
+    counts = {name: engine().tasks.list(actor(), view=view, lane=lane, overdue=overdue, state="ready", limit=1)[1]
               for name, view in TABS.items()}  # the tabs count what they would show under the filter
+    # a supervisor is there for the targets of their lane: what has missed one is the first thing they see
+    late_in_lane = (engine().tasks.list(actor(), lane=actor().lane, overdue=True, state="ready", limit=1)[1]
+                    if actor().role == "supervisor" and actor().lane else 0)
     # an officer's own work is rare (a correction, the answer); an empty list points them to their cases
     nothing_to_do = actor().role == "pemohon" and not overdue and counts["antrian"] == counts["saya"] == 0
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
+                           lane=lane, late_in_lane=late_in_lane,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
