@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser import BpmnParser, BpmnValidator
@@ -68,7 +69,9 @@ def parse_xml(bpmn_xml: bytes) -> etree._ElementTree:
     try:
         return etree.ElementTree(etree.fromstring(bpmn_xml, SAFE_XML))
     except etree.XMLSyntaxError as exc:
-        raise DeploymentError("xml", f"Berkas BPMN bukan XML yang valid: {exc}") from exc
+        line, column = exc.position if exc.position else (exc.lineno, 0)
+        raise DeploymentError("xml", f"Berkas BPMN bukan XML yang valid: rusak di baris {line}, kolom {column} "
+                                     f"(pesan pengurai XML: {exc.msg}).") from exc
 
 
 def quote_timer_literals(tree: etree._ElementTree) -> list[dict]:
@@ -87,6 +90,46 @@ def quote_timer_literals(tree: etree._ElementTree) -> list[dict]:
                 continue
             node.text = f'"{literal}"'
     return problems
+
+
+TARGET_IN_NAME = re.compile(r"(\d+)\s*(menit|jam|hari)\b", re.IGNORECASE)
+UNIT_SECONDS = {"menit": 60, "jam": 3600, "hari": 86400}
+LONGEST = timedelta(days=366)
+
+
+def target_problems(tree: etree._ElementTree) -> list[dict]:
+    """A new version's timer durations must be plausible targets: above zero, within a year, and what the
+    timer's own name says ("Target 10 menit" with P10M, ten months, is the classic slip). Checked when a
+    version is deployed only: versions already running keep loading as they are."""
+    problems = []
+    for node in tree.iterfind(".//bpmn:timeDuration", NS):
+        event = node.getparent().getparent()
+        name, literal = event.get("name") or event.get("id"), (node.text or "").strip().strip("'\"")
+        try:
+            delta = TimerEventDefinition.get_timedelta_from_start(TimerEventDefinition.parse_iso_duration(literal))
+        except Exception:  # noqa: BLE001  (quote_timer_literals has named it already)
+            continue
+        said = TARGET_IN_NAME.search(event.get("name") or "")
+        if delta <= timedelta(0):
+            message = f"Durasi timer {literal} pada {name} harus lebih dari nol."
+        elif delta > LONGEST:
+            message = (f"Durasi timer {literal} pada {name} lebih dari setahun; periksa satuannya "
+                       "(PT10M = 10 menit, P10M = 10 bulan).")
+        elif said and int(said.group(1)) * UNIT_SECONDS[said.group(2).lower()] != delta.total_seconds():
+            message = (f"Nama '{name}' menyebut {said.group(0)}, tetapi durasinya {literal} ({_spoken(delta)}); "
+                       "samakan keduanya (PT10M = 10 menit, P10M = 10 bulan).")
+        else:
+            continue
+        problems.append({"element": event.get("id"), "message": message})
+    return problems
+
+
+def _spoken(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("hari", 86400), ("jam", 3600), ("menit", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} detik"
 
 
 def expression_problems(tree: etree._ElementTree) -> list[dict]:

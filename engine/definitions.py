@@ -127,8 +127,19 @@ class Definitions:
         self._parsed: dict[int, Deployed] = {}
         self._lock = threading.Lock()
 
-    def deploy(self, bpmn_xml: bytes, form_schemas: dict[str, dict], deployed_by: int | None = None) -> DefinitionInfo:
+    def deploy(self, bpmn_xml: bytes, form_schemas: dict[str, dict], deployed_by: int | None = None,
+               process_key: str | None = None) -> DefinitionInfo:
+        """A new version (or the newest, if nothing changed). `process_key`: the process the caller runs; a
+        diagram whose process id was changed (an easy slip in a modeler) would otherwise deploy unused."""
         model, _spec, _subs = compile_definition(bpmn_xml, form_schemas)
+        if process_key is not None and model.process_key != process_key:
+            message = (f"Diagram ini berisi proses '{model.process_key}', sedangkan aplikasi menjalankan "
+                       f"'{process_key}': kembalikan id prosesnya menjadi '{process_key}' (di Camunda Modeler: "
+                       "klik bidang kosong diagram, panel properti, ID).")
+            raise DeploymentError("process", message, [{"element": model.process_key, "message": message}])
+        problems = bpmn.target_problems(bpmn.parse_xml(bpmn_xml))
+        if problems:
+            raise DeploymentError("timer", problems[0]["message"], problems)
         snapshot = {k: form_schemas[k] for k in bpmn.form_keys(model)}
         checksum = hashlib.sha256(bpmn_xml + json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
         try:
@@ -146,9 +157,10 @@ class Definitions:
         except IntegrityError as exc:
             raise Conflict("deploy_race", "Versi lain sedang dipasang bersamaan; coba lagi.") from exc
 
-    def deploy_file(self, path: Path, forms_dir: Path, deployed_by: int | None = None) -> DefinitionInfo:
+    def deploy_file(self, path: Path, forms_dir: Path, deployed_by: int | None = None,
+                    process_key: str | None = None) -> DefinitionInfo:
         bpmn_xml = Path(path).read_bytes()
-        return self.deploy(bpmn_xml, read_forms(bpmn_xml, Path(forms_dir)), deployed_by)
+        return self.deploy(bpmn_xml, read_forms(bpmn_xml, Path(forms_dir)), deployed_by, process_key)
 
     def latest(self, tx: Tx, process_key: str) -> Deployed:
         latest_id = tx.scalar(LATEST_ID, {"key": process_key})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_redeploying_the_same_diagram_keeps_the_version(engine):
 def test_a_changed_diagram_is_a_new_version_and_running_cases_keep_theirs(engine, people):
     first = people["ani"].post("/cases", data=multipart(request_data(), letter=[("s.pdf", make_pdf())]),
                                content_type="multipart/form-data").get_json()
-    changed = BPMN.replace(b"PT10M", b"PT20M")
+    changed = BPMN.replace(b"PT10M", b"PT20M").replace(b'"Target 10 menit"', b'"Target 20 menit"')
     info = engine.definitions.deploy(changed, forms())
     assert (info.version, info.created) == (2, True)
     second = people["ani"].post("/cases", data=multipart(request_data(), letter=[("s.pdf", make_pdf())]),
@@ -168,3 +169,38 @@ def test_a_search_list_or_date_bound_that_would_be_ignored_is_refused_at_deploy(
     with pytest.raises(DeploymentError) as refused:
         engine.definitions.deploy(BPMN, schemas)
     assert words in refused.value.message and refused.value.errors[0]["element"] == "StartEvent_Permohonan"
+
+
+@pytest.mark.parametrize("literal, name, words", [
+    ("PT0S", "Target 10 menit", "harus lebih dari nol"),
+    ("P2Y", "Target 10 menit", "lebih dari setahun; periksa satuannya"),
+    ("P10M", "Target 10 menit", "menyebut 10 menit, tetapi durasinya P10M ("),
+    ("PT1H", "Target 10 menit", "menyebut 10 menit, tetapi durasinya PT1H (1 jam)"),
+])
+def test_a_target_that_cannot_be_meant_is_refused_at_deploy(engine, literal, name, words):
+    """The analyst walk-through: PT0S (every step late at once) and P999Y deployed, both still labelled
+    'Target 10 menit'. A running version keeps loading (the check is the deploy's), a new one is refused."""
+    changed = BPMN.replace(b">PT10M<", f">{literal}<".encode()).replace(b'"Target 10 menit"', f'"{name}"'.encode())
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(changed, forms())
+    assert words in refused.value.message and refused.value.errors[0]["element"] == "Timer_Periksa"
+    assert [d.version for d in engine.definitions.list()] == [1]
+    relabelled = BPMN.replace(b">PT10M<", b">PT1H<").replace(b'"Target 10 menit"', b'"Target 1 jam"')
+    assert engine.definitions.deploy(relabelled, forms()).version == 2  # a name that agrees is fine
+
+
+def test_deploying_a_diagram_whose_process_id_changed_is_refused_by_the_command(runner, engine, tmp_path):
+    renamed = tmp_path / "lain.bpmn"
+    renamed.write_bytes(BPMN.replace(b'"sengketa_domain"', b'"sengketa_lain"'))
+    result = runner.invoke(args=["deploy", str(renamed), "--forms", str(FORMS)])
+    assert result.exit_code != 0 and "berisi proses 'sengketa_lain'" in result.output
+    assert [d.process_key for d in engine.definitions.list()] == ["sengketa_domain"]
+
+
+def test_broken_xml_is_reported_in_indonesian_with_its_line_once(runner, tmp_path):
+    broken = tmp_path / "rusak.bpmn"
+    broken.write_bytes(BPMN[: len(BPMN) // 2])
+    result = runner.invoke(args=["deploy", str(broken), "--forms", str(FORMS)])
+    assert result.exit_code != 0
+    assert re.search(r"bukan XML yang valid: rusak di baris \d+, kolom \d+", result.output), result.output
+    assert result.output.count("bukan XML yang valid") == 1

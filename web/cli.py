@@ -43,8 +43,10 @@ DEMO_USERS = [  # username, role, agency, lane, full name
 def _fail(exc: EngineError, options: dict[str, str] | None = None):
     """Exits with the error and one line per problem, named as the command line names it (`options`)."""
     options = options or {}
-    details = "".join(f"\n  - {options.get(e.get('field'), e.get('element') or e.get('field') or '')}: "
-                      f"{e['message']}" for e in exc.errors)
+    named = [(options.get(e.get('field'), e.get('element') or e.get('field') or ''), e["message"]) for e in exc.errors]
+    if len(named) == 1 and named[0][1] == exc.message:  # the problem is the headline: said once, with its place
+        raise click.ClickException(f"{exc.message} ({named[0][0]})" if named[0][0] else exc.message)
+    details = "".join(f"\n  - {where}: {message}" for where, message in named)
     raise click.ClickException(exc.message + details)
 
 
@@ -97,7 +99,7 @@ def deploy(path: Path, forms_dir: Path | None):
     """Deploys a BPMN diagram with the forms it references as a new version."""
     forms_dir = forms_dir or path.resolve().parent.parent / "forms"
     try:
-        info = engine().definitions.deploy_file(path, forms_dir)
+        info = engine().definitions.deploy_file(path, forms_dir, process_key=PROCESS_KEY)
     except EngineError as exc:
         _fail(exc)
     verb = "dipasang sebagai" if info.created else "tidak berubah; tetap"
