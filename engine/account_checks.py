@@ -21,7 +21,9 @@ def account_problems(role: str, email: str, agency: str | None, lane: str | None
         errors.append({"field": "role", "message": "Pilih peran."})
     elif role not in ROLES:
         errors.append({"field": "role", "message": f"Peran {role!r} tidak dikenal; pilihannya: {', '.join(ROLES)}."})
-    if not EMAIL.fullmatch(email or "") or len(email) > EMAIL_MAX:
+    if not (email or "").strip():
+        errors.append({"field": "email", "message": "Alamat e-mail wajib diisi: ke sanalah pemberitahuan dikirim."})
+    elif not EMAIL.fullmatch(email) or len(email) > EMAIL_MAX:
         errors.append({"field": "email", "message": f"Alamat e-mail tidak valid (satu alamat, huruf Latin tanpa "
                                                    f"spasi, paling panjang {EMAIL_MAX} karakter)."})
     if role == "pemohon" and not agency:
@@ -36,12 +38,13 @@ def account_problems(role: str, email: str, agency: str | None, lane: str | None
     elif lane is not None and role != "supervisor":
         errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
     elif role == "supervisor" and lane is None:
-        errors.append({"field": "lane", "message": "Supervisor harus mengawasi satu lajur (tim_layanan atau pandi): "
-                                                   "dialah yang diberi tahu bila target waktu lajur itu terlewati."})
+        errors.append({"field": "lane", "message": "Supervisor harus mengawasi satu lajur, Tim Layanan "
+                                                   "Domain (tim_layanan) atau PANDI (pandi): dialah yang diberi tahu bila target waktu lajur itu "
+                                                   "terlewati."})
     elif role == "supervisor" and lane not in SUPERVISED_LANES:
         errors.append({"field": "lane", "message": "Lajur Instansi tidak punya target waktu dan langkahnya hanya "
                                                    "dikerjakan petugas instansi itu sendiri; supervisor mengawasi "
-                                                   "lajur tim_layanan atau pandi."})
+                                                   "lajur Tim Layanan Domain (tim_layanan) atau PANDI (pandi)."})
     return errors
 
 

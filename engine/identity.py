@@ -267,7 +267,8 @@ class Identity:
                 still_admin(session, admin)
             user = self._user(session, username)
             if admin is not None and user.id == admin.id and role != user.role:
-                raise Conflict("own_account", "Peran Anda sendiri diubah oleh administrator lain.")
+                raise Conflict("own_account", "Anda tidak dapat mengubah peran Anda sendiri; minta administrator "
+                                              "lain mengubahnya.")
             if user.role == "admin" and role != "admin" and user.active:
                 # (From the pages another, active administrator acts; from the command line, nobody might.)
                 if active_admins(session) == [user.id]:

@@ -332,6 +332,9 @@ def test_a_refused_user_leaves_no_agency_behind_and_odd_addresses_are_refused(cl
     taken = client.post("/admin/pengguna", data={"username": "ani", "role": "pemohon", "email": "a@desa.id",
                                                  "password": NEW, "agency": "salah-ketik"})
     assert taken.status_code == 422 and engine.identity.agencies() == before
+    blank = client.post("/admin/pengguna", data={"username": "hani", "role": "pandi", "email": "  ",
+                                                 "password": NEW})
+    assert marked(blank)["email"] == "Alamat e-mail wajib diisi: ke sanalah pemberitahuan dikirim."
     for email in ("h@x.id\r\nBcc: semua@x.id", "h @x.id", "a" * 196 + "@x.id", "h@x",
                   "bädi@b.go.id", "budi@bädi.go.id", "x,a@b.go.id", "<a@b.go.id>"):  # no mail server carries
         refused = client.post("/admin/pengguna", data={"username": "hani", "role": "pandi", "email": email,
@@ -422,7 +425,8 @@ def test_an_administrator_keeps_their_own_role_and_only_administrators_change_us
     login(client, admin)
     own = client.post(f"/admin/pengguna/{admin}/ubah", data={"role": "pandi", "email": "gita@kominfo.go.id"})
     assert own.status_code == 422
-    assert marked(own) == {"role": "Peran Anda sendiri diubah oleh administrator lain."}
+    assert marked(own) == {"role": "Anda tidak dapat mengubah peran Anda sendiri; minta administrator lain "
+                                   "mengubahnya."}
     assert engine.identity.by_username(admin).role == "admin"
     mail = client.post(f"/admin/pengguna/{admin}/ubah", data={"role": "admin", "email": "gita@komdigi.go.id"})
     assert mail.status_code == 302 and engine.identity.by_username(admin).email == "gita@komdigi.go.id"

@@ -43,7 +43,7 @@ def test_users_add_refuses_what_makes_no_sense(runner):
     for lane in ([], ["--lane", "pemohon"]):
         idle = runner.invoke(args=["users", "add", "sup2", "--role", "supervisor", "--email", "s2@b.go.id",
                                    "--password", "rahasia-123", *lane])
-        assert idle.exit_code != 0 and "tim_layanan atau pandi" in idle.output
+        assert idle.exit_code != 0 and "Tim Layanan Domain (tim_layanan) atau PANDI (pandi)" in idle.output
 
 
 def test_users_change_corrects_what_is_given_and_keeps_the_rest(runner, engine):
