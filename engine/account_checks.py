@@ -61,8 +61,8 @@ def tidy_name(full_name) -> str | None:
 def name_problem(name: str, what: str, shortest: int, longest: int) -> str | None:
     """What is wrong with a name people read (a person's, an agency's), in words, or None."""
     if len(name) < shortest or len(name) > longest:
-        return (f"{what} paling panjang {longest} karakter." if shortest <= 1 else
-                f"{what} {shortest}–{longest} karakter.")
+        return (f"{what} paling panjang {longest} karakter" if shortest <= 1 else
+                f"{what} {shortest}–{longest} karakter") + f" (yang diisi {len(name)})."
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         return f"{what} memuat karakter kendali; tulis ulang namanya."
     if any(unicodedata.category(c) in ("Cf", "Cs") and c not in JOINERS for c in name):

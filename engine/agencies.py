@@ -60,6 +60,12 @@ class Agencies:
             agency = session.scalar(select(Agency).where(Agency.code == code))
             if agency is None:
                 raise NotFound("no_agency", f"Instansi dengan kode {code} tidak ditemukan.")
+            twin = session.scalar(select(Agency.code).where(func.lower(Agency.name) == name.lower(),
+                                                              Agency.id != agency.id))
+            if twin is not None:  # two agencies of one name cannot be told apart in any list
+                raise Invalid("invalid", "Nama instansi belum diubah.", [{"field": "name", "message": (
+                    f"Nama ini sudah dipakai instansi {twin}; beri nama yang membedakannya (misalnya dengan "
+                    "nama provinsinya).")}])
             was, agency.name = agency.name, name
             audit.info("agency %s renamed by %s: %r -> %r", code, admin.username if admin else "the command line",
                        was, name)

@@ -520,7 +520,15 @@ def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, e
     row = re.search(r'<tr role="row" id="instansi-kab-baru".*?</tr>', page, re.S).group(0)
     assert "kab-baru <small class=\"muted\">(belum bernama)</small>" in row and 'data-label="Petugas aktif">1<' in row
     refused = client.post("/admin/instansi/kab-baru/nama", data={"name": " x "}, follow_redirects=True)
-    assert "Nama instansi kab-baru tidak diubah: Nama instansi 2–200 karakter." in refused.get_data(as_text=True)
+    assert "Nama instansi kab-baru tidak diubah: Nama instansi 2–200 karakter (yang diisi 1)." in \
+        refused.get_data(as_text=True)
+    # a name pasted too long is said so, and what was typed stays in its row to shorten (it was cut unseen)
+    long_name = ("Dinas Komunikasi, Informatika, Statistik dan Persandian " * 5).strip()
+    refused = client.post("/admin/instansi/kab-baru/nama", data={"name": long_name})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and f"(yang diisi {len(long_name.strip())})" in page
+    assert f'value="{long_name}"' in page and 'aria-describedby="problem-kab-baru"' in page
+
     for hidden in ("\u202eurab netapubak", "Kabupaten\u200bBaru"):  # shown reversed; a look-alike
         refused = client.post("/admin/instansi/kab-baru/nama", data={"name": hidden}, follow_redirects=True)
         assert "karakter tak terlihat" in refused.get_data(as_text=True)
@@ -528,6 +536,9 @@ def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, e
                         follow_redirects=True)
     assert "Instansi kab-baru kini bernama Pemerintah Kabupaten Baru." in named.get_data(as_text=True)
     assert ("kab-baru", "Pemerintah Kabupaten Baru") in engine.identity.agencies()
+    # a name another agency has would make the two look alike everywhere
+    twin = client.post("/admin/instansi/kab-contoh/nama", data={"name": "pemerintah  kabupaten BARU"})
+    assert twin.status_code == 422 and "sudah dipakai instansi kab-baru" in twin.get_data(as_text=True)
     assert client.post("/admin/instansi/tidak-ada/nama", data={"name": "Apa Saja"},
                        follow_redirects=True).status_code == 200  # said on the page, not a 500
     # its case shows the name it was given, not one made up from the code or the request

@@ -17,7 +17,13 @@ bp = Blueprint("agencies", __name__, url_prefix="/admin/instansi")
 def index():
     if actor().role != "admin":
         abort(403)
-    return render_template("agencies.html", agencies=engine().agencies.list(actor()))
+    return _page()
+
+
+def _page(typed=None, problem=None, status=200):
+    """The list; after a refused rename, that row keeps what was typed, with what is wrong beside it."""
+    return render_template("agencies.html", agencies=engine().agencies.list(actor()), typed=typed or {},
+                           problem=problem or {}), status
 
 
 @bp.post("/<code>/nama")
@@ -25,10 +31,12 @@ def index():
 def rename(code):
     if actor().role != "admin":
         abort(403)
+    typed = request.form.get("name", "")
     try:
-        name = engine().agencies.rename(actor(), code, request.form.get("name", ""))
+        name = engine().agencies.rename(actor(), code, typed)
     except Invalid as exc:
         flash(f"Nama instansi {code} tidak diubah: {exc.errors[0]['message']}", "error")
+        return _page({code: typed}, {code: exc.errors[0]["message"]}, 422)
     except NotFound as exc:
         flash(exc.message, "error")
     else:
