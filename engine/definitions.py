@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from . import amends, bpmn, case_rules, forms, search, tidy
 from .errors import Conflict, DeploymentError, NotFound
-from .models import Definition
+from .models import Definition, Instance
 from .store import Store, Tx
 
 
@@ -179,6 +179,15 @@ class Definitions:
         deployed = Deployed(row.id, row.process_key, row.version, row.name, spec, subs, model, row.forms)
         with self._lock:
             return self._parsed.setdefault(definition_id, deployed)
+
+    def case_counts(self, process_key: str) -> dict[int, tuple[int, int]]:
+        """Per version of the process: (cases running on it, cases ever started on it)."""
+        running = func.sum(case((Instance.status == "running", 1), else_=0))
+        with self.store.transaction() as session:
+            rows = session.execute(select(Definition.version, running, func.count(Instance.id))
+                                   .join(Instance, Instance.definition_id == Definition.id)
+                                   .where(Definition.process_key == process_key).group_by(Definition.version))
+            return {version: (int(now or 0), total) for version, now, total in rows}
 
     def list(self) -> list[DefinitionInfo]:
         with self.store.transaction() as session:

@@ -174,12 +174,15 @@ class Instances:
             view.history = self.history.entries(session, instance.id)
             return view
 
-    def list(self, actor: Actor, status: str | None = None, query: str | None = None,
+    def list(self, actor: Actor, status: str | None = None, query: str | None = None, version: int | None = None,
              limit: int = 50, offset: int = 0) -> tuple[list[CaseSummary], int]:
+        """`version`: only the cases running on (or that ran on) that version of the diagram."""
         with self.store.transaction() as session:
             stmt = _summaries(actor)
             if status:
                 stmt = stmt.where(Instance.status == status)
+            if version is not None:
+                stmt = stmt.where(Definition.process_key == self.process_key, Definition.version == version)
             if query:  # the words as typed: % and _ are themselves, not wildcards
                 text = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 like = f"%{text}%"

@@ -1,6 +1,7 @@
 """The pages people use, through Flask's test client (the browser story is in test_browser.py)."""
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -640,3 +641,30 @@ def test_a_refused_field_is_marked_for_screen_readers_and_a_choice_names_its_que
     summary = re.search(r'<textarea id="f-summary"[^>]*>', page).group(0)
     assert "aria-invalid" not in summary and 'aria-describedby="hint-summary"' in summary
     assert '<a class="skip-link" href="#main">' in page and '<main id="main"' in page
+
+
+def test_the_process_page_says_which_version_new_cases_use_and_leads_to_each_versions_cases(engine, client, people):
+    """The analyst walk-through: six versions read alike, none marked as the one new cases start on, and no way
+    to see which cases run on which."""
+    from conftest import FORMS, PROCESS
+    from engine.definitions import read_forms
+    first = file_case(people["ani"])
+    xml = PROCESS.read_bytes()
+    changed = xml.replace(b">PT10M<", b">PT20M<").replace(b'"Target 10 menit"', b'"Target 20 menit"')
+    assert engine.definitions.deploy(changed, read_forms(changed, FORMS)).version == 2
+    second = file_case(people["ani"])
+    login(client, "fajar")
+    newest = client.get("/proses").get_data(as_text=True)
+    assert "Versi 2 (terbaru: kasus baru memakai versi ini)" in newest
+    assert "1 kasus berjalan pada versi ini, 1 seluruhnya" in newest and "Versi 1 · " in newest
+    assert re.search(r"Versi 2 \(terbaru\) · [^<]+ · 1 berjalan</option>", newest)
+    older = client.get("/proses?versi=1").get_data(as_text=True)
+    assert "(kasus baru memakai <a href=\"/proses?versi=2\">versi 2</a>)" in older
+    link = html.unescape(re.search(r'href="([^"]+versi=1)">lihat kasusnya', older).group(1))
+    listed = client.get(link).get_data(as_text=True)
+    assert first["case_number"] in listed and second["case_number"] not in listed
+    assert "Hanya kasus pada" in listed
+    assert second["case_number"] in client.get("/cases?versi=abc").get_data(as_text=True)  # odd: no filter
+    client.post("/logout")
+    login(client, "ani")  # an agency officer sees the diagram, not counts over every agency's cases
+    assert "kasus berjalan pada versi ini" not in client.get("/proses").get_data(as_text=True)

@@ -24,9 +24,12 @@ def index():
     if status not in (None, "running", "completed", "cancelled"):
         status = None
     query = request.args.get("q", "").strip() or None
-    rows, total = engine().instances.list(actor(), status=status, query=query, limit=PAGE, offset=(page - 1) * PAGE)
+    version = formdata.whole_number(request.args.get("versi"), None)  # from the process page: a version's cases
+    version = version if version and version > 0 and actor().sees_all_cases() else None
+    rows, total = engine().instances.list(actor(), status=status, query=query, version=version, limit=PAGE,
+                                          offset=(page - 1) * PAGE)
     return render_template("cases.html", rows=rows, total=total, status=status, q=query or "", page=page,
-                           pages=max((total + PAGE - 1) // PAGE, 1))
+                           version=version, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
 def warn_same_domain(case_id: int, domain: str) -> None:

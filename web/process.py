@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from engine import PROCESS_KEY
 
-from .context import engine
+from .context import actor, engine
 
 bp = Blueprint("process", __name__, url_prefix="/proses")
 VERSION = re.compile(r"[1-9][0-9]{0,8}")
@@ -26,7 +26,10 @@ def index():
     # Only the diagram's own steps can be marked, each once: the page never repeats arbitrary text.
     marked = list(dict.fromkeys(e for e in request.args.get("sorot", "").split(",") if e in diagram.step_names))
     case = request.args.get("kasus", "")  # opened from a case page: a way back to it
-    return render_template("process.html", info=diagram.info, versions=versions, marked=marked,
+    # how many cases each version carries: what a process owner weighs before retiring or changing one
+    counts = engine().definitions.case_counts(PROCESS_KEY) if actor().sees_all_cases() else None
+    return render_template("process.html", info=diagram.info, versions=versions, marked=marked, counts=counts,
+                           newest=max((v.version for v in versions), default=diagram.info.version),
                            marked_names=[diagram.step_names[e] for e in marked],
                            case_number=case if CASE_NUMBER.fullmatch(case) else None)
 
