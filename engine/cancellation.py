@@ -37,7 +37,6 @@ class Cancellations:
             message = ("Wajib diisi." if not reason else f"Terlalu panjang (maksimal {REASON_MAX} karakter)."
                        if len(reason) > REASON_MAX else "Alasan memuat karakter kendali atau karakter tidak sah.")
             raise Invalid("invalid", "Sebutkan alasan kasus ini diakhiri.", [{"field": "reason", "message": message}])
-        now = utcnow()
         with self.store.command(write=True) as tx:
             found = _find(tx.session, case_ref)
             if found is None or not visible(actor, found.agency_id):
@@ -46,6 +45,7 @@ class Cancellations:
                 raise Forbidden("not_allowed", "Kasus hanya dapat ditarik oleh petugas instansi pemohonnya atau "
                                                "dibatalkan oleh pemilik proses atau administrator.")
             locked = self.execution.lock(tx, found.id)
+            now = utcnow()  # once the case is ours: a target that fired while we waited is history before this
             if locked.status != "running":
                 raise Conflict("not_running", "Kasus ini sudah selesai atau diakhiri; tidak ada yang dibatalkan.")
             # The open steps, locked: a claim at this moment waits for the ending and then finds the step gone,

@@ -33,6 +33,12 @@ class TooLarge(EngineError):
     kind = "too_large"
 
 
+class Unavailable(EngineError):
+    """The database could not be reached or dropped the connection mid-command: nothing was written, and the
+    same command can simply be sent again."""
+    kind = "unavailable"
+
+
 class Invalid(EngineError):
     """Input that breaks its form's rules; `errors` has one entry per field: {field, message}."""
     kind = "invalid"

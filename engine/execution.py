@@ -78,9 +78,10 @@ class Execution:
     def new_workflow(self, deployed: Deployed) -> BpmnWorkflow:
         return BpmnWorkflow(deployed.spec, deployed.subprocess_specs)
 
-    def lock(self, tx: Tx, instance_id: int) -> Locked:
-        """Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes writers)."""
-        row = tx.first(sql.LOCK_INSTANCE, {"instance_id": instance_id})
+    def lock(self, tx: Tx, instance_id: int, wait: bool = True) -> Locked:
+        """Row lock on PostgreSQL (SQLite's BEGIN IMMEDIATE already serializes writers). `wait` False: a case
+        another command holds is a Conflict ("busy") at once."""
+        row = tx.first(sql.LOCK_INSTANCE if wait else sql.LOCK_INSTANCE_NOWAIT, {"instance_id": instance_id})
         if row is None:
             raise Conflict("stale", "Kasus ini tidak ditemukan lagi; muat ulang.")
         return Locked(*row)

@@ -25,7 +25,7 @@ def _insert(table, *generated):
 TASK_FOR_COMMAND = (
     select(task.c.id, task.c.instance_id, task.c.element_id, task.c.name, task.c.lane, task.c.state,
            task.c.claimed_by, task.c.created_at, task.c.due_at, task.c.form_key, instance.c.agency_id,
-           instance.c.case_number, instance.c.domain_name, agency.c.name.label("agency"))
+           instance.c.case_number, instance.c.domain_name, agency.c.name.label("agency"), task.c.completed_by)
     .join(instance, instance.c.id == task.c.instance_id)
     .join(agency, agency.c.id == instance.c.agency_id)
     .where(task.c.id == bindparam("task_id")))
@@ -49,7 +49,7 @@ ASSIGN_UNTAKEN = (update(task).where(task.c.id == bindparam("task_id"), task.c.s
 ASSIGN_HELD = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
                                   task.c.claimed_by == bindparam("holder"), _ACTIVE_CLAIMER)
                .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
-TASK_NOW = select(task.c.state, task.c.claimed_by).where(task.c.id == bindparam("task_id"))
+TASK_NOW = select(task.c.state, task.c.claimed_by, task.c.completed_by).where(task.c.id == bindparam("task_id"))
 # Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder).
 LAST_RELEASE = (select(user.c.username).select_from(history.join(user, user.c.id == history.c.user_id))
                 .where(history.c.task_id == bindparam("task_id"),
@@ -79,6 +79,10 @@ ADD_TASK = _insert(task)
 
 LOCK_INSTANCE = (select(instance.c.id, instance.c.definition_id, instance.c.revision, instance.c.status)
                  .where(instance.c.id == bindparam("instance_id")).with_for_update(key_share=True))
+# The timer worker's: a case some command holds is left for the next pass, not waited on, so one busy or stuck
+# case does not hold up every other case's targets.
+LOCK_INSTANCE_NOWAIT = (select(instance.c.id, instance.c.definition_id, instance.c.revision, instance.c.status)
+                        .where(instance.c.id == bindparam("instance_id")).with_for_update(key_share=True, nowait=True))
 INSTANCE_STATE = select(instance.c.state).where(instance.c.id == bindparam("instance_id"))
 ADD_INSTANCE = (insert(instance).values(
     definition_id=bindparam("definition_id"), agency_id=bindparam("agency_id"), state="", revision=0,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .checkpoint import SAFETY_NET_PAGES, Checkpointer
-from .errors import Conflict, Malformed
+from .errors import Conflict, Malformed, Unavailable
 from .sql import PreparedCache
 
 SQLITE_BUSY_MS = 15000
@@ -40,7 +40,26 @@ def make_sql_engine(url: str, autocheckpoint: int | None = None) -> SqlEngine:
                                                   "check_same_thread": False})
         _configure_sqlite(engine, autocheckpoint)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    _configure_postgresql(engine)
+    return engine
+
+
+# A command waits this long for a case another command holds, then is told to try again (409), instead of
+# hanging behind a frozen process; a session left open in a transaction that long (a process stopped mid-
+# command) is ended by the server, so the case it held is free again. No command legitimately takes that long.
+LOCK_WAIT = "10s"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out, or NOWAIT found the row taken
+IDLE_IN_TRANSACTION = "60s"
+
+
+def _configure_postgresql(engine: SqlEngine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_conn, _record):
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = '{LOCK_WAIT}'")
+            cur.execute(f"SET idle_in_transaction_session_timeout = '{IDLE_IN_TRANSACTION}'")
+        dbapi_conn.commit()
 
 
 def sqlite_file(url: str) -> str | None:
@@ -204,7 +223,12 @@ class Store:
         """One unit of work: commits when the block ends, rolls back if it raises."""
         if write and self.checkpointer is not None:
             self.checkpointer.ensure_running()
-        raw = self.sql.raw_connection()
+        try:
+            raw = self.sql.raw_connection()
+        except (OperationalError, self.dialect.loaded_dbapi.OperationalError) as exc:
+            # the server is down or refuses connections (the pool hands the driver's own error): nothing begun
+            raise Unavailable("db_unavailable", "Basis data tidak dapat dihubungi; perubahan Anda belum tersimpan. "
+                                                "Kirim sekali lagi sebentar lagi.") from exc
         try:
             tx = Tx(self, raw)
         except BaseException:
@@ -225,8 +249,13 @@ class Store:
                                          "di luar batas).") from exc
         except OperationalError as exc:
             tx._rollback()
-            if "locked" in str(exc.orig).lower() or "deadlock" in str(exc.orig).lower():
-                raise Conflict("busy", "Basis data sedang sibuk; coba lagi sebentar lagi.") from exc
+            said = str(exc.orig).lower()
+            if "locked" in said or "deadlock" in said or getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise Conflict("busy", "Kasus ini sedang diproses perintah lain; coba lagi sebentar lagi.") from exc
+            if exc.connection_invalidated or self.dialect.is_disconnect(exc.orig, tx._dbapi, None):
+                # The server went away (a restart, a dropped connection): rolled back, safe to send again.
+                raise Unavailable("db_unavailable", "Koneksi ke basis data terputus; perubahan Anda belum "
+                                                    "tersimpan. Kirim sekali lagi sebentar lagi.") from exc
             raise
         except BaseException:
             tx._rollback()

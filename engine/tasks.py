@@ -188,6 +188,8 @@ class Tasks:
                                              "lajurnya yang dapat melepasnya.")
             released = tx.run(sql.UNCLAIM, {"task_id": task.id, "holder": task.claimed_by})
             if released != 1:
+                if tx.scalar(sql.TASK_NOW, {"task_id": task.id}) == "completed":
+                    raise Conflict("not_ready", "Tugas ini baru saja diselesaikan; tidak ada yang dilepas.")
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
             taken = supervises and task.claimed_by != actor.id  # a supervisor releases someone else's step
             holder = tx.session.get(User, task.claimed_by).username if taken else None
@@ -202,9 +204,9 @@ class Tasks:
         officer sends their own step without claiming it first (Actor.sends_own_step). The returned row
         carries the tasks that became ready (`next_tasks`). `take`: a step nobody holds is claimed in the same
         command (an officer whose step was released while they typed sends it again): refused, it takes nothing."""
-        now = utcnow()
         with self.store.command(write=True) as tx:
             task = self._task_for(tx, actor, task_id, sql.TASK_FOR_COMPLETE)  # and its case, locked
+            now = utcnow()  # once the case is ours: a wait for another command's lock is not the officer's
             if take and task.claimed_by is None and task.state == "ready" and not actor.sends_own_step(task.lane):
                 self._check_lane(actor, task)
                 if tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now}) == 1:
@@ -228,6 +230,9 @@ class Tasks:
                 raise Forbidden("not_your_agency", "Akun Anda kini bukan petugas aktif instansi kasus ini; "
                                                    "langkah ini tidak terkirim.")
             if done != 1:
+                now_is = tx.first(sql.TASK_NOW, {"task_id": task.id})
+                if now_is is not None and now_is.state == "completed" and now_is.completed_by == actor.id:
+                    raise Conflict("already_done", "Tugas ini sudah Anda selesaikan; kiriman kedua tidak disimpan.")
                 raise Conflict("not_ready", "Tugas ini baru saja berubah (diselesaikan atau dilepas); muat ulang.")
             deployed, workflow = self.execution.load(tx, locked)
             spiff_task = workflow.tasks.get(UUID(task.id))
@@ -318,6 +323,8 @@ class Tasks:
 
     def _check_ready_and_mine(self, tx, actor, task) -> None:
         self._check_lane(actor, task)
+        if task.state == "completed" and task.completed_by == actor.id:  # the same form sent twice
+            raise Conflict("already_done", "Tugas ini sudah Anda selesaikan; kiriman kedua tidak disimpan.")
         if task.state != "ready":
             raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
         if task.claimed_by is None:

@@ -55,13 +55,15 @@ class Timers:
             return list(ids)
 
     def fire(self, timer_id: str, now: datetime | None = None) -> bool:
-        """Fires one timer if it still waits; returns whether it fired."""
-        now = now or utcnow()
+        """Fires one timer if it still waits; returns whether it fired. `now`: the time it fires at (tests);
+        by default the moment its case is locked, so a command that ran first is history before it."""
         with self.store.command(write=True) as tx:
             timer = tx.first(sql.TIMER_OF, {"timer_id": timer_id})
             if timer is None or timer.state != "waiting":
                 return False
-            locked = self.execution.lock(tx, timer.instance_id)  # the order user commands use: case, timer
+            # the order user commands use: case, timer; a case a command holds is taken up next pass
+            locked = self.execution.lock(tx, timer.instance_id, wait=False)
+            now = now or utcnow()
             timer = tx.first(sql.TIMER_OF, {"timer_id": timer_id})  # as it is now that we hold the lock
             if timer.state != "waiting":
                 return False

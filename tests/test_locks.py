@@ -1,0 +1,136 @@
+"""Waiting on a case another command holds (the crash and race probe): the time a command records is when it ran,
+not when it started to wait; a command waits a bounded time; the timer worker does not wait at all, so one
+held case does not hold up every other case's targets; a lost database connection is a 503 to send again."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+
+import psycopg
+import pytest
+import time_machine
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from engine import Engine, store
+from engine.errors import Conflict, Unavailable
+from engine.models import HistoryEvent, HumanTask, Timer, utcnow
+from samples import CHECK_COMPLETE
+from test_sop_api import file_case, open_task
+
+
+@contextmanager
+def case_held(database_url: str, case_id: int):
+    """Another session holds the case: on PostgreSQL its row lock, on SQLite the database's write lock."""
+    if database_url.startswith("sqlite"):
+        holder = sqlite3.connect(make_url(database_url).database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+    else:
+        holder = psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://"))
+        holder.execute("SELECT id FROM process_instance WHERE id = %s FOR NO KEY UPDATE", (case_id,))
+    try:
+        yield
+    finally:
+        holder.commit()
+        holder.close()
+
+
+def test_a_completion_that_waited_for_the_case_is_recorded_when_it_ran(database_url, engine, people):
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    officer, answers = engine.identity.by_username("citra"), []
+    with case_held(database_url, case["id"]):
+        worker = threading.Thread(target=lambda: answers.append(
+            engine.tasks.complete(officer, step["id"], CHECK_COMPLETE)))
+        worker.start()
+        time.sleep(1.5)
+        released = utcnow()
+    worker.join(30)
+    assert answers and answers[0].state == "completed"
+    with engine.store.transaction() as session:
+        completed_at = session.scalar(select(HumanTask.completed_at).where(HumanTask.id == step["id"]))
+    assert completed_at >= released - timedelta(milliseconds=200), (completed_at, released)
+
+
+@pytest.fixture
+def pg_only(database_url):
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serializes every writer: its worker waits on the one write lock by design")
+    return database_url
+
+
+def test_the_timer_worker_leaves_a_held_case_for_later_and_fires_the_others(pg_only, engine, people):
+    held, free = file_case(people["ani"]), file_case(people["ani"])
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        with case_held(pg_only, held["id"]):
+            started = time.monotonic()
+            assert engine.timers.run_pass("w1") == 1  # the free case's target, without waiting on the held one
+            assert time.monotonic() - started < 5
+        with engine.store.transaction() as session:
+            states = dict(session.execute(select(Timer.instance_id, Timer.state)).all())
+            assert states == {held["id"]: "waiting", free["id"]: "fired"}
+            assert session.scalar(select(Timer.lease_owner).where(Timer.instance_id == held["id"])) is None
+        assert engine.timers.run_pass("w1") == 1  # released: the next pass takes it up
+    with engine.store.transaction() as session:
+        assert set(session.scalars(select(Timer.state))) == {"fired"}
+        assert len(session.scalars(select(HistoryEvent.id).where(HistoryEvent.event == "sla_escalated")).all()) == 2
+
+
+def test_a_command_waits_a_bounded_time_for_a_held_case_then_is_told_to_try_again(pg_only, people, monkeypatch):
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    monkeypatch.setattr(store, "LOCK_WAIT", "300ms")  # the product waits 10 s; read as each connection opens
+    impatient = Engine(pg_only)
+    try:
+        officer = impatient.identity.by_username("citra")
+        with case_held(pg_only, case["id"]):
+            started = time.monotonic()
+            with pytest.raises(Conflict) as refused:
+                impatient.tasks.complete(officer, step["id"], CHECK_COMPLETE)
+            assert time.monotonic() - started < 5
+        assert refused.value.code == "busy" and "coba lagi sebentar lagi" in refused.value.message
+        assert impatient.tasks.complete(officer, step["id"], CHECK_COMPLETE).state == "completed"  # and then it is
+    finally:
+        impatient.close()
+
+
+def test_a_connection_lost_mid_command_is_unavailable_and_writes_nothing(pg_only, engine, people):
+    case = file_case(people["ani"])
+    admin = psycopg.connect(pg_only.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+    try:
+        with pytest.raises(Unavailable) as lost:
+            with engine.store.command(write=True) as tx:
+                tx.session.execute(select(HumanTask.id).where(HumanTask.instance_id == case["id"])).all()
+                pid = tx.session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                tx.session.get(HumanTask, open_task(people["citra"], case)["id"]).claimed_by = None
+                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                tx.session.connection().exec_driver_sql("SELECT 1")
+        assert "belum tersimpan" in lost.value.message
+    finally:
+        admin.close()
+    nowhere = store.Store("postgresql+psycopg://postgres@127.0.0.1:9/nowhere")
+    try:
+        with pytest.raises(Unavailable):
+            with nowhere.command():
+                pass
+    finally:
+        nowhere.dispose()
+    assert open_task(people["citra"], case)["state"] == "ready"  # the app goes on with new connections
+
+
+def test_the_same_form_sent_twice_is_told_it_was_already_done(people):
+    citra = people["citra"]
+    step = open_task(citra, file_case(people["ani"]))
+    citra.post(f"/tasks/{step['id']}/claim")
+    assert citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 200
+    again = citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE})
+    assert again.status_code == 409 and "sudah Anda selesaikan" in again.get_json()["detail"]
+    other = people["dodi"].post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE})
+    assert other.status_code == 409 and "sudah Anda selesaikan" not in other.get_json()["detail"]
