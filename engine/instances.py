@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from . import forms, search, sql, tidy
-from .errors import Forbidden, NotFound
+from .errors import Forbidden, Malformed, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
 from .account_checks import name_problem
@@ -33,6 +34,9 @@ class DocumentInfo:
     title: str = ""  # the upload field's title in the form that received it
 
 
+FILING_KEY = re.compile(r"[!-~]{1,200}")
+
+
 @dataclass
 class CaseSummary:
     id: int
@@ -48,6 +52,7 @@ class CaseSummary:
     outcome_tone: str | None = None   # granted / not-granted
     open_tasks: list = field(default_factory=list)
     waiting_on: list = field(default_factory=list)  # names of the steps it waits on (case lists)
+    replayed: bool = False  # start(): the filing's key was sent before; this is the case it filed then
 
 
 @dataclass
@@ -106,10 +111,33 @@ class Instances:
                     return values, latest.case_number
             return ({"agency": {"name": agency.name}} if agency.name != agency.code else {}), None
 
-    def start(self, actor: Actor, data, uploads: dict[str, list[forms.Upload]] | None = None) -> CaseSummary:
-        """Files a case: checks the request against the start form, then runs the process to its first tasks."""
+    def start(self, actor: Actor, data, uploads: dict[str, list[forms.Upload]] | None = None,
+              key: str | None = None) -> CaseSummary:
+        """Files a case: checks the request against the start form, then runs the process to its first tasks.
+        `key` names this filing (the API's Idempotency-Key, the page form's own): sent again, after a timeout
+        or a double click, it files nothing and answers with the case filed the first time (`replayed`)."""
         if actor.role != "pemohon" or actor.agency_id is None:
             raise Forbidden("not_applicant", "Hanya petugas instansi (pemohon) yang dapat mengajukan sengketa.")
+        if key is not None and not FILING_KEY.fullmatch(key):
+            raise Malformed("bad_key", "Kunci pengajuan (Idempotency-Key) 1–200 karakter ASCII yang terlihat, "
+                                       "tanpa spasi.")
+        if key is not None and (filed := self._filed(actor, key)) is not None:
+            return filed
+        try:
+            return self._start(actor, data, uploads, key)
+        except IntegrityError:
+            # the same key sent twice at once (PostgreSQL): one filed it, this one answers with that case
+            if key is None or (filed := self._filed(actor, key)) is None:
+                raise
+            return filed
+
+    def _filed(self, actor: Actor, key: str) -> CaseSummary | None:
+        with self.store.transaction() as session:
+            row = session.execute(_summaries(actor).where(Instance.started_by == actor.id,
+                                                          Instance.filing_key == key)).first()
+        return None if row is None else CaseSummary(*row, replayed=True)
+
+    def _start(self, actor: Actor, data, uploads, key: str | None) -> CaseSummary:
         now = utcnow()
         with self.store.command(write=True) as tx:
             deployed = self.execution.definitions.latest(tx, self.process_key)
@@ -127,7 +155,7 @@ class Instances:
 
             instance_id = tx.scalar(sql.ADD_INSTANCE, {
                 "definition_id": deployed.id, "agency_id": actor.agency_id, "domain_name": _domain_of(data),
-                "search_text": search.text_of(schema, data), "at": now, "user_id": actor.id})
+                "search_text": search.text_of(schema, data), "at": now, "user_id": actor.id, "key": key})
             number = case_number(instance_id, now)
             started = sql.history_row(
                 instance_id=instance_id, at=now, user_id=actor.id, event="case_started",

@@ -96,6 +96,7 @@ class Instance(Base):
     __tablename__ = "process_instance"
     __table_args__ = (
         CheckConstraint("status IN ('running', 'completed', 'cancelled')", name="ck_instance_status"),
+        Index("uq_instance_filing_key", "started_by", "filing_key", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -109,6 +110,8 @@ class Instance(Base):
     revision: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # What the filer named this filing (API Idempotency-Key, the page form's own): one case per key and filer.
+    filing_key: Mapped[str | None] = mapped_column(String(200))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How the case ended, as the form field marked `x-outcome` said it (its value, title and `x-tone`).
     outcome: Mapped[str | None] = mapped_column(String(100))

@@ -42,13 +42,18 @@ def spec():
 @bp.post("/cases")
 def start_case():
     data, files = _payload()
-    case = engine().instances.start(actor(), data, files)
+    key = request.headers.get("Idempotency-Key")  # a retry after a lost answer files nothing twice
+    case = engine().instances.start(actor(), data, files, key=key)
     body = _case_summary(case)
-    # The filing already knows the tasks it made ready: no worklist query for them.
-    body["open_tasks"] = [_task(TaskRow.created(case.id, case.case_number, case.agency, case.domain, t))
-                          for t in case.open_tasks]
+    if case.replayed:  # filed before under this key: that case, as it is now
+        body["open_tasks"] = [_task(t) for t in engine().tasks.list(actor(), case_id=case.id, state="ready")[0]]
+    else:  # the filing already knows the tasks it made ready: no worklist query for them
+        body["open_tasks"] = [_task(TaskRow.created(case.id, case.case_number, case.agency, case.domain, t))
+                              for t in case.open_tasks]
     response = jsonify(body)
-    response.status_code = 201
+    response.status_code = 200 if case.replayed else 201
+    if case.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
     return response
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import re
+import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
@@ -12,6 +14,7 @@ from engine.errors import Invalid
 from . import formdata
 from .context import actor, engine
 
+FORM_KEY = re.compile(r"[0-9a-f]{32}")
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 PAGE = 50
 
@@ -48,7 +51,14 @@ def new():
     if actor().role != "pemohon":
         abort(403)
     schema = engine().instances.start_form()
-    sent = formdata.submit(schema, lambda values, files: engine().instances.start(actor(), values, files))
+    # the form's own filing key: a double click or a resent form files the request once
+    key = request.form.get("kunci") if request.method == "POST" else None
+    key = key if key and FORM_KEY.fullmatch(key) else secrets.token_hex(16)
+    sent = formdata.submit(schema, lambda values, files: engine().instances.start(actor(), values, files, key=key))
+    if sent.result is not None and sent.result.replayed:
+        flash(f"Permohonan ini sudah tercatat sebagai kasus {sent.result.case_number}; kiriman keduanya tidak "
+              "diajukan lagi.", "info")
+        return redirect(url_for("cases.show", case_ref=sent.result.case_number))
     if sent.result is not None:
         flash(f"Permohonan tercatat sebagai kasus {sent.result.case_number}.", "success")
         warn_same_domain(sent.result.id, sent.result.domain)
@@ -59,7 +69,7 @@ def new():
     fields, attachments = formdata.fields(schema, values, sent.errors), schema.get("x-attachments", [])
     return render_template("new_case.html", schema=schema, fields=fields, attachments=attachments, errors=sent.errors,
                            problems=formdata.problems(fields, attachments, sent.errors), files_sent=sent.files_sent,
-                           prefilled_from=prefilled_from), sent.status
+                           prefilled_from=prefilled_from, filing_key=key), sent.status
 
 
 @bp.get("/<case_ref>")

@@ -50,8 +50,16 @@ def document() -> dict:
         "paths": {
             "/cases": {
                 "post": {"summary": "Ajukan sengketa baru", "operationId": "startCase",
+                         "description": "Dengan header Idempotency-Key (1–200 karakter ASCII), kiriman ulang "
+                                        "dengan kunci yang sama (setelah batas waktu, koneksi putus) tidak "
+                                        "mengajukan lagi: jawabannya 200 dengan kasus yang diajukan pertama kali "
+                                        "dan header Idempotent-Replayed: true.",
+                         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                                         "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                          "requestBody": {"required": True, "content": payload},
-                         "responses": _responses("201", _ref("CaseSummary"), "400", "401", "403", "413", "422")},
+                         "responses": {**_responses("201", _ref("CaseSummary"), "400", "401", "403", "413", "422"),
+                                       "200": {"description": "Sudah diajukan dengan kunci ini: kasus itu",
+                                               "content": {"application/json": {"schema": _ref("CaseSummary")}}}}},
                 "get": {"summary": "Daftar kasus yang boleh Anda lihat", "operationId": "listCases",
                         "parameters": [{"name": "status", "in": "query", "schema": {
                             "enum": ["running", "completed", "cancelled"]}},
