@@ -462,6 +462,15 @@ def test_the_deployed_diagram_opens_cleanly_in_bpmn_js_and_marks_the_open_step(l
     assert frame["y"] <= step["y"] and step["y"] + step["height"] <= frame["y"] + frame["height"], (step, frame)
     ani.get_by_role("button", name="Seluruh diagram").click()
     assert float(diagram.get_attribute("data-zoom")) < 0.6
+    # the keyboard moves and zooms it too (the analyst walk-through: arrows did nothing)
+    diagram.focus()
+    x_before, zoom_before = float(diagram.get_attribute("data-view").split(",")[0]), float(diagram.get_attribute("data-zoom"))
+    ani.keyboard.press("ArrowRight")
+    assert float(diagram.get_attribute("data-view").split(",")[0]) > x_before
+    ani.keyboard.press("+")
+    assert float(diagram.get_attribute("data-zoom")) > zoom_before
+    ani.keyboard.press("0")
+    assert float(diagram.get_attribute("data-zoom")) <= zoom_before + 0.01
     ani.set_viewport_size({"width": 1280, "height": 900})
     ani.locator("#back-to-case").click()  # the way back names the case it came from
     expect(ani).to_have_url(re.compile(rf"/cases/{summary.case_number}$"))

@@ -18,6 +18,7 @@
   }
   var READABLE = 0.6;  // below this zoom a task's label is under 8 px high
   var viewer = new BpmnJS({ container: box });
+  box.tabIndex = 0;  // the diagram takes the keyboard: arrows move it, + and - zoom, 0 shows it all
   fetch(box.dataset.source, { credentials: "same-origin" })
     .then(function (response) {
       if (!response.ok) { throw new Error("HTTP " + response.status); }
@@ -57,6 +58,7 @@
         });
       });
       fingers(box, canvas, shown);
+      keys(box, canvas, shown);
       marked.forEach(function (id) { canvas.addMarker(id, "sorot"); });
       box.dataset.warnings = String(result.warnings.length);
       box.dataset.state = result.warnings.length ? "warnings" : "ok";
@@ -93,5 +95,28 @@
     function lift(event) { last = event.touches.length ? read(event.touches) : null; shown(); }
     element.addEventListener("touchend", lift);
     element.addEventListener("touchcancel", lift);
+  }
+
+  // The keyboard moves the diagram as a mouse drags it: arrows (with Shift, further), + and -, 0 for all of it.
+  function keys(element, canvas, shown) {
+    var STEPS = { ArrowLeft: [1, 0], ArrowRight: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] };
+    element.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      var step = STEPS[event.key];
+      if (step) {
+        var far = event.shiftKey ? 200 : 50;
+        canvas.scroll({ dx: step[0] * far, dy: step[1] * far });
+      } else if (event.key === "+" || event.key === "=") {
+        canvas.zoom(canvas.zoom() * 1.25);
+      } else if (event.key === "-") {
+        canvas.zoom(canvas.zoom() * 0.8);
+      } else if (event.key === "0") {
+        canvas.zoom("fit-viewport");
+      } else {
+        return;
+      }
+      event.preventDefault();  // the page itself does not scroll under the diagram
+      shown();
+    });
   }
 }());
