@@ -185,3 +185,15 @@ def test_a_reason_that_is_no_text_is_refused_and_the_case_page_still_opens(app, 
     assert page.get(f"/cases/{case['case_number']}").status_code == 200
     done = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Ganda.\r\nSudah diajukan."})
     assert done.status_code == 200 and done.get_json()["history"][-1]["reason"] == "Ganda.\nSudah diajukan."
+
+
+def test_the_diagram_of_a_case_ended_early_marks_where_it_stopped(app, people):
+    ani = people["ani"]
+    case = file_case(ani)
+    ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Ganda."})
+    page = app.test_client()
+    login(page, "ani")
+    link = re.search(r'id="case-diagram" href="([^"]+)"', page.get(f"/cases/{case['case_number']}")
+                     .get_data(as_text=True)).group(1).replace("&amp;", "&")
+    assert "sorot=Task_PeriksaPermohonan" in link  # the step it stopped at, not an empty mark
+    assert 'id="marked-steps">Periksa permohonan<' in page.get(link).get_data(as_text=True)
