@@ -8,7 +8,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from . import sql
 from .actors import Actor
@@ -49,6 +49,14 @@ class NotificationView:
     delivery: str
     case_id: int
     note: str | None = None  # why its mail was not sent (withdrawn)
+    step: StepNow | None = None  # the step it is about, as it is now (the message is as it was then)
+
+
+class StepNow(NamedTuple):
+    state: str                   # ready / completed / cancelled
+    holder: str | None           # who holds it, by the name people know them by
+    done_by: str | None
+    done_at: datetime | None
 
 
 def notify_escalation(session: Session, settings: Settings, escalation: Escalation, now: datetime) -> int:
@@ -271,16 +279,22 @@ class Notifications:
     def list(self, actor: Actor, unread_only: bool = False, limit: int = 50, offset: int = 0,
              only: int | None = None) -> list[NotificationView]:
         """One's notifications, newest first (`only`: just that one, if it is one's own)."""
+        holder, doer = aliased(User), aliased(User)
         with self.store.transaction() as session:
-            stmt = select(Notification).where(self._mine(actor))
+            stmt = (select(Notification, HumanTask.state, func.coalesce(holder.full_name, holder.username),
+                           func.coalesce(doer.full_name, doer.username), HumanTask.completed_at)
+                    .outerjoin(HumanTask, HumanTask.id == Notification.task_id)
+                    .outerjoin(holder, holder.id == HumanTask.claimed_by)
+                    .outerjoin(doer, doer.id == HumanTask.completed_by).where(self._mine(actor)))
             if only is not None:
                 stmt = stmt.where(Notification.id == only)
             if unread_only:
                 stmt = stmt.where(Notification.read_at.is_(None))
-            rows = session.scalars(stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)).all()
+            rows = session.execute(stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)).all()
             return [NotificationView(n.id, n.subject, n.body, n.link, n.created_at, n.read_at, n.delivery,
-                                     n.instance_id, n.last_error if n.delivery == "withdrawn" else None)
-                    for n in rows]
+                                     n.instance_id, n.last_error if n.delivery == "withdrawn" else None,
+                                     StepNow(state, held, done_by, done_at) if state else None)
+                    for n, state, held, done_by, done_at in rows]
 
     def unread_count(self, actor: Actor) -> int:
         with self.store.transaction() as session:

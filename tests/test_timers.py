@@ -1,6 +1,7 @@
 """SLA targets on the real diagram: a missed target tells the lane's supervisor, once, in the app and by mail."""
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import timedelta
@@ -310,3 +311,26 @@ def test_a_mail_server_that_never_answers_does_not_delay_timers(engine, people):
                               .where(Notification.delivery == "sent")) == 0
     # Behind a blocked send it would have waited ~10 s; on its own it fires within the worker's sleep.
     assert (fired_at - due_at) < timedelta(seconds=5)
+
+
+def test_the_supervisors_alert_says_what_the_step_is_now(client, engine, people):
+    """The UX walk-through: the 'Target terlewati' card still said 'Diambil oleh layanan2' after the step had
+    been released and done; the message stays as sent, and beside it the page says what the step is now."""
+    citra, fajar = people["citra"], people["fajar"]
+    engine.identity.change_user(None, "citra", "tim_layanan", "citra@contoh.go.id", full_name="Citra Lestari")
+    case = file_case(people["ani"])
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    with time_machine.travel(utcnow() + timedelta(minutes=11), tick=False):
+        assert engine.timers.run_pass("w1") == 1
+    login(client, "fajar")
+
+    def now_says():
+        page = client.get("/notifications").get_data(as_text=True)
+        return " ".join(re.search(r'<p class="step-now"[^>]*>(.*?)</p>', page, re.S).group(1).split())
+    assert now_says() == "<strong>Kini:</strong> dikerjakan oleh Citra Lestari."
+    assert fajar.post(f"/tasks/{step['id']}/unclaim").status_code == 200
+    assert now_says() == "<strong>Kini:</strong> menunggu di antrian, belum diambil siapa pun."
+    fajar.post(f"/tasks/{step['id']}/claim")
+    fajar.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE})
+    assert now_says().startswith("<strong>Kini:</strong> langkah ini sudah diselesaikan oleh fajar pada ")
