@@ -39,6 +39,11 @@ def _area(value: str) -> str:
     return value.replace("\r\n", "\n").strip()
 
 
+def _whole(value):
+    """A count sent as 1.0 is the count 1 (JSON Schema's integer allows it; the pages would show "1.0")."""
+    return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53 else value
+
+
 KINDS = {"digits": _digits, "domain": _domain}
 
 _PLANS: dict[int, tuple[dict, tuple]] = {}
@@ -79,6 +84,8 @@ def _fields(schema: dict, path: tuple):
             yield path + (name,), KINDS[prop["x-normalize"]]
         elif prop.get("type") == "string":
             yield path + (name,), _area if prop.get("x-widget") == "textarea" else _line
+        elif prop.get("type") == "integer":
+            yield path + (name,), _whole
         if prop.get("type") == "object":
             yield from _fields(prop, path + (name,))
 
@@ -92,8 +99,10 @@ def tidied(schema: dict, data):
         for key in path[:-1]:
             node = node.get(key) if isinstance(node, dict) else None
         value = node.get(path[-1]) if isinstance(node, dict) else None
-        if isinstance(value, str) and (new := tidy(value)) != value:
-            changes.append((path, new))
+        if isinstance(value, str) != (tidy is _whole):  # text tidiers take text; _whole takes the rest
+            new = tidy(value)
+            if new != value or type(new) is not type(value):
+                changes.append((path, new))
     if not changes:
         return data
     data = copy.deepcopy(data)
@@ -101,8 +110,8 @@ def tidied(schema: dict, data):
         node = data
         for key in path[:-1]:
             node = node[key]
-        if new:
-            node[path[-1]] = new
-        else:
+        if new == "":
             del node[path[-1]]
+        else:
+            node[path[-1]] = new
     return data

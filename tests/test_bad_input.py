@@ -10,7 +10,7 @@ import pytest
 import time_machine
 
 from engine import forms
-from engine.errors import Invalid
+from engine.errors import DeploymentError, Invalid
 from samples import ANALYSIS_REJECT, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, make_pdf, multipart, request_data
 from test_sop_api import file_case, open_task, work
 
@@ -437,6 +437,26 @@ def test_a_letter_or_an_action_dated_in_the_future_is_refused(people):
     with time_machine.travel(datetime(2026, 12, 1, 16, 30, tzinfo=timezone.utc), tick=False):  # 01:30 WIT on the 2nd
         forms.validate_data(pandi, {**PANDI, "executed_on": "2026-12-02"})
         assert forms.today() == date(2026, 12, 2)
+
+
+
+def test_a_letter_dated_before_any_that_can_be_meant_is_refused(client, people):
+    """The API probe: a letter dated 0001-01-01 was accepted (a year typed short)."""
+    schema = json.loads((FORMS / "permohonan.json").read_text())
+    for typed in ("0001-01-01", "1999-12-31"):
+        with pytest.raises(Invalid) as raised:
+            forms.validate_data(schema, request_data(**{"letter.date": typed}))
+        assert raised.value.errors == [{"field": "letter.date", "message":
+                                        "Tanggal surat tidak mungkin sebelum tahun 2000; periksa tahunnya."}]
+    forms.validate_data(schema, request_data(**{"letter.date": "2000-01-01"}))
+    from test_pages import login
+    login(client, "ani")
+    assert 'min="2000-01-01"' in client.get("/cases/new").get_data(as_text=True)  # the date picker starts there
+    broken = json.loads(json.dumps(schema))
+    broken["properties"]["letter"]["properties"]["date"]["x-not-before"] = "tahun 2000"
+    with pytest.raises(DeploymentError) as refused:
+        forms.check_schema("permohonan.json", broken, "StartEvent_Permohonan")
+    assert "x-not-before harus tanggal TTTT-BB-HH" in refused.value.message
 
 
 def test_blank_or_space_only_text_from_the_api_is_missing_as_on_the_pages(people):

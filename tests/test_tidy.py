@@ -80,3 +80,10 @@ def test_what_cannot_be_tidied_is_refused_with_what_to_write(people):
         "contact.nip": "NIP terdiri dari 18 angka (0–9); spasi boleh, huruf dan tanda lain tidak.",
         "contact.mobile": "Nomor ponsel Indonesia diawali 08, 628 atau +628, misalnya 0812-3456-7890."}
     nothing_changed(people["ani"])
+
+
+def test_a_whole_count_sent_as_a_decimal_is_kept_as_the_whole_number():
+    data = tidied(START_FORM, request_data(**{"letter.attachments_count": 2.0}))
+    assert data["letter"]["attachments_count"] == 2 and type(data["letter"]["attachments_count"]) is int
+    kept = tidied(START_FORM, request_data(**{"letter.attachments_count": 2.5}))
+    assert kept["letter"]["attachments_count"] == 2.5  # left as sent: the form says it is not a whole number

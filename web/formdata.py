@@ -9,7 +9,7 @@ from flask import flash, request
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.errors import Invalid
-from engine.forms import NOT_AFTER, Upload, today
+from engine.forms import NOT_AFTER, NOT_BEFORE, Upload, today
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Field:
     decided: bool = False  # chosen for the officer: the case's earlier decisions leave only this option
     required_when: str = ""  # "Keputusan analisa: Diteruskan ke PANDI": required only when that field says so
     max_date: str | None = None  # a date of what has happened: the picker stops at today
+    min_date: str | None = None  # the earliest date that can be meant (x-not-before)
 
 
 def fields(schema: dict, values: dict | None = None, errors: dict | None = None, prefix: str = "",
@@ -60,6 +61,8 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
         item.options = [(o["const"], o.get("title", o["const"])) for o in prop.get("oneOf", []) if "const" in o]
         if prop.get(NOT_AFTER) == "today":
             item.max_date = today().isoformat()
+        if isinstance(prop.get(NOT_BEFORE), str):
+            item.min_date = prop[NOT_BEFORE]
         result.append(item)
     return result
 
