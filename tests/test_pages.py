@@ -668,3 +668,16 @@ def test_the_process_page_says_which_version_new_cases_use_and_leads_to_each_ver
     client.post("/logout")
     login(client, "ani")  # an agency officer sees the diagram, not counts over every agency's cases
     assert "kasus berjalan pada versi ini" not in client.get("/proses").get_data(as_text=True)
+
+
+def test_forms_leave_their_messages_to_the_server_in_indonesian(client, people):
+    """The UX walk-through: a required field left empty was announced by the browser's own bubble, in the
+    browser's language ("Please fill out this field."); every form with required fields says it in words."""
+    from pathlib import Path
+    for template in (Path(__file__).resolve().parent.parent / "web" / "templates").glob("*.html"):
+        text = template.read_text()
+        for form in re.findall(r"<form\b[^>]*>.*?</form>", text, re.S):
+            if re.search(r"\brequired\b", form):
+                assert "novalidate" in form.split(">", 1)[0], (template.name, form[:120])
+    empty = client.post("/login", data={"username": "", "password": ""})
+    assert empty.status_code == 401 and "Isi nama pengguna dan kata sandi." in empty.get_data(as_text=True)

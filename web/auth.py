@@ -55,6 +55,8 @@ def login():
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
+        if not username or not request.form.get("password"):  # said in Indonesian, not by the browser's bubble
+            return render_template("login.html", error="Isi nama pengguna dan kata sandi."), 401
         try:
             found = engine().identity.authenticate(username, request.form.get("password", ""))
         except Forbidden as exc:  # the right password of a deactivated account
