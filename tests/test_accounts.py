@@ -558,3 +558,20 @@ def test_renaming_an_agency_whose_code_in_the_address_holds_a_line_break_is_not_
     answer = client.post("/admin/instansi/kab%0Acontoh/nama", data={"name": "Pemerintah Kabupaten Contoh"})
     assert answer.status_code == 302 and "\n" not in answer.headers["Location"]
     assert "tidak ditemukan" in client.get(answer.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_users_list_reads_in_the_order_of_the_work_and_finds_people(client, engine, people, admin):
+    """The UX walk-through: users sorted by role code put the Tim Layanan officers last, and nothing searched."""
+    engine.identity.change_user(None, "dodi", "tim_layanan", "dodi@contoh.go.id", full_name="Dodi Prasetyo")
+    login(client, admin)
+    page = client.get("/admin/pengguna").get_data(as_text=True)
+    order = re.findall(r'<tr data-user="([^"]+)"', page)
+    assert order.index("citra") < order.index("eka") < order.index("fajar") < order.index("ani") < order.index(admin)
+    found = client.get("/admin/pengguna?q=prasetyo").get_data(as_text=True)
+    assert re.findall(r'<tr data-user="([^"]+)"', found) == ["dodi"] and "1 dari 7 pengguna" in found
+    agency = client.get("/admin/pengguna?q=kota-contoh").get_data(as_text=True)
+    assert re.findall(r'<tr data-user="([^"]+)"', agency) == ["bayu"]
+    pandi = client.get("/admin/pengguna?peran=pandi").get_data(as_text=True)
+    assert re.findall(r'<tr data-user="([^"]+)"', pandi) == ["eka"]
+    nobody = client.get("/admin/pengguna?q=tidak+ada+siapa").get_data(as_text=True)
+    assert 'id="no-users"' in nobody and client.get("/admin/pengguna?peran=raja").status_code == 200

@@ -105,7 +105,13 @@ def users():
             flash(f"Pengguna {added.username} ({ROLE_LABELS[added.role]}) ditambahkan.", "success")
             return redirect(url_for("accounts.users"))
     problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
-    return render_template("users.html", accounts=engine().identity.accounts(actor()), errors=errors, sent=sent,
+    everyone = engine().identity.accounts(actor())
+    query, role = request.args.get("q", "").strip(), request.args.get("peran", "")
+    shown = [a for a in everyone if (role not in ROLES or a.role == role) and _matches(a, query)]
+    # the roles in the order of the work (the helpdesk first, administrators last), then by name
+    shown.sort(key=lambda a: (WORK_ORDER.index(a.role), (a.full_name or a.username).lower()))
+    return render_template("users.html", accounts=shown, total=len(everyone), query=query,
+                           role_filter=role if role in ROLES else "", errors=errors, sent=sent,
                            problems=problems,
                            roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
@@ -177,3 +183,15 @@ def reset_password(username):
         flash(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Login-nya berakhir.{tokens}",
               "success")
     return redirect(url_for("accounts.users"))
+
+
+WORK_ORDER = ("tim_layanan", "pandi", "supervisor", "pemohon", "process_owner", "admin")
+
+
+def _matches(account, query: str) -> bool:
+    """A user the administrator looks for, by any part of their username, name, e-mail or agency."""
+    if not query:
+        return True
+    said = " ".join(filter(None, (account.username, account.full_name, account.email, account.agency,
+                                  account.agency_code))).lower()
+    return all(word in said for word in query.lower().split())
