@@ -3,15 +3,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import re
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from . import outcome
+from . import date_bounds, outcome
 from .errors import DeploymentError, Invalid, TooLarge
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -55,50 +54,8 @@ def _choices(branches) -> frozenset | None:
     return entry[1]
 
 
-# "Today" where the day begins first in Indonesia (WIT): a letter dated today in Jayapura is not in the future.
-EARLIEST_ZONE = ZoneInfo("Asia/Jayapura")
-NOT_AFTER = "x-not-after"
-NOT_BEFORE = "x-not-before"
-DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def today() -> date:
-    return datetime.now(EARLIEST_ZONE).date()
-
-
-def _not_after(validator, bound, instance, schema):
-    """`"x-not-after": "today"`: a date that records what has happened (a letter written, an action taken)."""
-    if bound != "today" or not validator.is_type(instance, "string") or not DATE.fullmatch(instance):
-        return
-    try:
-        value = date.fromisoformat(instance)
-    except ValueError:
-        return  # not a date at all: `format` says so
-    if value > today():
-        yield ValidationError(f"{instance} is after today")
-
-
-def _not_before(validator, bound, instance, schema):
-    """`"x-not-before": "2000-01-01"`: the earliest date that can be meant (a year typed as 0001 or 1900)."""
-    if not validator.is_type(instance, "string") or not DATE.fullmatch(instance) or not _a_date(bound):
-        return
-    try:
-        value = date.fromisoformat(instance)
-    except ValueError:
-        return  # not a date at all: `format` says so
-    if value < date.fromisoformat(bound):
-        yield ValidationError(f"{instance} is before {bound}")
-
-
-def _a_date(text) -> bool:
-    try:
-        return isinstance(text, str) and bool(DATE.fullmatch(text)) and bool(date.fromisoformat(text))
-    except ValueError:
-        return False
-
-
 FormValidator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern, "oneOf": _labelled_choice,
-                                                         NOT_AFTER: _not_after, NOT_BEFORE: _not_before})
+                                                         **date_bounds.KEYWORDS})
 
 
 @FORMATS.checks("nip", raises=())
@@ -130,8 +87,8 @@ MESSAGES = {
     "const": "Isian tidak sesuai.",
     "additionalProperties": "Isian tidak dikenal pada formulir ini.",
     "not": "Isian ini tidak boleh diisi untuk pilihan tersebut; kosongkan.",
-    NOT_AFTER: "Tanggal tidak boleh sesudah hari ini.",
-    NOT_BEFORE: "Tanggal tidak boleh sebelum {limit}.",
+    date_bounds.NOT_AFTER: "Tanggal tidak boleh sesudah hari ini.",
+    date_bounds.NOT_BEFORE: "Tanggal tidak boleh sebelum {limit}.",
 }
 TYPE_MESSAGES = {"integer": "Harus bilangan bulat, ditulis dengan angka 0–9.",
                  "number": "Harus angka, ditulis dengan angka 0–9.", "string": "Harus berupa teks.",
@@ -175,24 +132,9 @@ def check_schema(form_key: str, schema: dict, element: str) -> None:
     except SchemaError as exc:
         raise DeploymentError("form", f"Formulir {form_key} bukan JSON Schema yang valid: {exc.message}",
                               [{"element": element, "message": exc.message}]) from exc
-    problem = outcome.problem(schema) or _bound_problem(schema)
+    problem = outcome.problem(schema) or date_bounds.problem(schema)
     if problem:
         raise DeploymentError("form", f"Formulir {form_key}: {problem}", [{"element": element, "message": problem}])
-
-
-def _bound_problem(schema) -> str | None:
-    """`x-not-after` knows one bound, "today"; `x-not-before` a date (TTTT-BB-HH); anything else would be
-    silently ignored."""
-    if isinstance(schema, dict):
-        if NOT_AFTER in schema and schema[NOT_AFTER] != "today":
-            return f'{NOT_AFTER} hanya mengenal "today", bukan {schema[NOT_AFTER]!r}.'
-        if NOT_BEFORE in schema and not _a_date(schema[NOT_BEFORE]):
-            return f'{NOT_BEFORE} harus tanggal TTTT-BB-HH, misalnya "2000-01-01", bukan {schema[NOT_BEFORE]!r}.'
-        return next((p for key, value in schema.items() if key != "x-messages"
-                     for p in [_bound_problem(value)] if p), None)
-    if isinstance(schema, list):
-        return next((p for p in map(_bound_problem, schema) if p), None)
-    return None
 
 
 def validate_data(schema: dict, data) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from engine import forms
+from engine import date_bounds, forms
 from engine.errors import DeploymentError, Invalid
 from samples import ANALYSIS_REJECT, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, make_pdf, multipart, request_data
 from test_sop_api import file_case, open_task, work
@@ -425,18 +425,18 @@ def test_a_letter_or_an_action_dated_in_the_future_is_refused(people):
     """The UX review: a letter dated 2030 and a resolution 'carried out' in 2031 were accepted. Both record
     what has happened. Today is today where it begins first in Indonesia (WIT), so no agency's today is refused."""
     schema = json.loads((FORMS / "permohonan.json").read_text())
-    tomorrow = (forms.today() + timedelta(days=1)).isoformat()
+    tomorrow = (date_bounds.today() + timedelta(days=1)).isoformat()
     with pytest.raises(Invalid) as raised:
         forms.validate_data(schema, request_data(**{"letter.date": tomorrow}))
     assert raised.value.errors == [{"field": "letter.date", "message": "Tanggal surat tidak boleh sesudah hari ini."}]
-    forms.validate_data(schema, request_data(**{"letter.date": forms.today().isoformat()}))
+    forms.validate_data(schema, request_data(**{"letter.date": date_bounds.today().isoformat()}))
     pandi = json.loads((FORMS / "penyelesaian_pandi.json").read_text())
     with pytest.raises(Invalid) as raised:
         forms.validate_data(pandi, {**PANDI, "executed_on": tomorrow})
     assert [e["field"] for e in raised.value.errors] == ["executed_on"]
     with time_machine.travel(datetime(2026, 12, 1, 16, 30, tzinfo=timezone.utc), tick=False):  # 01:30 WIT on the 2nd
         forms.validate_data(pandi, {**PANDI, "executed_on": "2026-12-02"})
-        assert forms.today() == date(2026, 12, 2)
+        assert date_bounds.today() == date(2026, 12, 2)
 
 
 

@@ -9,7 +9,8 @@ from flask import flash, request
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.errors import Invalid
-from engine.forms import NOT_AFTER, NOT_BEFORE, Upload, today
+from engine.date_bounds import NOT_AFTER, NOT_BEFORE, today
+from engine.forms import Upload
 
 
 @dataclass
