@@ -21,6 +21,7 @@ from .models import Timer, utcnow
 from .store import Store
 
 log = logging.getLogger(__name__)
+BUSY_RETRY = timedelta(seconds=2)  # a timer whose case a command holds is tried again this much later
 
 
 class Timers:
@@ -90,13 +91,15 @@ class Timers:
             try:
                 fired += self.fire(timer_id, now)
             except Conflict:
-                self.release(timer_id, owner)  # a user command won the race: look at it again next pass
+                # a command holds its case (or just changed it): looked at again shortly, by whichever worker
+                # is free then; released at once, the worker would spin on it while the command runs
+                self.postpone(timer_id, owner)
             except Exception:
                 # One case that cannot run must not hold up the others: its lease runs out, it is retried.
                 log.exception("timer %s could not fire; retried when its lease runs out", timer_id)
         return fired
 
-    def release(self, timer_id: str, owner: str) -> None:
+    def postpone(self, timer_id: str, owner: str) -> None:
         with self.store.transaction(write=True) as session:
             session.execute(update(Timer).where(Timer.id == timer_id, Timer.lease_owner == owner)
-                            .values(lease_owner=None, lease_until=None))
+                            .values(lease_until=utcnow() + BUSY_RETRY))
