@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import forms, search, sql, tidy
-from .errors import Forbidden, Malformed, NotFound
+from .errors import Forbidden, Invalid, Malformed, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
 from .account_checks import name_problem
@@ -121,23 +123,32 @@ class Instances:
         if key is not None and not FILING_KEY.fullmatch(key):
             raise Malformed("bad_key", "Kunci pengajuan (Idempotency-Key) 1–200 karakter ASCII yang terlihat, "
                                        "tanpa spasi.")
-        if key is not None and (filed := self._filed(actor, key)) is not None:
+        said = _fingerprint(data, uploads) if key is not None else None
+        if key is not None and (filed := self._filed(actor, key, said)) is not None:
             return filed
         try:
-            return self._start(actor, data, uploads, key)
+            return self._start(actor, data, uploads, key, said)
         except IntegrityError:
             # the same key sent twice at once (PostgreSQL): one filed it, this one answers with that case
-            if key is None or (filed := self._filed(actor, key)) is None:
+            if key is None or (filed := self._filed(actor, key, said)) is None:
                 raise
             return filed
 
-    def _filed(self, actor: Actor, key: str) -> CaseSummary | None:
+    def _filed(self, actor: Actor, key: str, said: str) -> CaseSummary | None:
+        """The case this filer filed under this key, if any; the key names one request, not any."""
         with self.store.transaction() as session:
-            row = session.execute(_summaries(actor).where(Instance.started_by == actor.id,
-                                                          Instance.filing_key == key)).first()
-        return None if row is None else CaseSummary(*row, replayed=True)
+            row = session.execute(select(Instance.id, Instance.agency_id, Instance.filing_hash, Instance.case_number)
+                                  .where(Instance.started_by == actor.id, Instance.filing_key == key)).first()
+            if row is None:
+                return None
+            if row.filing_hash != said or not visible(actor, row.agency_id):
+                raise Invalid("key_reused", "Kunci pengajuan ini sudah dipakai.", [{"field": "Idempotency-Key", "message": (
+                    f"Kunci ini sudah dipakai untuk permohonan lain ({row.case_number}); permohonan baru memakai "
+                    "kunci baru.")}])
+            summary = session.execute(_summaries(actor).where(Instance.id == row.id)).first()
+        return CaseSummary(*summary, replayed=True)
 
-    def _start(self, actor: Actor, data, uploads, key: str | None) -> CaseSummary:
+    def _start(self, actor: Actor, data, uploads, key: str | None, said: str | None) -> CaseSummary:
         now = utcnow()
         with self.store.command(write=True) as tx:
             deployed = self.execution.definitions.latest(tx, self.process_key)
@@ -155,7 +166,8 @@ class Instances:
 
             instance_id = tx.scalar(sql.ADD_INSTANCE, {
                 "definition_id": deployed.id, "agency_id": actor.agency_id, "domain_name": _domain_of(data),
-                "search_text": search.text_of(schema, data), "at": now, "user_id": actor.id, "key": key})
+                "search_text": search.text_of(schema, data), "at": now, "user_id": actor.id, "key": key,
+                "said": said})
             number = case_number(instance_id, now)
             started = sql.history_row(
                 instance_id=instance_id, at=now, user_id=actor.id, event="case_started",
@@ -303,3 +315,12 @@ def _store_documents(tx, instance_id, task_id, attachments, actor, now) -> None:
 def _doc_info(d: Document) -> DocumentInfo:
     return DocumentInfo(d.id, d.field, d.filename, d.content_type, d.size, d.sha256, d.uploaded_at, d.task_id,
                         d.title or d.field)
+
+
+def _fingerprint(data, uploads) -> str:
+    """What a filing says, as sent (its data and the bytes of its files): a key sent again must say the same."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode())
+    for field_name in sorted(uploads or {}):
+        for upload in uploads[field_name]:
+            digest.update(f"|{field_name}|".encode() + hashlib.sha256(upload.data).digest())
+    return digest.hexdigest()

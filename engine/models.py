@@ -112,6 +112,7 @@ class Instance(Base):
     started_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # What the filer named this filing (API Idempotency-Key, the page form's own): one case per key and filer.
     filing_key: Mapped[str | None] = mapped_column(String(200))
+    filing_hash: Mapped[str | None] = mapped_column(String(64))  # what it said: a key sent again must say the same
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # How the case ended, as the form field marked `x-outcome` said it (its value, title and `x-tone`).
     outcome: Mapped[str | None] = mapped_column(String(100))

@@ -88,7 +88,7 @@ ADD_INSTANCE = (insert(instance).values(
     definition_id=bindparam("definition_id"), agency_id=bindparam("agency_id"), state="", revision=0,
     status="running", domain_name=bindparam("domain_name"), search_text=bindparam("search_text"),
     started_at=bindparam("at"), started_by=bindparam("user_id"),
-    filing_key=bindparam("key")).returning(instance.c.id))
+    filing_key=bindparam("key"), filing_hash=bindparam("said")).returning(instance.c.id))
 SAVE_STATE = (update(instance).where(instance.c.id == bindparam("instance_id"),
                                      instance.c.revision == bindparam("old_revision"))
               .values(state=bindparam("state"), revision=bindparam("new_revision")))

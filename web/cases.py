@@ -54,7 +54,15 @@ def new():
     # the form's own filing key: a double click or a resent form files the request once
     key = request.form.get("kunci") if request.method == "POST" else None
     key = key if key and FORM_KEY.fullmatch(key) else secrets.token_hex(16)
-    sent = formdata.submit(schema, lambda values, files: engine().instances.start(actor(), values, files, key=key))
+
+    def file(values, files):
+        try:
+            return engine().instances.start(actor(), values, files, key=key)
+        except Invalid as exc:  # the form came back (Back button) and was changed: a new request, a new key
+            if exc.code != "key_reused":
+                raise
+            return engine().instances.start(actor(), values, files, key=secrets.token_hex(16))
+    sent = formdata.submit(schema, file)
     if sent.result is not None and sent.result.replayed:
         flash(f"Permohonan ini sudah tercatat sebagai kasus {sent.result.case_number}; kiriman keduanya tidak "
               "diajukan lagi.", "info")

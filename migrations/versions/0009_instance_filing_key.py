@@ -2,7 +2,8 @@
 
 A client whose request timed out and an officer who clicked "Ajukan" twice each filed the same request
 twice (the crash and race probe). The API's `Idempotency-Key` header and the page form's own key are kept
-with the case; one case per key and filer. Cases filed before have none.
+with the case, with a hash of what the filing said (a key sent again with another request is refused);
+one case per key and filer. Cases filed before have none.
 
 Revision ID: 0009
 Revises: 0008
@@ -21,6 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('process_instance', recreate='never') as batch:
         batch.add_column(sa.Column('filing_key', sa.String(length=200), nullable=True))
+        batch.add_column(sa.Column('filing_hash', sa.String(length=64), nullable=True))
     op.create_index('uq_instance_filing_key', 'process_instance', ['started_by', 'filing_key'], unique=True)
 
 
@@ -28,4 +30,5 @@ def downgrade() -> None:
     op.drop_index('uq_instance_filing_key', table_name='process_instance')
     # SQLite 3.35+ drops a column in place; copying the table would break the rows that refer to it.
     with op.batch_alter_table('process_instance', recreate='never') as batch:
+        batch.drop_column('filing_hash')
         batch.drop_column('filing_key')
