@@ -138,3 +138,20 @@ def test_the_same_form_sent_twice_is_told_it_was_already_done(people):
     assert again.status_code == 409 and "sudah Anda selesaikan" in again.get_json()["detail"]
     other = people["dodi"].post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE})
     assert other.status_code == 409 and "sudah Anda selesaikan" not in other.get_json()["detail"]
+
+
+def test_the_same_page_form_sent_twice_leads_to_the_case_not_to_a_lost_entries_page(app, people):
+    """The review: the second send showed "Isian Anda belum tersimpan" beside "sudah Anda selesaikan"."""
+    from test_pages import login
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    page = app.test_client()
+    login(page, "citra")
+    form = {**CHECK_COMPLETE, "letter_valid": "on"}
+    assert page.post(f"/tasks/{step['id']}", data=form).status_code == 302
+    again = page.post(f"/tasks/{step['id']}", data=form)
+    assert again.status_code == 302 and again.headers["Location"].endswith(f"/cases/{case['case_number']}")
+    shown = page.get(again.headers["Location"]).get_data(as_text=True)
+    assert "sudah Anda selesaikan" in shown and "belum tersimpan" not in shown

@@ -112,6 +112,9 @@ def task(task_id):
     try:
         sent = formdata.submit(detail.form, complete)
     except Conflict as exc:
+        if exc.code == "already_done":  # the same form sent twice: the first one went through
+            flash(f"Tugas '{detail.name}' sudah Anda selesaikan; kiriman keduanya tidak disimpan lagi.", "info")
+            return redirect(url_for("cases.show", case_ref=detail.case_number))
         return _overtaken(task_id, exc)
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
