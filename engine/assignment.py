@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from . import sql
+from .account_checks import USERNAME
 from .actors import Actor, actor_of
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .execution import Execution
@@ -54,7 +55,6 @@ class Assignments:
         """Gives a waiting step to the officer named `to` (a username); giving it to its holder changes nothing.
         `seen` is the holder the giver saw (a username, None: nobody): if someone else holds it by now (a
         colleague took it from the queue a moment ago), it is not taken from them unseen."""
-        now = utcnow()
         with self.store.command(write=True) as tx:
             task = tx.first(sql.TASK_FOR_COMMAND, {"task_id": str(task_id)})
             if task is None or not visible(actor, task.agency_id):
@@ -62,44 +62,46 @@ class Assignments:
             if not actor.assigns(task.lane):
                 raise Forbidden("not_supervisor", "Hanya supervisor lajur langkah ini atau pemilik proses yang dapat "
                                                   "memberikannya kepada petugas tertentu.")
+            # the case, as every command on it takes it (a completion, an ending, a target firing): the step is
+            # read again as it is once this command has it
+            self.execution.lock(tx, task.instance_id)
+            task = tx.first(sql.TASK_FOR_COMMAND, {"task_id": str(task_id)})
+            now = utcnow()
             if task.state != "ready":
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             officer = tx.session.scalar(select(User).where(User.username == to)) if isinstance(to, str) else None
             problem = _refusal(officer, to, task)
             if problem:
                 raise Invalid("invalid", "Tugas belum diberikan.", [{"field": "to", "message": problem}])
-            held_by = _holder(tx, task) if seen is not ANYONE else None
-            if seen is not ANYONE and seen != held_by:
-                raise Conflict("stale", f"Tugas ini baru saja {'diambil oleh ' + held_by if held_by else 'dilepas'}; "
-                                        "lihat lagi sebelum memberikannya.")
-            if task.claimed_by != officer.id:
-                statement, holder = (sql.ASSIGN_HELD, task.claimed_by) if task.claimed_by else (sql.ASSIGN_UNTAKEN, None)
-                if tx.run(statement, {"task_id": task.id, "holder": holder, "user_id": officer.id, "at": now}) != 1:
-                    raise Conflict("stale", "Tugas ini baru saja berubah (diambil, dilepas atau diselesaikan); muat "
-                                            "ulang dan coba lagi.")
-                tx.run(sql.ADD_HISTORY, sql.history_row(
-                    instance_id=task.instance_id, at=now, user_id=actor.id, event="task_assigned", task_id=task.id,
-                    element_id=task.element_id, name=task.name, detail={"to": officer.username}))
-                settings = self.execution.settings
-                if holder is not None and holder != actor.id:
-                    tell_released(tx.session, settings, task, holder, actor, now, to=officer)
-                if officer.id != actor.id:
-                    tell_assigned(tx.session, settings, task, officer, actor, now)
-            return TaskRow(task.id, task.instance_id, task.case_number, task.name, task.element_id, task.lane,
-                           "ready", officer.username, task.created_at, task.due_at, None, None, task.agency,
-                           task.domain_name, task.form_key)
-
-
-def _holder(tx, task) -> str | None:
-    return tx.session.scalar(select(User.username).where(User.id == task.claimed_by)) if task.claimed_by else None
+            if task.claimed_by == officer.id:  # theirs already: what was asked for holds
+                return TaskRow.of(task, "ready", officer.username)
+            holder = tx.session.get(User, task.claimed_by) if task.claimed_by else None
+            if seen is not ANYONE and seen != (holder.username if holder else None):
+                raise Conflict("stale", "Tugas ini baru saja " + (
+                    f"diambil oleh {holder.full_name or holder.username}" if holder else "dilepas ke antrian") +
+                    "; lihat lagi sebelum memberikannya.")
+            statement = sql.ASSIGN_HELD if task.claimed_by else sql.CLAIM  # from its holder, or from the queue
+            if tx.run(statement, {"task_id": task.id, "holder": task.claimed_by, "user_id": officer.id,
+                                  "at": now}) != 1:
+                raise Conflict("stale", "Tugas ini baru saja berubah (diambil, dilepas atau diselesaikan); muat "
+                                        "ulang dan coba lagi.")
+            tx.run(sql.ADD_HISTORY, sql.history_row(
+                instance_id=task.instance_id, at=now, user_id=actor.id, event="task_assigned", task_id=task.id,
+                element_id=task.element_id, name=task.name, detail={"to": officer.username}))
+            settings = self.execution.settings
+            if holder is not None and holder.id != actor.id:
+                tell_released(tx.session, settings, task, holder.id, actor, now, to=officer)
+            if officer.id != actor.id:
+                tell_assigned(tx.session, settings, task, officer, actor, now)
+            return TaskRow.of(task, "ready", officer.username)
 
 
 def _refusal(officer: User | None, to, task) -> str | None:
     """Why the step cannot go to this person, in words, or None."""
     if not isinstance(to, str) or not to.strip():
         return "Pilih petugas yang diberi tugas ini."
-    if officer is None:
-        return f"Pengguna {to} tidak ditemukan."
+    if officer is None:  # what was sent is said back only if it can be a username at all
+        return f"Pengguna {to} tidak ditemukan." if USERNAME.fullmatch(to) else "Pengguna itu tidak ditemukan."
     if not officer.active:
         return f"Akun {to} tidak aktif."
     if not actor_of(officer).may_work(task.lane, task.agency_id):

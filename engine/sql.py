@@ -41,11 +41,8 @@ _ACTIVE_CLAIMER = exists(select(user.c.id).where(user.c.id == bindparam("user_id
 CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None),
                             _ACTIVE_CLAIMER)
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
-# A supervisor gives a step to a named officer: from the queue, or from the holder they saw (not from whoever
-# took it a moment later); the officer still active as the statement runs.
-ASSIGN_UNTAKEN = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
-                                     task.c.claimed_by.is_(None), _ACTIVE_CLAIMER)
-                  .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
+# A supervisor gives a step to a named officer: from the queue (as CLAIM), or from the holder they saw (not from
+# whoever took it a moment later); the officer still active as the statement runs.
 ASSIGN_HELD = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
                                   task.c.claimed_by == bindparam("holder"), _ACTIVE_CLAIMER)
                .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))

@@ -45,6 +45,13 @@ class TaskRow:
     case_status: str | None = None  # a completion's: its case's status afterwards ("completed" if it ended)
 
     @classmethod
+    def of(cls, task, state: str, claimed_by: str | None, completed_at=None, completed_by=None) -> "TaskRow":
+        """A task a command read (sql.TASK_FOR_COMMAND), as the command leaves it."""
+        return cls(task.id, task.instance_id, task.case_number, task.name, task.element_id, task.lane, state,
+                   claimed_by, task.created_at, task.due_at, completed_at, completed_by, task.agency,
+                   task.domain_name, task.form_key)
+
+    @classmethod
     def created(cls, case_id: int, case_number: str, agency: str, domain: str, new) -> "TaskRow":
         """A task a command just created, described from what the command already knows of its case."""
         return cls(new.id, case_id, case_number, new.name, new.element_id, new.lane, "ready", None, new.created_at,
@@ -161,7 +168,7 @@ class Tasks:
             if task.state != "ready":
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             if task.claimed_by == actor.id:
-                return _row(task, "ready", actor.username)
+                return TaskRow.of(task, "ready", actor.username)
             # The condition makes the claim atomic: of two claims at once, one updates the row.
             won = tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now})
             if won != 1:
@@ -172,7 +179,7 @@ class Tasks:
                     raise Forbidden("inactive", "Akun Anda tidak aktif lagi; tugas tidak diambil.")
                 raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
             _history(tx, task, actor, "task_claimed", now)
-            return _row(task, "ready", actor.username)
+            return TaskRow.of(task, "ready", actor.username)
 
     def unclaim(self, actor: Actor, task_id: str) -> TaskRow:
         now = utcnow()
@@ -196,7 +203,7 @@ class Tasks:
             tx.run(sql.ADD_HISTORY, _history_row(task, actor, "task_unclaimed", now, {"from": holder} if taken else None))
             if taken:
                 tell_released(tx.session, self.execution.settings, task, task.claimed_by, actor, now)
-            return _row(task, "ready", None)
+            return TaskRow.of(task, "ready", None)
 
     def complete(self, actor: Actor, task_id: str, data,
                  uploads: dict[str, list[forms.Upload]] | None = None, take: bool = False) -> TaskRow:
@@ -271,7 +278,7 @@ class Tasks:
                                                                               task.agency_id, task.agency))
             if task.lane in self.execution.settings.announced_lanes:
                 tx.run(sql.SETTLE_ANNOUNCEMENTS, {"task_id": task.id, "at": now, "why": STEP_DONE})
-            result = _row(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
+            result = TaskRow.of(task, "completed", actor.username, completed_at=now, completed_by=actor.username)
             result.domain = domain  # as corrected, if the step corrected it
             result.next_tasks = [TaskRow.created(task.instance_id, task.case_number, task.agency, domain, t)
                                  for t in created]
@@ -345,10 +352,3 @@ def _history(tx, task, actor, event, now) -> None:
 def _history_row(task, actor, event, now, detail=None) -> dict:
     return sql.history_row(instance_id=task.instance_id, at=now, user_id=actor.id, event=event, task_id=task.id,
                            element_id=task.element_id, name=task.name, detail=detail)
-
-
-def _row(task, state, claimed_by, completed_at=None, completed_by=None) -> TaskRow:
-    return TaskRow(task.id, task.instance_id, task.case_number, task.name, task.element_id, task.lane, state,
-                   claimed_by, task.created_at, task.due_at, completed_at, completed_by, task.agency,
-                   task.domain_name, task.form_key)
-

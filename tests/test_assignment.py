@@ -22,7 +22,10 @@ def test_a_supervisor_gives_a_held_step_to_another_officer_and_both_hear_of_it(e
     step = open_task(citra, case, "Task_PeriksaPermohonan")
     assert citra.post(f"/tasks/{step['id']}/claim").status_code == 200
 
-    given = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi"})
+    # left out, "from" means nobody holds it: Citra does, so nothing is taken from her unseen
+    unseen = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi"})
+    assert unseen.status_code == 409 and "baru saja diambil oleh citra" in unseen.get_json()["detail"]
+    given = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi", "from": "citra"})
     assert given.status_code == 200, given.get_json()
     assert given.get_json()["claimed_by"] == "dodi" and given.get_json()["state"] == "ready"
     conforms(fajar, given.get_json(), "Task")
@@ -55,7 +58,8 @@ def test_a_step_in_the_queue_goes_to_the_officer_and_giving_it_again_changes_not
     assert events.count("task_assigned") == 1
     assert len(engine.notifications.list(engine.identity.by_username("citra"))) == 1
     # a supervisor may give it to themself: they work their lane too
-    assert fajar.post(f"/tasks/{step['id']}/assign", json={"to": "fajar"}).get_json()["claimed_by"] == "fajar"
+    assert fajar.post(f"/tasks/{step['id']}/assign", json={"to": "fajar", "from": "citra"}
+                      ).get_json()["claimed_by"] == "fajar"
 
 
 def test_only_the_lanes_supervisor_or_the_process_owner_gives_and_only_to_who_may_work_it(app, engine, people):

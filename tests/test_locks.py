@@ -155,3 +155,27 @@ def test_the_same_page_form_sent_twice_leads_to_the_case_not_to_a_lost_entries_p
     assert again.status_code == 302 and again.headers["Location"].endswith(f"/cases/{case['case_number']}")
     shown = page.get(again.headers["Location"]).get_data(as_text=True)
     assert "sudah Anda selesaikan" in shown and "belum tersimpan" not in shown
+
+
+def test_giving_a_step_waits_for_its_case_as_every_command_does(pg_only, engine, people):
+    """The review: a gift landed between a completion's check and its update (it took no case lock); now it
+    waits for a command that holds the case, and judges the step as that command left it."""
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    fajar, answers = engine.identity.by_username("fajar"), []
+
+    def give():
+        try:
+            answers.append(engine.assignments.give(fajar, step["id"], "dodi", seen="citra").claimed_by)
+        except Conflict as exc:
+            answers.append(exc.code)
+    with case_held(pg_only, case["id"]):
+        giver = threading.Thread(target=give)
+        giver.start()
+        time.sleep(1.0)
+        assert answers == []  # waiting for the case, not done behind the holder's back
+        citra.post(f"/tasks/{step['id']}/unclaim")  # (the API's own command does not need the case lock)
+    giver.join(30)
+    assert answers == ["stale"]  # Citra let it go meanwhile: the step is not what the giver saw

@@ -7,7 +7,6 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import Malformed, TooLarge
-from engine.assignment import ANYONE
 from engine.tasks import TaskRow
 
 from . import openapi
@@ -154,11 +153,11 @@ def unclaim(task_id):
 
 @bp.post("/tasks/<task_id>/assign")
 def assign(task_id):
-    """Body {"to": "username"[, "from": holder seen or null]}: a supervisor of the step's lane or the process
-    owner gives it to that officer; with "from", only if that is still who holds it."""
+    """Body {"to": "username"[, "from": the holder seen]}: a supervisor of the step's lane or the process owner
+    gives it to that officer, only if "from" still holds it (left out: only if nobody does)."""
     body = _json_object()
-    seen = body.get("from", ANYONE)
-    if not (seen is ANYONE or seen is None or isinstance(seen, str)):
+    seen = body.get("from")  # left out: nobody holds it, so a step someone took meanwhile is not taken unseen
+    if not (seen is None or isinstance(seen, str)):
         raise Malformed("malformed", "\"from\" adalah nama pengguna pemegang tugas yang Anda lihat, atau null.")
     return jsonify(_task(engine().assignments.give(actor(), task_id, body.get("to"), seen=seen)))
 

@@ -126,8 +126,9 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["to"], "properties": {
                         "to": {"type": "string", "description": "Nama pengguna petugas yang diberi tugas"},
-                        "from": {"type": ["string", "null"], "description": "Pemegang tugas yang Anda lihat (null: "
-                                 "belum diambil); bila kini orang lain memegangnya, 409 dan tidak ada yang berubah"}}}}}},
+                        "from": {"type": ["string", "null"], "description": "Pemegang tugas yang Anda lihat (null "
+                                 "atau tidak disebut: belum diambil); bila kini orang lain memegangnya, 409 dan "
+                                 "tidak ada yang berubah"}}}}}},
                 "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409", "422")}},
             "/tasks/{task_id}/complete": {"post": {
                 "summary": "Selesaikan tugas dengan data formulirnya", "operationId": "completeTask",

@@ -136,7 +136,8 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
     attachments = detail.form.get("x-attachments", [])
     # Checking a request is where a second filing for a domain already in dispute is caught: say so here too.
     related = engine().instances.same_domain(actor(), detail.case_id, detail.domain)
-    officers = engine().assignments.officers(actor(), detail.id) if detail.state == "ready" else []
+    officers = (engine().assignments.officers(actor(), detail.id)
+                if detail.state == "ready" and actor().assigns(detail.lane) else [])
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
                            officers=[o for o in officers if o.username != detail.claimed_by],
                            errors=errors or {}, problems=formdata.problems(fields, attachments, errors or {}),
