@@ -92,7 +92,9 @@ def quote_timer_literals(tree: etree._ElementTree) -> list[dict]:
     return problems
 
 
-TARGET_IN_NAME = re.compile(r"(\d+)\s*(menit|jam|hari)\b", re.IGNORECASE)
+# "Target 10 menit": a whole number and its unit, not "1,5 jam" (read as "5 jam") nor "1 hari kerja" (working
+# time: its length depends on the service calendar)
+TARGET_IN_NAME = re.compile(r"(?<![\d,.])(\d+)\s*(menit|jam|hari)\b(?!\s*kerja)", re.IGNORECASE)
 UNIT_SECONDS = {"menit": 60, "jam": 3600, "hari": 86400}
 LONGEST = timedelta(days=366)
 

@@ -187,6 +187,10 @@ def test_a_target_that_cannot_be_meant_is_refused_at_deploy(engine, literal, nam
     assert [d.version for d in engine.definitions.list()] == [1]
     relabelled = BPMN.replace(b">PT10M<", b">PT1H<").replace(b'"Target 10 menit"', b'"Target 1 jam"')
     assert engine.definitions.deploy(relabelled, forms()).version == 2  # a name that agrees is fine
+    # a name the check cannot read as one length is left alone: a fraction, working time (the calendar's)
+    for name, literal in (("Target 1,5 jam", "PT90M"), ("Target 1 hari kerja", "PT8H")):
+        odd = BPMN.replace(b">PT10M<", f">{literal}<".encode()).replace(b'"Target 10 menit"', f'"{name}"'.encode())
+        engine.definitions.deploy(odd, forms())
 
 
 def test_deploying_a_diagram_whose_process_id_changed_is_refused_by_the_command(runner, engine, tmp_path):
