@@ -60,8 +60,7 @@ class Agencies:
             agency = session.scalar(select(Agency).where(Agency.code == code))
             if agency is None:
                 raise NotFound("no_agency", f"Instansi dengan kode {code} tidak ditemukan.")
-            twin = session.scalar(select(Agency.code).where(func.lower(Agency.name) == name.lower(),
-                                                              Agency.id != agency.id))
+            twin = named_elsewhere(session, name, agency.id)
             if twin is not None:  # two agencies of one name cannot be told apart in any list
                 raise Invalid("invalid", "Nama instansi belum diubah.", [{"field": "name", "message": (
                     f"Nama ini sudah dipakai instansi {twin}; beri nama yang membedakannya (misalnya dengan "
@@ -70,3 +69,9 @@ class Agencies:
             audit.info("agency %s renamed by %s: %r -> %r", code, admin.username if admin else "the command line",
                        was, name)
         return name
+
+
+def named_elsewhere(session, name: str, agency_id: int) -> str | None:
+    """The code of another agency already called this (in any case): two agencies of one name cannot be told
+    apart in any list, so neither an administrator nor a filing gives a second one that name."""
+    return session.scalar(select(Agency.code).where(func.lower(Agency.name) == name.lower(), Agency.id != agency_id))

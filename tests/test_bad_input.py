@@ -491,3 +491,7 @@ def test_a_filing_does_not_name_its_agency_with_invisible_or_blank_text(engine, 
         assert dict(engine.identity.agencies())["kab-contoh"] == "kab-contoh", name
     file_case(ani, request_data(**{"agency.name": "Pemerintah Kabupaten Contoh"}))
     assert dict(engine.identity.agencies())["kab-contoh"] == "Pemerintah Kabupaten Contoh"
+    # an agency of another code filing under the same name keeps its code until an administrator names it
+    bayu = people["bayu"]
+    file_case(bayu, request_data(**{"agency.name": "pemerintah kabupaten CONTOH"}))
+    assert dict(engine.identity.agencies())["kota-contoh"] == "kota-contoh"
