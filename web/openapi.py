@@ -18,12 +18,13 @@ ERRORS = {
     "409": _problem("Konflik: diambil petugas lain, belum siap, atau data sudah berubah."),
     "413": _problem("Unggahan terlalu besar."),
     "422": _problem("Isian tidak sesuai formulir; satu entri per isian di `errors`."),
+    "503": _problem("Basis data tidak terjangkau sejenak; tidak ada yang tersimpan, kirim lagi."),
 }
 
 
 def _responses(ok_code, ok_schema, *codes):
     out = {ok_code: {"description": "Berhasil", "content": {"application/json": {"schema": ok_schema}}}}
-    out.update({c: ERRORS[c] for c in codes})
+    out.update({c: ERRORS[c] for c in (*codes, "503")})  # any command can meet a database gone for a moment
     return out
 
 
@@ -57,7 +58,8 @@ def document() -> dict:
                          "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                          "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                          "requestBody": {"required": True, "content": payload},
-                         "responses": {**_responses("201", _ref("CaseSummary"), "400", "401", "403", "413", "422"),
+                         "responses": {**_responses("201", _ref("CaseSummary"), "400", "401", "403", "409", "413",
+                                                    "422"),
                                        "200": {"description": "Sudah diajukan dengan kunci ini: kasus itu",
                                                "content": {"application/json": {"schema": _ref("CaseSummary")}}}}},
                 "get": {"summary": "Daftar kasus yang boleh Anda lihat", "operationId": "listCases",
@@ -90,7 +92,8 @@ def document() -> dict:
                 "responses": {"200": {"description": "Berkas, dengan jenis yang diperiksa saat diunggah",
                                       "content": {kind: {} for kind in ("application/pdf", "image/png",
                                                                         "image/jpeg")}},
-                              "400": ERRORS["400"], "401": ERRORS["401"], "404": ERRORS["404"]}}},
+                              "400": ERRORS["400"], "401": ERRORS["401"], "404": ERRORS["404"],
+                              "503": ERRORS["503"]}}},
             "/tasks": {"get": {
                 "summary": "Tugas yang boleh Anda lihat", "operationId": "listTasks",
                 "parameters": [

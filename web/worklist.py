@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from engine.errors import Conflict, Invalid
+from engine.errors import Conflict, Invalid, Unavailable
 
 from . import formdata
 from .cases import warn_same_domain
@@ -116,6 +116,8 @@ def task(task_id):
             flash(f"Tugas '{detail.name}' sudah Anda selesaikan; kiriman keduanya tidak disimpan lagi.", "info")
             return redirect(url_for("cases.show", case_ref=detail.case_number))
         return _overtaken(task_id, exc)
+    except Unavailable as exc:  # the database went away for a moment: nothing saved, what they typed kept
+        return _overtaken(task_id, exc, 503)
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
         if sent.result.domain != detail.domain:  # a correction renamed the domain
@@ -144,13 +146,13 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
                            files_sent=files_sent, unsent=unsent, related=related), status
 
 
-def _overtaken(task_id, refusal: Conflict):
+def _overtaken(task_id, refusal: Conflict | Unavailable, status: int = 409):
     """The step changed under the officer while they typed (a supervisor released it and a colleague took
     it, or it was done): the page as it is now, with what they sent shown back so nothing typed is lost."""
     detail = engine().tasks.get(actor(), task_id)
     unsent = formdata.from_form(detail.form, request.form)
     flash(f"{refusal.message} Isian Anda belum tersimpan; salinannya ada di bawah.", "error")
-    return _task_page(detail, formdata.fields(detail.form, unsent, {}), 409, unsent=unsent)
+    return _task_page(detail, formdata.fields(detail.form, unsent, {}), status, unsent=unsent)
 
 
 def what_next(done) -> str:
