@@ -211,7 +211,7 @@ def _tell(session, settings, task, user: User, what: str, news: str, kind: str, 
 
 
 def _title(actor: Actor) -> str:
-    return "Supervisor" if actor.role == "supervisor" else "Pemilik proses"
+    return {"supervisor": "Supervisor", "pemohon": "Rekan instansi Anda"}.get(actor.role, "Pemilik proses")
 
 
 def tell_ended(session: Session, settings: Settings, case, actor: Actor, told: set[int], event: str, reason: str,

@@ -198,7 +198,7 @@ class Tasks:
                 if tx.scalar(sql.TASK_NOW, {"task_id": task.id}) == "completed":
                     raise Conflict("not_ready", "Tugas ini baru saja diselesaikan; tidak ada yang dilepas.")
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
-            taken = supervises and task.claimed_by != actor.id  # a supervisor releases someone else's step
+            taken = task.claimed_by != actor.id  # someone else's step: a supervisor's, or an agency colleague's
             holder = tx.session.get(User, task.claimed_by).username if taken else None
             tx.run(sql.ADD_HISTORY, _history_row(task, actor, "task_unclaimed", now, {"from": holder} if taken else None))
             if taken:

@@ -105,9 +105,12 @@ def test_an_agency_step_one_officer_took_through_the_api_is_still_the_agencys(ap
     assert bayu.post(f"/tasks/{correction['id']}/unclaim").status_code == 404  # another agency's: unseen
     released = ani2.post(f"/tasks/{correction['id']}/unclaim")
     assert released.status_code == 200 and released.get_json()["claimed_by"] is None
-    # a colleague, not a supervisor: Ani hears only that the step waits (as every officer of her agency does)
-    assert [n.subject.split(":")[0] for n in engine.notifications.list(engine.identity.by_username("ani"))] == [
-        "[Sengketa] Menunggu tindakan Anda"]
+    # Ani hears that a colleague let her step go, and the history says whose it was
+    told = engine.notifications.list(engine.identity.by_username("ani"))
+    assert [n.subject.split(":")[0] for n in told] == ["[Sengketa] Tugas Anda dilepas ke antrian",
+                                                       "[Sengketa] Menunggu tindakan Anda"]
+    assert "Rekan instansi Anda ani2 melepas langkah yang Anda ambil" in told[0].body
+    assert ani.get(f"/cases/{case['id']}").get_json()["history"][-1]["from"] == "ani"
     assert ani.post(f"/tasks/{correction['id']}/claim").status_code == 200
     sent = ani2.post(f"/tasks/{correction['id']}/complete", json={"data": CORRECTION})
     assert sent.status_code == 200 and sent.get_json()["completed_by"] == "ani2"
