@@ -78,8 +78,7 @@ LOCK_INSTANCE = (select(instance.c.id, instance.c.definition_id, instance.c.revi
                  .where(instance.c.id == bindparam("instance_id")).with_for_update(key_share=True))
 # The timer worker's: a case some command holds is left for the next pass, not waited on, so one busy or stuck
 # case does not hold up every other case's targets.
-LOCK_INSTANCE_NOWAIT = (select(instance.c.id, instance.c.definition_id, instance.c.revision, instance.c.status)
-                        .where(instance.c.id == bindparam("instance_id")).with_for_update(key_share=True, nowait=True))
+LOCK_INSTANCE_NOWAIT = LOCK_INSTANCE.with_for_update(key_share=True, nowait=True)
 INSTANCE_STATE = select(instance.c.state).where(instance.c.id == bindparam("instance_id"))
 ADD_INSTANCE = (insert(instance).values(
     definition_id=bindparam("definition_id"), agency_id=bindparam("agency_id"), state="", revision=0,

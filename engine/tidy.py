@@ -50,7 +50,8 @@ _PLANS: dict[int, tuple[dict, tuple]] = {}
 
 
 def _plan(schema: dict) -> tuple:
-    """(path, tidy function) of every field that asks for tidying; worked out once per deployed schema."""
+    """(path, tidy function) of every field tidied (text, counts, and those with x-normalize); worked out once
+    per deployed schema."""
     entry = _PLANS.get(id(schema))
     if entry is None or entry[0] is not schema:
         if len(_PLANS) > 512:
@@ -91,8 +92,8 @@ def _fields(schema: dict, path: tuple):
 
 
 def tidied(schema: dict, data):
-    """`data` with the asked-for fields tidied; the same object when nothing changes (the caller's is never
-    changed in place)."""
+    """`data` with its fields tidied and blank text fields left out; the same object when nothing changes (the
+    caller's is never changed in place)."""
     changes = []
     for path, tidy in _plan(schema):
         node = data

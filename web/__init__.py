@@ -48,13 +48,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     except ArgumentError as exc:
         raise SystemExit(f"DATABASE_URL tidak valid: {exc}") from None
 
-    from . import accounts, agencies, api, auth, cases, cli, errors, filters, notifications, process, worklist
+    from . import accounts, agencies, api, auth, cases, cli, errors, filters, logs, notifications, process, worklist
     app.wsgi_app = errors.GuardedBody(app.wsgi_app)
     app.before_request(errors.refuse_unreadable_text)  # before the CSRF check: a broken field is said as such
     csrf.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    logs.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(worklist.bp)
     app.register_blueprint(cases.bp)
