@@ -25,6 +25,7 @@ class Officer:
     username: str
     full_name: str | None
     holding: int
+    role: str
 
 
 ANYONE = object()  # give(): whoever holds the step now
@@ -45,7 +46,7 @@ class Assignments:
             held = (select(func.count()).where(HumanTask.claimed_by == User.id, HumanTask.state == "ready")
                     .correlate(User).scalar_subquery())
             rows = session.execute(
-                select(User.username, User.full_name, held.label("held")).where(
+                select(User.username, User.full_name, held.label("held"), User.role).where(
                     User.active.is_(True),
                     or_(User.role == task.lane, (User.role == "supervisor") & (User.lane == task.lane)))
                 .order_by("held", User.username)).all()
@@ -87,7 +88,8 @@ class Assignments:
                                         "ulang dan coba lagi.")
             tx.run(sql.ADD_HISTORY, sql.history_row(
                 instance_id=task.instance_id, at=now, user_id=actor.id, event="task_assigned", task_id=task.id,
-                element_id=task.element_id, name=task.name, detail={"to": officer.username}))
+                element_id=task.element_id, name=task.name,
+                detail={"to": officer.username, **({"from": holder.username} if holder else {})}))
             settings = self.execution.settings
             if holder is not None and holder.id != actor.id:
                 tell_released(tx.session, settings, task, holder.id, actor, now, to=officer)

@@ -336,13 +336,13 @@ class Tasks:
             raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
         if task.claimed_by is None:
             if not actor.sends_own_step(task.lane):
-                released_by = tx.scalar(sql.LAST_RELEASE, {"task_id": task.id})
-                if released_by and released_by != actor.username:  # taken from them while they worked on it
-                    raise Conflict("not_claimed", f"Tugas ini telah dilepas ke antrian oleh {released_by}; "
+                released = tx.first(sql.LAST_RELEASE, {"task_id": task.id})
+                if released and released[0] != actor.id:  # taken from them while they worked on it
+                    raise Conflict("not_claimed", f"Tugas ini telah dilepas ke antrian oleh {released[1]}; "
                                                   "ambil lagi untuk menyelesaikannya.")
                 raise Conflict("not_claimed", "Ambil tugas ini terlebih dahulu sebelum menyelesaikannya.")
         elif task.claimed_by != actor.id and not actor.sends_own_step(task.lane):  # (an agency's step is its own)
-            raise Conflict("claimed", "Tugas ini diambil oleh petugas lain.")
+            raise Conflict("claimed", _held_elsewhere(tx, task))
 
 
 def _history(tx, task, actor, event, now) -> None:
@@ -352,3 +352,14 @@ def _history(tx, task, actor, event, now) -> None:
 def _history_row(task, actor, event, now, detail=None) -> dict:
     return sql.history_row(instance_id=task.instance_id, at=now, user_id=actor.id, event=event, task_id=task.id,
                            element_id=task.element_id, name=task.name, detail=detail)
+
+
+def _held_elsewhere(tx, task) -> str:
+    """Who holds the step now and how it came to them: a supervisor's decision is not a colleague's grab."""
+    holder = tx.session.get(User, task.claimed_by)
+    holder = (holder.full_name or holder.username) if holder else "petugas lain"
+    last = tx.first(sql.LAST_HANDOVER, {"task_id": task.id})
+    if last is not None and last.event == "task_assigned":
+        giver = "Supervisor" if last.role == "supervisor" else "Pemilik proses"
+        return f"{giver} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas Anda lagi."
+    return f"Tugas ini diambil oleh {holder}."

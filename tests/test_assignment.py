@@ -31,12 +31,15 @@ def test_a_supervisor_gives_a_held_step_to_another_officer_and_both_hear_of_it(e
     conforms(fajar, given.get_json(), "Task")
     assert [t["id"] for t in dodi.get("/tasks?view=mine").get_json()["items"]] == [step["id"]]
     assert citra.get("/tasks?view=mine").get_json()["items"] == []
-    # Citra's form, sent after it was given away, is refused and changes nothing
-    assert citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 409
+    # Citra's form, sent after it was given away, is refused, changes nothing, and says whose decision it was
+    late = citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE})
+    assert late.status_code == 409
+    assert late.get_json()["detail"] == ("Supervisor fajar memberikan langkah ini kepada Dodi Pratama; langkah ini "
+                                         "bukan tugas Anda lagi.")
 
     history = fajar.get(f"/cases/{case['id']}").get_json()["history"]
-    assert {k: history[-1][k] for k in ("event", "user", "to", "task_id")} == {
-        "event": "task_assigned", "user": "fajar", "to": "dodi", "task_id": step["id"]}
+    assert {k: history[-1][k] for k in ("event", "user", "from", "to", "task_id")} == {
+        "event": "task_assigned", "user": "fajar", "from": "citra", "to": "dodi", "task_id": step["id"]}
     [taken] = engine.notifications.list(engine.identity.by_username("citra"))
     assert "diberikan kepada petugas lain" in taken.subject and case["case_number"] in taken.subject
     assert "Supervisor fajar memberikan langkah yang Anda ambil kepada Dodi Pratama" in taken.body
@@ -170,6 +173,7 @@ def test_the_task_page_offers_the_officers_of_the_lane_to_its_supervisor_only(ap
     assert '<option value="dodi">Dodi Pratama · memegang 0 tugas</option>' in page
     assert '<option value="citra"' not in page
     assert [o.split('"')[1] for o in options] == ["", "dodi", "fajar"]
+    assert '<option value="fajar">fajar (Anda) · memegang 0 tugas</option>' in page
     nobody = supervisor.post(f"/tasks/{step['id']}/berikan", data={"to": "", "seen": "citra"})
     assert nobody.status_code == 302
     assert "Pilih petugas" in supervisor.get(nobody.headers["Location"]).get_data(as_text=True)
@@ -177,4 +181,4 @@ def test_the_task_page_offers_the_officers_of_the_lane_to_its_supervisor_only(ap
                             follow_redirects=True)
     assert "diberikan kepada Dodi Pratama" in given.get_data(as_text=True)
     history = supervisor.get(f"/cases/{case['case_number']}").get_data(as_text=True)
-    assert "Tugas diberikan</strong>: Periksa permohonan kepada Dodi Pratama" in history
+    assert "Tugas diberikan</strong>: Periksa permohonan dari citra kepada Dodi Pratama" in history

@@ -85,7 +85,8 @@ def get_case(case_ref):
                   "element_id": h.element_id, "name": h.name,
                   **({"reason": h.detail["reason"]} if h.event in ENDINGS and h.detail else {}),
                   **({"to": h.detail["to"]} if h.event == "task_assigned" and h.detail else {}),
-                  **({"from": h.detail["from"]} if h.event == "task_unclaimed" and h.detail else {})}
+                  **({"from": h.detail["from"]} if h.event in ("task_unclaimed", "task_assigned") and h.detail
+                     and "from" in h.detail else {})}
                  for h in case.history],
     )
     return jsonify(body)

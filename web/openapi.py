@@ -183,8 +183,8 @@ def document() -> dict:
                         "reason": {"type": "string", "description": "Alasan yang diberikan (case_withdrawn, "
                                                                     "case_cancelled)."},
                         "to": {"type": "string", "description": "Petugas yang diberi tugas (task_assigned)."},
-                        "from": {"type": "string", "description": "Petugas yang tugasnya dilepas supervisor "
-                                                                  "(task_unclaimed)."}}}}}}]},
+                        "from": {"type": "string", "description": "Petugas yang tugasnya dilepas atau diberikan "
+                                                                  "kepada orang lain (task_unclaimed, task_assigned)."}}}}}}]},
                 "Task": {"type": "object", "required": ["id", "case_id", "name", "lane", "state", "claimed_by",
                                                         "created_at", "due_at"], "properties": {
                     "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},

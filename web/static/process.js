@@ -50,7 +50,7 @@
         shown();
       }
       start();
-      document.querySelectorAll("[data-zoom]").forEach(function (button) {
+      document.querySelectorAll("button[data-zoom]").forEach(function (button) {
         button.addEventListener("click", function () {
           var how = button.dataset.zoom;
           if (how === "fit") { canvas.zoom("fit-viewport"); } else { canvas.zoom(canvas.zoom() * (how === "in" ? 1.25 : 0.8)); }
