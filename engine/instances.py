@@ -143,9 +143,10 @@ class Instances:
             if row is None:
                 return None
             if row.filing_hash != said or not visible(actor, row.agency_id):
-                raise Invalid("key_reused", "Kunci pengajuan ini sudah dipakai.", [{"field": "Idempotency-Key", "message": (
-                    f"Kunci ini sudah dipakai untuk permohonan lain ({row.case_number}); permohonan baru memakai "
-                    "kunci baru.")}])
+                message = (f"Kunci ini sudah dipakai untuk permohonan lain ({row.case_number}); permohonan baru "
+                           "memakai kunci baru.")
+                raise Invalid("key_reused", "Kunci pengajuan ini sudah dipakai.",
+                              [{"field": "Idempotency-Key", "message": message}])
             summary = session.execute(_summaries(actor).where(Instance.id == row.id)).first()
         return CaseSummary(*summary, replayed=True)
 

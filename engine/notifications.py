@@ -54,6 +54,7 @@ class NotificationView:
 
 class StepNow(NamedTuple):
     state: str                   # ready / completed / cancelled
+    lane: str
     holder: str | None           # who holds it, by the name people know them by
     done_by: str | None
     done_at: datetime | None
@@ -281,7 +282,8 @@ class Notifications:
         """One's notifications, newest first (`only`: just that one, if it is one's own)."""
         holder, doer = aliased(User), aliased(User)
         with self.store.transaction() as session:
-            stmt = (select(Notification, HumanTask.state, func.coalesce(holder.full_name, holder.username),
+            stmt = (select(Notification, HumanTask.state, HumanTask.lane,
+                           func.coalesce(holder.full_name, holder.username),
                            func.coalesce(doer.full_name, doer.username), HumanTask.completed_at)
                     .outerjoin(HumanTask, HumanTask.id == Notification.task_id)
                     .outerjoin(holder, holder.id == HumanTask.claimed_by)
@@ -293,8 +295,8 @@ class Notifications:
             rows = session.execute(stmt.order_by(Notification.id.desc()).limit(limit).offset(offset)).all()
             return [NotificationView(n.id, n.subject, n.body, n.link, n.created_at, n.read_at, n.delivery,
                                      n.instance_id, n.last_error if n.delivery == "withdrawn" else None,
-                                     StepNow(state, held, done_by, done_at) if state else None)
-                    for n, state, held, done_by, done_at in rows]
+                                     StepNow(state, lane, held, done_by, done_at) if state else None)
+                    for n, state, lane, held, done_by, done_at in rows]
 
     def unread_count(self, actor: Actor) -> int:
         with self.store.transaction() as session:

@@ -200,7 +200,8 @@ class Tasks:
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
             taken = task.claimed_by != actor.id  # someone else's step: a supervisor's, or an agency colleague's
             holder = tx.session.get(User, task.claimed_by).username if taken else None
-            tx.run(sql.ADD_HISTORY, _history_row(task, actor, "task_unclaimed", now, {"from": holder} if taken else None))
+            tx.run(sql.ADD_HISTORY, _history_row(task, actor, "task_unclaimed", now,
+                                                 {"from": holder} if taken else None))
             if taken:
                 tell_released(tx.session, self.execution.settings, task, task.claimed_by, actor, now)
             return TaskRow.of(task, "ready", None)

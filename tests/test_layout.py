@@ -575,3 +575,16 @@ def test_a_supervisor_sees_first_what_missed_a_target_in_their_lane(client, peop
         assert eka.get("/tasks?overdue=1&lane=pandi").get_json()["total"] == 1  # PANDI's is late too, but not Fajar's to see
     login(client, "citra")
     assert 'id="late-in-lane"' not in client.get("/worklist").get_data(as_text=True)  # officers have no banner
+
+
+def test_an_officer_given_a_step_opens_on_their_own_tasks_when_the_queue_is_empty(client, people):
+    """The UX check: the officer a step was given to opened on an empty 'Antrian' beside 'Tugas saya 1'."""
+    ani, citra, fajar = people["ani"], people["citra"], people["fajar"]
+    case = file_case(ani)
+    step = open_task(citra, case)
+    assert fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi"}).status_code == 200
+    login(client, "dodi")
+    page = client.get("/worklist").get_data(as_text=True)
+    assert re.search(r'class="active">Tugas saya <span class="count">1<', page) and case["case_number"] in page
+    queue = client.get("/worklist?tab=antrian").get_data(as_text=True)  # asked for: the queue, empty
+    assert re.search(r'class="active">Antrian <span class="count">0<', queue)

@@ -334,3 +334,16 @@ def test_the_supervisors_alert_says_what_the_step_is_now(client, engine, people)
     fajar.post(f"/tasks/{step['id']}/claim")
     fajar.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE})
     assert now_says().startswith("<strong>Kini:</strong> langkah ini sudah diselesaikan oleh fajar pada ")
+
+
+def test_an_agencys_step_waits_for_the_agency_not_in_a_queue(client, people):
+    from samples import CHECK_INCOMPLETE
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_INCOMPLETE})
+    login(client, "ani")
+    page = client.get("/notifications").get_data(as_text=True)
+    now = " ".join(re.search(r'<p class="step-now"[^>]*>(.*?)</p>', page, re.S).group(1).split())
+    assert now == "<strong>Kini:</strong> menunggu dikerjakan instansi Anda."

@@ -52,6 +52,11 @@ def tasks():
                                       limit=PAGE, offset=(page - 1) * PAGE)
     counts = {name: engine().tasks.list(actor(), view=view, lane=lane, overdue=overdue, state="ready", limit=1)[1]
               for name, view in TABS.items()}  # the tabs count what they would show under the filter
+    if "tab" not in request.args and tab == "antrian" and not counts["antrian"] and counts["saya"]:
+        # nothing in the queue, but a step was given to them (or is still theirs): open where the work is
+        tab = "saya"
+        rows, total = engine().tasks.list(actor(), view="mine", lane=lane, overdue=overdue, state="ready",
+                                          limit=PAGE, offset=(page - 1) * PAGE)
     # a supervisor is there for the targets of their lane: what has missed one is the first thing they see
     late_in_lane = (engine().tasks.list(actor(), lane=actor().lane, overdue=True, state="ready", limit=1)[1]
                     if actor().role == "supervisor" and actor().lane else 0)
