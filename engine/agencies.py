@@ -51,7 +51,7 @@ class Agencies:
         if admin is not None:
             require_admin(admin)
         name = " ".join(name.split()) if isinstance(name, str) else ""
-        problem = name_problem(name, "Nama instansi", 2, NAME_MAX)
+        problem = "Nama instansi wajib diisi." if not name else name_problem(name, "Nama instansi", 2, NAME_MAX)
         if problem:
             raise Invalid("invalid", "Nama instansi belum diubah.", [{"field": "name", "message": problem}])
         with self.store.transaction(write=True) as session:
@@ -63,8 +63,8 @@ class Agencies:
             twin = named_elsewhere(session, name, agency.id)
             if twin is not None:  # two agencies of one name cannot be told apart in any list
                 raise Invalid("invalid", "Nama instansi belum diubah.", [{"field": "name", "message": (
-                    f"Nama ini sudah dipakai instansi {twin}; beri nama yang membedakannya (misalnya dengan "
-                    "nama provinsinya).")}])
+                    f"Nama ini sudah dipakai instansi berkode {twin}; beri nama yang membedakan keduanya (misalnya "
+                    "dengan nama provinsinya).")}])
             was, agency.name = agency.name, name
             audit.info("agency %s renamed by %s: %r -> %r", code, admin.username if admin else "the command line",
                        was, name)

@@ -519,6 +519,8 @@ def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, e
     page = client.get("/admin/instansi").get_data(as_text=True)
     row = re.search(r'<tr role="row" id="instansi-kab-baru".*?</tr>', page, re.S).group(0)
     assert "kab-baru <small class=\"muted\">(belum bernama)</small>" in row and 'data-label="Petugas aktif">1<' in row
+    blank = client.post("/admin/instansi/kab-baru/nama", data={"name": "   "})
+    assert blank.status_code == 422 and "Nama instansi wajib diisi." in blank.get_data(as_text=True)
     refused = client.post("/admin/instansi/kab-baru/nama", data={"name": " x "}, follow_redirects=True)
     assert "Nama instansi kab-baru tidak diubah: Nama instansi 2–200 karakter (yang diisi 1)." in \
         refused.get_data(as_text=True)
@@ -538,7 +540,7 @@ def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, e
     assert ("kab-baru", "Pemerintah Kabupaten Baru") in engine.identity.agencies()
     # a name another agency has would make the two look alike everywhere
     twin = client.post("/admin/instansi/kab-contoh/nama", data={"name": "pemerintah  kabupaten BARU"})
-    assert twin.status_code == 422 and "sudah dipakai instansi kab-baru" in twin.get_data(as_text=True)
+    assert twin.status_code == 422 and "sudah dipakai instansi berkode kab-baru" in twin.get_data(as_text=True)
     assert client.post("/admin/instansi/tidak-ada/nama", data={"name": "Apa Saja"},
                        follow_redirects=True).status_code == 200  # said on the page, not a 500
     # its case shows the name it was given, not one made up from the code or the request

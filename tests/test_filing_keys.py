@@ -65,7 +65,7 @@ def test_the_filing_page_sent_twice_files_once(client, people):
     first = client.post("/cases/new", data=form(), content_type="multipart/form-data")
     second = client.post("/cases/new", data=form(), content_type="multipart/form-data", follow_redirects=True)
     assert first.status_code == 302 and second.status_code == 200
-    assert "kiriman keduanya tidak diajukan lagi" in second.get_data(as_text=True)
+    assert "kiriman kedua tidak dicatat lagi" in second.get_data(as_text=True)
     assert people["ani"].get("/cases").get_json()["total"] == 1
     fresh = re.search(r'name="kunci" value="([0-9a-f]{32})"', client.get("/cases/new").get_data(as_text=True))
     assert fresh.group(1) != key  # a new form is a new filing

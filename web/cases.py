@@ -8,6 +8,7 @@ import secrets
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
+from engine import PROCESS_KEY
 from engine.cancellation import may_end
 from engine.errors import Invalid
 
@@ -31,8 +32,10 @@ def index():
     version = version if version and version > 0 and actor().sees_all_cases() else None
     rows, total = engine().instances.list(actor(), status=status, query=query, version=version, limit=PAGE,
                                           offset=(page - 1) * PAGE)
+    known = version is None or any(d.process_key == PROCESS_KEY and d.version == version
+                                   for d in engine().definitions.list())
     return render_template("cases.html", rows=rows, total=total, status=status, q=query or "", page=page,
-                           version=version, pages=max((total + PAGE - 1) // PAGE, 1))
+                           version=version, version_known=known, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
 def warn_same_domain(case_id: int, domain: str) -> None:
@@ -64,8 +67,8 @@ def new():
             return engine().instances.start(actor(), values, files, key=secrets.token_hex(16))
     sent = formdata.submit(schema, file)
     if sent.result is not None and sent.result.replayed:
-        flash(f"Permohonan ini sudah tercatat sebagai kasus {sent.result.case_number}; kiriman keduanya tidak "
-              "diajukan lagi.", "info")
+        flash(f"Permohonan ini sudah tercatat sebagai kasus {sent.result.case_number}; kiriman kedua tidak "
+              "dicatat lagi.", "info")
         return redirect(url_for("cases.show", case_ref=sent.result.case_number))
     if sent.result is not None:
         flash(f"Permohonan tercatat sebagai kasus {sent.result.case_number}.", "success")
