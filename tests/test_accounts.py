@@ -575,5 +575,7 @@ def test_the_users_list_reads_in_the_order_of_the_work_and_finds_people(client, 
     assert re.findall(r'<tr data-user="([^"]+)"', agency) == ["bayu"]
     pandi = client.get("/admin/pengguna?peran=pandi").get_data(as_text=True)
     assert re.findall(r'<tr data-user="([^"]+)"', pandi) == ["eka"]
+    kept = client.post("/admin/pengguna/dodi/status", data={"aktif": "0", "q": "prasetyo", "peran": ""})
+    assert kept.headers["Location"].endswith("/admin/pengguna?q=prasetyo")  # the search stays
     nobody = client.get("/admin/pengguna?q=tidak+ada+siapa").get_data(as_text=True)
     assert 'id="no-users"' in nobody and client.get("/admin/pengguna?peran=raja").status_code == 200

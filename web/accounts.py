@@ -168,7 +168,8 @@ def set_active(username):
         else:
             back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
             flash(f"Pengguna {username} dinonaktifkan: login dan token API-nya berakhir{back}.", "success")
-    return redirect(url_for("accounts.users"))
+    # back to the list as it was: a user found by a search stays found
+    return redirect(url_for("accounts.users", q=request.form.get("q") or None, peran=request.form.get("peran") or None))
 
 
 @bp.post("/admin/pengguna/<username>/sandi")
