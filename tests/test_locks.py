@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from engine import Engine, store, timers
 from engine.errors import Conflict, Unavailable
 from engine.models import HistoryEvent, HumanTask, Timer, utcnow
+from conftest import BACKENDS
 from samples import CHECK_COMPLETE
 from test_sop_api import file_case, open_task
 
@@ -57,13 +58,19 @@ def test_a_completion_that_waited_for_the_case_is_recorded_when_it_ran(database_
     assert completed_at >= released - timedelta(milliseconds=200), (completed_at, released)
 
 
+# Row locks are PostgreSQL's (SQLite serializes every writer: its worker waits on the one write lock by design):
+# these run there only, without a skipped SQLite twin.
+on_postgresql = pytest.mark.parametrize("database_url", [
+    "postgresql" if "postgresql" in BACKENDS else pytest.param("postgresql", marks=pytest.mark.skip("no PostgreSQL"))],
+    indirect=True)
+
+
 @pytest.fixture
 def pg_only(database_url):
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serializes every writer: its worker waits on the one write lock by design")
     return database_url
 
 
+@on_postgresql
 def test_the_timer_worker_leaves_a_held_case_for_later_and_fires_the_others(pg_only, engine, people):
     held, free = file_case(people["ani"]), file_case(people["ani"])
     later = utcnow() + timedelta(minutes=11)
@@ -85,6 +92,7 @@ def test_the_timer_worker_leaves_a_held_case_for_later_and_fires_the_others(pg_o
         assert len(session.scalars(select(HistoryEvent.id).where(HistoryEvent.event == "sla_escalated")).all()) == 2
 
 
+@on_postgresql
 def test_a_command_waits_a_bounded_time_for_a_held_case_then_is_told_to_try_again(pg_only, people, monkeypatch):
     citra = people["citra"]
     case = file_case(people["ani"])
@@ -105,6 +113,7 @@ def test_a_command_waits_a_bounded_time_for_a_held_case_then_is_told_to_try_agai
         impatient.close()
 
 
+@on_postgresql
 def test_a_connection_lost_mid_command_is_unavailable_and_writes_nothing(pg_only, engine, people):
     case = file_case(people["ani"])
     admin = psycopg.connect(pg_only.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
@@ -157,6 +166,7 @@ def test_the_same_page_form_sent_twice_leads_to_the_case_not_to_a_lost_entries_p
     assert "sudah Anda selesaikan" in shown and "belum tersimpan" not in shown
 
 
+@on_postgresql
 def test_giving_a_step_waits_for_its_case_as_every_command_does(pg_only, engine, people):
     """The review: a gift landed between a completion's check and its update (it took no case lock); now it
     waits for a command that holds the case, and judges the step as that command left it."""

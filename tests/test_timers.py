@@ -9,6 +9,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import func, select, update
 
+from engine.errors import Conflict
 from engine.models import Escalation, HistoryEvent, Notification, Timer, utcnow
 from engine.worker import Worker
 from samples import CHECK_COMPLETE
@@ -123,7 +124,10 @@ def test_fire_versus_complete_race_loses_nothing(app, engine, people):
 
             def fire():
                 barrier.wait()
-                results["fire"] = engine.timers.fire(timer_id)
+                try:
+                    results["fire"] = engine.timers.fire(timer_id)
+                except Conflict:  # the completion holds the case: a worker takes the timer up on a later pass
+                    results["fire"] = "busy"
 
             threads = [threading.Thread(target=complete), threading.Thread(target=fire)]
             [t.start() for t in threads]
