@@ -484,3 +484,29 @@ def test_the_deployed_diagram_opens_cleanly_in_bpmn_js_and_marks_the_open_step(l
     expect(ani).to_have_url(re.compile(r"/proses$"))
     expect(ani.locator("#diagram")).to_have_attribute("data-state", "ok")
     expect(ani.locator("#diagram g.djs-element.sorot")).to_have_count(0)
+
+
+def test_a_supervisor_gives_a_held_step_to_a_colleague_by_keyboard(login, live: Live):
+    """The page's own controls, in a real browser: the officer list, the choice by keyboard, the send; the
+    officer who had it reads on their page whose decision it was."""
+    from engine.forms import Upload
+    summary = live.engine.instances.start(live.actors["ani"], REQUEST, {
+        "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
+    step = summary.open_tasks[0]
+    live.engine.tasks.claim(live.actors["citra"], step.id)
+    fajar = login("fajar")
+    fajar.goto(f"/tasks/{step.id}")
+    fajar.wait_for_load_state("load")
+    chooser = fajar.get_by_label("Berikan kepada petugas")
+    expect(chooser.locator("option[value=citra]")).to_have_count(0)  # the holder is not offered
+    chooser.focus()
+    chooser.select_option("dodi")
+    fajar.keyboard.press("Tab")
+    expect(fajar.get_by_role("button", name="Berikan")).to_be_focused()
+    fajar.keyboard.press("Enter")
+    expect(fajar.locator(".flash.success")).to_contain_text("diberikan kepada dodi")
+    expect(fajar.locator("#task-action")).to_contain_text("sedang dikerjakan oleh")
+    citra = login("citra")
+    citra.goto("/notifications")
+    expect(citra.locator("article.notification").first).to_contain_text("diberikan kepada petugas lain")
+    expect(citra.locator("article.notification .step-now").first).to_contain_text("dikerjakan oleh dodi")

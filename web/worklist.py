@@ -118,7 +118,7 @@ def task(task_id):
         sent = formdata.submit(detail.form, complete)
     except Conflict as exc:
         if exc.code == "already_done":  # the same form sent twice: the first one went through
-            flash(f"Tugas '{detail.name}' sudah Anda selesaikan; kiriman keduanya tidak disimpan lagi.", "info")
+            flash(f"Tugas '{detail.name}' sudah Anda selesaikan; kiriman kedua tidak disimpan lagi.", "info")
             return redirect(url_for("cases.show", case_ref=detail.case_number))
         return _overtaken(task_id, exc)
     except Unavailable as exc:  # the database went away for a moment: nothing saved, what they typed kept
