@@ -38,6 +38,7 @@ class DocumentInfo:
 
 
 FILING_KEY = re.compile(r"[!-~]{1,200}")
+QUERY_MAX = 200  # what the case search box takes
 
 
 @dataclass
@@ -220,6 +221,8 @@ class Instances:
     def list(self, actor: Actor, status: str | None = None, query: str | None = None, version: int | None = None,
              limit: int = 50, offset: int = 0) -> tuple[list[CaseSummary], int]:
         """`version`: only the cases running on (or that ran on) that version of the diagram."""
+        if query and len(query) > QUERY_MAX:  # (SQLite refuses a LIKE pattern past 50,000 bytes: a 500)
+            raise Malformed("bad_filter", f"Kata pencarian paling panjang {QUERY_MAX} karakter.")
         with self.store.transaction() as session:
             stmt = _summaries(actor)
             if status:

@@ -477,6 +477,16 @@ def test_an_officer_with_work_waiting_sees_no_pointer(client, people):
     assert 'id="worklist"' in page and "Lihat kasus Anda" not in page
 
 
+def test_a_search_longer_than_the_box_takes_is_said_so_not_a_server_error(client, people):
+    """The fuzzing helper: 50,000 letters in q made SQLite refuse its LIKE pattern (a 500)."""
+    file_case(people["ani"])
+    login(client, "citra")
+    too_long = client.get("/cases?q=" + "x" * 50_000)
+    assert too_long.status_code == 400 and "paling panjang 200 karakter" in too_long.get_data(as_text=True)
+    assert people["citra"].get("/cases?q=" + "%" * 201).status_code == 400
+    assert client.get("/cases?q=" + "x" * 200).status_code == 200
+
+
 def test_a_search_without_results_says_so(client, people):
     file_case(people["ani"])
     login(client, "bayu")

@@ -65,7 +65,7 @@ def document() -> dict:
                 "get": {"summary": "Daftar kasus yang boleh Anda lihat", "operationId": "listCases",
                         "parameters": [{"name": "status", "in": "query", "schema": {
                             "enum": ["running", "completed", "cancelled"]}},
-                            {"name": "q", "in": "query", "schema": {"type": "string"}},
+                            {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
                             {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
                         "responses": _responses("200", {"type": "object", "properties": {
                             "items": {"type": "array", "items": _ref("CaseSummary")}, "total": {"type": "integer"}}},
