@@ -51,7 +51,7 @@ class Agencies:
         if admin is not None:
             require_admin(admin)
         name = " ".join(name.split()) if isinstance(name, str) else ""
-        problem = "Nama instansi wajib diisi." if not name else name_problem(name, "Nama instansi", 2, NAME_MAX)
+        problem = agency_name_problem(name)
         if problem:
             raise Invalid("invalid", "Nama instansi belum diubah.", [{"field": "name", "message": problem}])
         with self.store.transaction(write=True) as session:
@@ -69,6 +69,11 @@ class Agencies:
             audit.info("agency %s renamed by %s: %r -> %r", code, admin.username if admin else "the command line",
                        was, name)
         return name
+
+
+def agency_name_problem(name: str) -> str | None:
+    """What is wrong with a name typed for an agency (spaces already made single), or None."""
+    return "Nama instansi wajib diisi." if not name else name_problem(name, "Nama instansi", 2, NAME_MAX)
 
 
 def named_elsewhere(session, name: str, agency_id: int) -> str | None:

@@ -79,7 +79,7 @@ class Assignments:
             holder = tx.session.get(User, task.claimed_by) if task.claimed_by else None
             if seen is not ANYONE and seen != (holder.username if holder else None):
                 raise Conflict("stale", "Tugas ini baru saja " + (
-                    f"diambil oleh {holder.full_name or holder.username}" if holder else "dilepas ke antrian") +
+                    f"diambil oleh {holder.known_as}" if holder else "dilepas ke antrian") +
                     "; lihat lagi sebelum memberikannya.")
             statement = sql.ASSIGN_HELD if task.claimed_by else sql.CLAIM  # from its holder, or from the queue
             if tx.run(statement, {"task_id": task.id, "holder": task.claimed_by, "user_id": officer.id,

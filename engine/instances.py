@@ -15,8 +15,7 @@ from . import forms, search, sql, tidy
 from .errors import Forbidden, Invalid, Malformed, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
-from .account_checks import name_problem
-from .agencies import named_elsewhere
+from .agencies import agency_name_problem, named_elsewhere
 from .actors import Actor
 from .models import Agency, Definition, Document, HumanTask, Instance, User, utcnow
 from .store import Store
@@ -182,7 +181,7 @@ class Instances:
             agency = tx.first(sql.AGENCY, {"agency_id": actor.agency_id})
             agency_name = agency.name
             named = data.get("agency", {}).get("name")
-            if (agency.name == agency.code and isinstance(named, str) and not name_problem(named, "", 2, 200)
+            if (agency.name == agency.code and isinstance(named, str) and not agency_name_problem(named)
                     and named_elsewhere(tx.session, named, actor.agency_id) is None):
                 agency_name = named  # an agency made from its code learns its name (an administrator may rename it)
                 tx.run(sql.NAME_AGENCY, {"agency_id": actor.agency_id, "name": agency_name})

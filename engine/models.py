@@ -67,6 +67,11 @@ class User(Base):
     # logins stay ended (a new password ends them through the password hash).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
+    @property
+    def known_as(self) -> str:
+        """How pages and messages name the person: their full name when they have one, else their username."""
+        return self.full_name or self.username
+
 
 class ApiToken(Base):
     __tablename__ = "api_token"

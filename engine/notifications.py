@@ -174,20 +174,20 @@ def tell_released(session: Session, settings: Settings, task, holder_id: int, by
     holder = session.get(User, holder_id)
     if holder is None or not holder.active:
         return
-    who = f"{_title(by)} {known_as(session, by)}"
+    who = f"{title_of(by.role)} {known_as(session, by)}"
     if to is None:
         what, news = (f"{who} melepas langkah yang Anda ambil ke antrian; petugas lain kini dapat mengambilnya. "
                       "Bila Anda masih mengerjakannya, ambil lagi selama belum diambil orang lain."), \
             "Tugas Anda dilepas ke antrian"
     else:
-        what, news = (f"{who} memberikan langkah yang Anda ambil kepada {to.full_name or to.username}; langkah itu "
+        what, news = (f"{who} memberikan langkah yang Anda ambil kepada {to.known_as}; langkah itu "
                       "kini bukan tugas Anda lagi."), "Tugas Anda diberikan kepada petugas lain"
     _tell(session, settings, task, holder, what, news, "lepas", now)
 
 
 def tell_assigned(session: Session, settings: Settings, task, officer: User, by: Actor, now: datetime) -> None:
     """A supervisor gave a step to a named officer: it is in their 'Tugas saya' now, and they hear it."""
-    what = (f"{_title(by)} {known_as(session, by)} memberikan langkah ini kepada Anda; langkah ini kini ada di "
+    what = (f"{title_of(by.role)} {known_as(session, by)} memberikan langkah ini kepada Anda; langkah ini kini ada di "
             "\"Tugas saya\" dan tercatat atas nama Anda.")
     _tell(session, settings, task, officer, what, "Tugas diberikan kepada Anda", "beri", now)
 
@@ -211,8 +211,9 @@ def _tell(session, settings, task, user: User, what: str, news: str, kind: str, 
         delivery="pending" if user.email else "no_address", next_attempt_at=now))
 
 
-def _title(actor: Actor) -> str:
-    return {"supervisor": "Supervisor", "pemohon": "Rekan instansi Anda"}.get(actor.role, "Pemilik proses")
+def title_of(role: str) -> str:
+    """How a message names who acted on someone's step: their supervisor, the process owner, a colleague."""
+    return {"supervisor": "Supervisor", "pemohon": "Rekan instansi Anda"}.get(role, "Pemilik proses")
 
 
 def tell_ended(session: Session, settings: Settings, case, actor: Actor, told: set[int], event: str, reason: str,
@@ -260,7 +261,7 @@ def _claimer(session, task) -> str:
     if task is None or task.claimed_by is None:
         return "belum diambil"
     user = session.get(User, task.claimed_by)
-    return (user.full_name or user.username) if user else "-"
+    return user.known_as if user else "-"
 
 
 class Notifications:

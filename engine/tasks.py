@@ -18,7 +18,7 @@ from .execution import Execution, Locked, Mirror
 from .actors import Actor
 from .instances import DocumentInfo, _doc_info, _domain_of, _store_documents, visible
 from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
-from .notifications import STEP_DONE, CaseFacts, tell_released
+from .notifications import STEP_DONE, CaseFacts, tell_released, title_of
 from .store import Store
 
 STATES = ("ready", "completed", "cancelled")
@@ -358,9 +358,9 @@ def _history_row(task, actor, event, now, detail=None) -> dict:
 def _held_elsewhere(tx, task) -> str:
     """Who holds the step now and how it came to them: a supervisor's decision is not a colleague's grab."""
     holder = tx.session.get(User, task.claimed_by)
-    holder = (holder.full_name or holder.username) if holder else "petugas lain"
+    holder = holder.known_as if holder else "petugas lain"
     last = tx.first(sql.LAST_HANDOVER, {"task_id": task.id})
     if last is not None and last.event == "task_assigned":
-        giver = "Supervisor" if last.role == "supervisor" else "Pemilik proses"
-        return f"{giver} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas Anda lagi."
+        return (f"{title_of(last.role)} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas "
+                "Anda lagi.")
     return f"Tugas ini diambil oleh {holder}."

@@ -83,16 +83,15 @@ def get_case(case_ref):
         targets_minutes=case.targets,
         history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
                   "element_id": h.element_id, "name": h.name,
-                  **({"reason": h.detail["reason"]} if h.event in ENDINGS and h.detail else {}),
-                  **({"to": h.detail["to"]} if h.event == "task_assigned" and h.detail else {}),
-                  **({"from": h.detail["from"]} if h.event in ("task_unclaimed", "task_assigned") and h.detail
-                     and "from" in h.detail else {})}
+                  **{key: h.detail[key] for key in SHOWN_DETAIL.get(h.event, ()) if key in (h.detail or {})}}
                  for h in case.history],
     )
     return jsonify(body)
 
 
-ENDINGS = ("case_withdrawn", "case_cancelled")  # history entries that carry the reason given
+# What of a history entry's detail the API shows: the reason given for an ending, whom a step went to or from.
+SHOWN_DETAIL = {"case_withdrawn": ("reason",), "case_cancelled": ("reason",), "task_assigned": ("to", "from"),
+                "task_unclaimed": ("from",)}
 
 
 @bp.post("/cases/<case_ref>/cancel")
