@@ -101,8 +101,8 @@ LONGEST = timedelta(days=366)
 
 def target_problems(tree: etree._ElementTree) -> list[dict]:
     """A new version's timer durations must be plausible targets: above zero, within a year, and what the
-    timer's own name says ("Target 10 menit" with P10M, ten months, is the classic slip). Checked when a
-    version is deployed only: versions already running keep loading as they are."""
+    timer's own name says ("Target 10 menit" with P10M, ten months, is the classic slip); dates say their zone;
+    no cycles. Checked when a version is deployed only: versions already running keep loading as they are."""
     problems = []
     for node in tree.iterfind(".//bpmn:timeDuration", NS):
         event = node.getparent().getparent()
@@ -123,6 +123,30 @@ def target_problems(tree: etree._ElementTree) -> list[dict]:
         else:
             continue
         problems.append({"element": event.get("id"), "message": message})
+    return problems + _when_problems(tree)
+
+
+# A date's own offset: without one SpiffWorkflow reads it in the server's zone, not the helpdesk's
+DATE_WITH_ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _when_problems(tree: etree._ElementTree) -> list[dict]:
+    """A target is a duration or a date that says its zone. A cycle (R3/PT10M) fires once here: the worker
+    ends the timer on its first firing and the supervisors are never told, so it is refused until supported."""
+    problems = []
+    for kind in ("timeDate", "timeCycle"):
+        for node in tree.iterfind(f".//bpmn:{kind}", NS):
+            event = node.getparent().getparent()
+            name, literal = event.get("name") or event.get("id"), (node.text or "").strip().strip("'\"")
+            if kind == "timeCycle":
+                message = (f"Timer berulang {literal} pada {name} belum didukung; tulis targetnya sebagai durasi "
+                           "(timeDuration, misalnya PT10M).")
+            elif not DATE_WITH_ZONE.search(literal):
+                message = (f"Tanggal timer {literal} pada {name} tidak menyebut zona waktunya; tulis misalnya "
+                           f"{literal}+07:00 (WIB), +08:00 (WITA) atau +09:00 (WIT).")
+            else:
+                continue
+            problems.append({"element": event.get("id"), "message": message})
     return problems
 
 

@@ -99,16 +99,33 @@ def test_deploy_command_reports_problems_by_element(runner, tmp_path):
     assert result.exit_code == 0 and "versi 1" in result.output
 
 
-@pytest.mark.parametrize("kind, literal", [("timeDate", "2027-01-04T08:00:00+07:00"), ("timeCycle", "R3/PT10M")])
-def test_iso_dates_and_cycles_are_accepted_as_literals(engine, kind, literal):
+def _timer_as(kind: str, literal: str) -> bytes:
     changed = BPMN.replace(b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT10M</bpmn:timeDuration>',
                            f'<bpmn:{kind} xsi:type="bpmn:tFormalExpression">{literal}</bpmn:{kind}>'.encode())
     assert changed != BPMN
+    return changed
+
+
+def test_a_date_with_its_zone_is_accepted_as_a_literal(engine):
+    changed = _timer_as("timeDate", "2027-01-04T08:00:00+07:00")
     assert engine.definitions.deploy(changed, forms()).created
-    broken = changed.replace(literal.encode(), b"R3/PT10X" if kind == "timeCycle" else b"2027-13-45")
     with pytest.raises(DeploymentError) as refused:
-        engine.definitions.deploy(broken, forms())
+        engine.definitions.deploy(changed.replace(b"2027-01-04T08:00:00+07:00", b"2027-13-45"), forms())
     assert refused.value.errors[0]["element"] == "Timer_Periksa"
+
+
+@pytest.mark.parametrize("kind, literal, words", [
+    # read in the server's zone (UTC here): 08:00 would be 15:00 in Jakarta
+    ("timeDate", "2027-01-04T08:00:00", "tidak menyebut zona waktunya; tulis misalnya 2027-01-04T08:00:00+07:00"),
+    # the worker ends a timer at its first firing: a cycle would fire once and tell nobody
+    ("timeCycle", "R3/PT10M", "Timer berulang R3/PT10M pada Target 10 menit belum didukung"),
+])
+def test_a_date_without_zone_or_a_cycle_is_refused_at_deploy(engine, kind, literal, words):
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(_timer_as(kind, literal), forms())
+    assert words in refused.value.message
+    assert refused.value.errors[0]["element"] == "Timer_Periksa"
+    assert engine.definitions.deploy(BPMN, forms()).version == 1  # nothing was deployed before
 
 
 def test_a_misspelt_tidying_kind_is_refused_at_deploy(engine):
