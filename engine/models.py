@@ -226,6 +226,7 @@ class Notification(Base):
                         name="ck_notification_delivery"),
         Index("ix_notification_outbox", "delivery", "next_attempt_at"),
         Index("ix_notification_user_read", "user_id", "read_at"),
+        Index("ix_notification_task", "task_id"),  # a step's announcements, settled when it ends
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     escalation_id: Mapped[str | None] = mapped_column(ForeignKey("escalation.id"))

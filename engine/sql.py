@@ -47,16 +47,17 @@ ASSIGN_HELD = (update(task).where(task.c.id == bindparam("task_id"), task.c.stat
                                   task.c.claimed_by == bindparam("holder"), _ACTIVE_CLAIMER)
                .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
 TASK_NOW = select(task.c.state, task.c.claimed_by, task.c.completed_by).where(task.c.id == bindparam("task_id"))
-# Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder).
+# Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder). By its
+# case first: history is indexed by case, and is the largest table there is.
 LAST_RELEASE = (select(user.c.id, func.coalesce(user.c.full_name, user.c.username))
                 .select_from(history.join(user, user.c.id == history.c.user_id))
-                .where(history.c.task_id == bindparam("task_id"),
+                .where(history.c.instance_id == bindparam("instance_id"), history.c.task_id == bindparam("task_id"),
                        or_(history.c.event == "task_unclaimed", history.c.event == "task_released"))
                 .order_by(history.c.id.desc()).limit(1))
 # How the step came to its holder, last: taken from the queue, or given by a supervisor (and by whom).
 LAST_HANDOVER = (select(history.c.event, func.coalesce(user.c.full_name, user.c.username).label("by"), user.c.role)
                  .select_from(history.join(user, user.c.id == history.c.user_id))
-                 .where(history.c.task_id == bindparam("task_id"),
+                 .where(history.c.instance_id == bindparam("instance_id"), history.c.task_id == bindparam("task_id"),
                         or_(history.c.event == "task_claimed", history.c.event == "task_assigned"))
                  .order_by(history.c.id.desc()).limit(1))
 UNCLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",

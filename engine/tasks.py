@@ -337,7 +337,7 @@ class Tasks:
             raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
         if task.claimed_by is None:
             if not actor.sends_own_step(task.lane):
-                released = tx.first(sql.LAST_RELEASE, {"task_id": task.id})
+                released = tx.first(sql.LAST_RELEASE, {"instance_id": task.instance_id, "task_id": task.id})
                 if released and released[0] != actor.id:  # taken from them while they worked on it
                     raise Conflict("not_claimed", f"Tugas ini telah dilepas ke antrian oleh {released[1]}; "
                                                   "ambil lagi untuk menyelesaikannya.")
@@ -359,7 +359,7 @@ def _held_elsewhere(tx, task) -> str:
     """Who holds the step now and how it came to them: a supervisor's decision is not a colleague's grab."""
     holder = tx.session.get(User, task.claimed_by)
     holder = holder.known_as if holder else "petugas lain"
-    last = tx.first(sql.LAST_HANDOVER, {"task_id": task.id})
+    last = tx.first(sql.LAST_HANDOVER, {"instance_id": task.instance_id, "task_id": task.id})
     if last is not None and last.event == "task_assigned":
         return (f"{title_of(last.role)} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas "
                 "Anda lagi.")
