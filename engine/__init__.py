@@ -15,6 +15,7 @@ from .execution import Execution
 from .history import History
 from .actors import Actor
 from .identity import Identity
+from .logins import Logins
 from .instances import Instances
 from .notifications import Notifications, Settings
 from .outbox import Outbox, SmtpSettings
@@ -40,6 +41,7 @@ class Engine:
         self.execution = Execution(self.definitions, calendar.from_settings(settings), notify)
         self.history = History()
         self.identity = Identity(self.store)
+        self.logins = Logins(self.store, self.identity)
         self.agencies = Agencies(self.store)
         self.instances = Instances(self.store, self.execution, self.history, process_key)
         self.tasks = Tasks(self.store, self.execution)

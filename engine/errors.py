@@ -39,6 +39,11 @@ class Unavailable(EngineError):
     kind = "unavailable"
 
 
+class Throttled(EngineError):
+    """Too many failed attempts in a row: the same request is refused for a while, whatever it says."""
+    kind = "throttled"
+
+
 class Invalid(EngineError):
     """Input that breaks its form's rules; `errors` has one entry per field: {field, message}."""
     kind = "invalid"

@@ -73,6 +73,24 @@ class User(Base):
         return self.full_name or self.username
 
 
+class LoginSession(Base):
+    """A login to the pages, while it lasts: logging out removes it, so a copy of its cookie opens nothing."""
+    __tablename__ = "login_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LoginAttempt(Base):
+    """Failed logins in a row under one name (an account or not), and until when that name must wait."""
+    __tablename__ = "login_attempt"
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)  # as typed, lower case
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class ApiToken(Base):
     __tablename__ = "api_token"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -101,7 +101,7 @@ def browser():
 def login(request, browser: Browser, live: Live):
     """login(name) -> a page in a fresh browser context of that person, logged in through /login.
     When the test fails, every person's page is kept as /tmp/browser-failure-<test>-<n>.png."""
-    contexts = []
+    contexts, blocked = [], []
     failed_before = request.session.testsfailed
 
     def login_as(name: str) -> Page:
@@ -110,6 +110,9 @@ def login(request, browser: Browser, live: Live):
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
+        # what the pages' Content-Security-Policy blocked, the browser says on the console: nothing may be
+        page.on("console", lambda message: blocked.append(message.text)
+                if "Content Security Policy" in message.text else None)
         page.goto("/login")
         expect(page.get_by_role("heading", name="Masuk")).to_be_visible()
         page.get_by_label("Nama pengguna").fill(name)
@@ -128,6 +131,7 @@ def login(request, browser: Browser, live: Live):
                 page.screenshot(path=f"/tmp/browser-failure-{slug}-{number}.png", full_page=True)
     for context in contexts:
         context.close()
+    assert blocked == []
 
 
 def flatten(values: dict, prefix: str = ""):

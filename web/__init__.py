@@ -48,7 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     except ArgumentError as exc:
         raise SystemExit(f"DATABASE_URL tidak valid: {exc}") from None
 
-    from . import accounts, agencies, api, auth, cases, cli, errors, filters, logs, notifications, process, worklist
+    from . import (accounts, agencies, api, auth, cases, cli, errors, filters, headers, logs, notifications, process,
+                   worklist)
     app.wsgi_app = errors.GuardedBody(app.wsgi_app)
     app.before_request(errors.refuse_unreadable_text)  # before the CSRF check: a broken field is said as such
     csrf.init_app(app)
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     logs.init_app(app)
+    headers.init_app(app, settings.get("PUBLIC_URL") or "")
     app.register_blueprint(auth.bp)
     app.register_blueprint(worklist.bp)
     app.register_blueprint(cases.bp)

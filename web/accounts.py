@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user
+from flask_login import current_user, login_required, login_user
 
 from engine.errors import Conflict, Invalid, NotFound
 from engine.models import ROLES, SUPERVISED_LANES
@@ -33,7 +33,7 @@ def own():
         except Invalid as exc:
             errors = errors_by_field(exc.errors)
         else:
-            login_user(LoginUser(changed))  # this login goes on; those elsewhere end
+            login_user(LoginUser(changed, current_user.token))  # this login goes on; those elsewhere end
             flash("Kata sandi diubah. Login di perangkat lain perlu masuk kembali.", "success")
             return redirect(url_for("accounts.own"))
     return _own_page(errors=errors), (422 if errors else 200)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import LoginManager, UserMixin, login_required, login_user, logout_user
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 
-from engine.errors import Forbidden
+from engine.errors import Forbidden, Throttled
 
 from .context import engine
 
@@ -28,9 +28,10 @@ ROLE_LABELS = {
 
 
 class LoginUser(UserMixin):
-    def __init__(self, actor):
+    def __init__(self, actor, token: str):
         self.actor = actor
-        self.id = f"{actor.id}:{actor.session_key}"  # a new password ends the logins made with the old one
+        self.token = token  # the login's row (engine/logins.py): logging out removes it
+        self.id = f"{actor.id}:{actor.session_key}:{token}"  # a new password ends the logins made with the old one
 
     @property
     def role_label(self) -> str:
@@ -39,11 +40,13 @@ class LoginUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    number, _, key = user_id.partition(":")
-    if not (number.isascii() and number.isdigit() and len(number) <= 18 and key):
+    number, key, token = (user_id.split(":") + ["", ""])[:3]
+    if not (number.isascii() and number.isdigit() and len(number) <= 18 and key and token):
         return None
-    found = engine().identity.actor(int(number))
-    return LoginUser(found) if found and hmac.compare_digest(found.session_key.encode(), key.encode()) else None
+    found = engine().logins.actor(int(number), token)
+    if found is None or not hmac.compare_digest(found.session_key.encode(), key.encode()):
+        return None
+    return LoginUser(found, token)
 
 
 def init_app(app) -> None:
@@ -58,13 +61,14 @@ def login():
         if not username or not request.form.get("password"):  # said in Indonesian, not by the browser's bubble
             return render_template("login.html", error="Isi nama pengguna dan kata sandi."), 401
         try:
-            found = engine().identity.authenticate(username, request.form.get("password", ""))
-        except Forbidden as exc:  # the right password of a deactivated account
-            return render_template("login.html", error=exc.message), 403
+            found = engine().logins.log_in(username, request.form.get("password", ""))
+        except (Forbidden, Throttled) as exc:  # a deactivated account's right password; a name failing again
+            return render_template("login.html", error=exc.message), 403 if isinstance(exc, Forbidden) else 429
         if found is None:
             error = "Nama pengguna atau kata sandi salah."
         else:
-            login_user(LoginUser(found))
+            session.clear()  # nothing of the anonymous visit (its CSRF token, say) carries into the login
+            login_user(LoginUser(*found))
             return redirect(_safe_next(request.args.get("next")) or url_for("worklist.index"))
     return render_template("login.html", error=error), (401 if error else 200)
 
@@ -72,6 +76,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    engine().logins.log_out(current_user.token)
     logout_user()
     flash("Anda telah keluar.", "info")
     return redirect(url_for("auth.login"))

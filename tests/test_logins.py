@@ -1,0 +1,123 @@
+"""Logins to the pages end when they should (the security probe of session 13): logging out ends the login on the
+server, not only in the browser; a login lasts a working day; a name that keeps failing waits, known or not; and
+every answer tells the browser not to frame, sniff, cache or load from elsewhere."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import time_machine
+
+from conftest import PASSWORD
+from engine.models import utcnow
+from test_pages import login
+from test_sop_api import file_case
+from web import create_app
+
+
+def cookie_of(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_logging_out_ends_the_login_everywhere_its_cookie_was_copied(app, client, people):
+    login(client, "citra")
+    copied = cookie_of(client)
+    other = app.test_client()
+    other.set_cookie("session", copied)
+    assert other.get("/worklist").status_code == 200  # the copy works while the login lasts
+    assert client.post("/logout").status_code == 302
+    assert other.get("/worklist").status_code == 302  # sent to the login page: the login is gone
+    assert client.get("/worklist").status_code == 302
+
+
+def test_one_logout_leaves_the_person_s_other_logins_alone(app, client, people):
+    login(client, "citra")
+    desk = app.test_client()
+    login(desk, "citra")
+    client.post("/logout")
+    assert desk.get("/worklist").status_code == 200
+
+
+def test_a_login_lasts_a_working_day(client, people):
+    login(client, "citra")
+    with time_machine.travel(utcnow() + timedelta(hours=11, minutes=50)):
+        assert client.get("/worklist").status_code == 200
+    with time_machine.travel(utcnow() + timedelta(hours=12, minutes=1)):
+        assert client.get("/worklist").status_code == 302
+
+
+def test_a_name_that_keeps_failing_waits_even_with_the_right_password(client, people):
+    start = utcnow()
+    with time_machine.travel(start, tick=False):
+        for _ in range(5):
+            assert client.post("/login", data={"username": "citra", "password": "salah"}).status_code == 401
+        refused = client.post("/login", data={"username": "citra", "password": PASSWORD})
+        assert refused.status_code == 429
+        assert "Terlalu banyak percobaan masuk yang gagal" in refused.get_data(as_text=True)
+        assert "coba lagi dalam 1 menit" in refused.get_data(as_text=True)
+        # a colleague's name is not held up by it
+        login(client, "dodi")
+        client.post("/logout")
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        login(client, "citra")  # the wait is over, and the right password resets the count
+        client.post("/logout")
+        for _ in range(4):
+            assert client.post("/login", data={"username": "citra", "password": "salah"}).status_code == 401
+        login(client, "citra")
+
+
+def test_the_wait_doubles_and_is_alike_for_names_that_are_no_account(client, people):
+    start = utcnow()
+    for name in ("citra", "tidak-ada-orangnya"):
+        with time_machine.travel(start, tick=False):
+            for _ in range(5):
+                client.post("/login", data={"username": name, "password": "salah"})
+        with time_machine.travel(start + timedelta(seconds=61), tick=False):
+            assert client.post("/login", data={"username": name, "password": "salah"}).status_code == 401
+            again = client.post("/login", data={"username": name.upper(), "password": PASSWORD})
+            assert again.status_code == 429 and "coba lagi dalam 2 menit" in again.get_data(as_text=True), name
+
+
+def test_a_new_login_starts_a_new_session_not_the_visitor_s(database_url, people):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})
+    client = app.test_client()
+    before = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    assert client.post("/login", data={"username": "citra", "password": PASSWORD,
+                                       "csrf_token": before}).status_code == 302
+    after = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/akun").get_data(as_text=True)).group(1)
+    assert client.post("/logout", data={"csrf_token": before}).status_code == 400  # the visitor's token is void
+    assert client.post("/logout", data={"csrf_token": after}).status_code == 302
+    app.extensions["engine"].close()
+
+
+def test_every_answer_refuses_framing_sniffing_and_foreign_code(client, people):
+    login(client, "ani")
+    case = file_case(people["ani"])
+    for path in ("/login", "/worklist", f"/cases/{case['case_number']}", "/proses", "/api/v1/openapi.json"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert response.headers["Cache-Control"] == "no-store", path  # a shared computer keeps no case
+        assert "Strict-Transport-Security" not in response.headers  # served over plain HTTP here
+    static = client.get("/static/style.css")
+    assert static.status_code == 200 and static.headers.get("Cache-Control") != "no-store"
+    static.close()
+    diagram = client.get("/proses/1.bpmn")
+    assert diagram.headers["Content-Security-Policy"] == "default-src 'none'"  # its own, stricter one stays
+
+
+def test_behind_https_the_cookie_is_secure_and_browsers_stay_on_https(database_url, people):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
+                      "PUBLIC_URL": "https://sengketa.komdigi.go.id"})
+    client = app.test_client()
+    response = client.post("/login", data={"username": "citra", "password": PASSWORD},
+                           base_url="https://sengketa.komdigi.go.id")
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    app.extensions["engine"].close()
+
