@@ -95,7 +95,7 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     posted = dict(flat(request, "permohonan."))
     posted["permohonan.domain.name"] = "kabcontoh.go.id"
     done = client.post(f"/tasks/{step['id']}", data={**posted, **CORRECTION})
-    assert done.status_code == 302, re.findall(r'role="alert">([^<]+)<', done.get_data(as_text=True))
+    assert done.status_code == 302, re.findall(r'class="error-text"[^>]*>([^<]+)<', done.get_data(as_text=True))
     assert ani.get(f"/cases/{case['id']}").get_json()["domain"] == "kabcontoh.go.id"
     history = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert '<small class="amended">memperbaiki: Nama domain yang disengketakan</small>' in history

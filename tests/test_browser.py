@@ -402,7 +402,8 @@ def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
         form.get_by_role("button", name="Kirim permohonan").click()
     assert posted.value.status == 422
     expect(ani).to_have_url(re.compile(r"/cases/new$"))
-    expect(ani.locator(".flash.error")).to_contain_text("Isian formulir belum benar.")
+    expect(ani.locator("#error-summary")).to_contain_text("Belum tersimpan: 1 isian perlu diperbaiki")
+    expect(ani.locator(".flash.error")).to_have_count(0)  # said once, by the summary
     field = ani.locator('[data-field="domain.name"]')
     expect(field).to_have_class(re.compile(r"\binvalid\b"))
     expect(field.locator(".error-text")).to_have_text(
@@ -413,8 +414,15 @@ def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
     expect(ani.locator('[name="contact.nip"]')).to_have_value(REQUEST["contact"]["nip"])
     expect(ani.locator('[name="agency.level"]')).to_have_value("kabupaten")
     expect(ani.locator('input[name="dispute.category"][value="nama_sama"]')).to_be_checked()
-    # The browser dropped the chosen file; the page says so next to the file fields.
-    expect(ani.locator("#case-form .reattach")).to_contain_text("pilih kembali berkas Anda")
+    # The browser dropped the chosen file; the page says so above the form and names it at its own field, which
+    # is how a screen reader hears it too.
+    expect(ani.locator("#case-form .reattach").first).to_contain_text("pilih kembali berkas Anda")
+    letter = ani.locator("#file-letter")
+    expect(letter).to_have_accessible_description(re.compile(r"^Belum tersimpan, pilih lagi: surat-permohonan\.pdf\."))
+    # the summary's link gives the cursor to the domain's own box, not to its wrapper
+    ani.locator("#error-summary").get_by_role("link", name="Nama domain yang disengketakan").click()
+    expect(field.locator("input")).to_be_focused()
+    expect(field.locator("input")).to_have_accessible_description(re.compile(r"harus berakhiran \.go\.id"))
     ani.screenshot(path=f"/tmp/browser-start-form-error-{live.backend}.png", full_page=True)
     assert live.case_count() == 0
 
@@ -452,6 +460,8 @@ def test_the_deployed_diagram_opens_cleanly_in_bpmn_js_and_marks_the_open_step(l
     expect(diagram.locator('g.djs-element.sorot[data-element-id="Task_PeriksaPermohonan"]')).to_have_count(1)
     expect(diagram.locator("g.djs-element.sorot")).to_have_count(1)
     expect(ani.locator("#marked-steps")).to_have_text("Periksa permohonan")
+    expect(diagram.locator("a.bjs-powered-by")).to_have_accessible_name(re.compile(r"^bpmn\.io, penggambar"))
+    expect(ani.locator('header nav[aria-label="Menu utama"] a[aria-current="page"]')).to_have_text("Diagram proses")
     expect(diagram.locator("g.djs-element")).not_to_have_count(0)
     ani.screenshot(path=f"/tmp/browser-diagram-{live.backend}.png", full_page=True)
     assert requested and all(url.startswith(live.url) for url in requested), requested

@@ -55,6 +55,8 @@ def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
     assert client.post(f"/tasks/{task['id']}/claim").status_code == 302
     mine = client.get("/worklist?tab=saya").get_data(as_text=True)
     assert case["case_number"] in mine and "Kerjakan" in mine
+    # where one is, said to screen readers too: the open tab and the menu item (the accessibility walk-through)
+    assert [t.strip() for t in re.findall(r'<a [^>]*aria-current="page">([^<]+)', mine)] == ["Daftar kerja", "Tugas saya"]
 
 
 def waiting(app, name) -> int:
@@ -277,7 +279,7 @@ def test_an_optional_choice_can_be_taken_back_on_the_page(client, people):
     login(client, "citra")
     client.post(f"/tasks/{task['id']}/claim")
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
-    empty = re.findall(r'<input type="radio" name="([a-z_]+)" value="" ?(checked)?>', page)
+    empty = re.findall(r'<input type="radio" name="([a-z_]+)" value="" ?(checked)? aria-describedby', page)
     assert empty == [("recommended_action", "checked")]  # not for the required decision
     # the action is required once the request is forwarded: the page says so beside its title (UX review)
     assert ('Tindakan yang direkomendasikan <span class="req">*</span> <small class="when">(wajib bila Keputusan: '
@@ -353,7 +355,12 @@ def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(c
         assert field in marked, field
     # The summary at the top lists each marked field once, in page order, each a link to its field.
     summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
-    links = re.findall(r'<li><a href="#field-([^"]+)">([^<]+)</a>: ([^<]+)</li>', summary)
+    # (each links to its control, which summary.js gives the cursor: f-<field>, file-<upload>)
+    links = [(re.sub(r"^(f-|file-)", lambda m: "" if m.group(1) == "f-" else "file:", anchor), label, message)
+             for anchor, label, message in
+             re.findall(r'<li><a href="#([^"]+)">([^<]+)</a>: ([^<]+)</li>', summary)]
+    for anchor in re.findall(r'<li><a href="#([^"]+)">', summary):
+        assert re.search(rf'<(input|select|textarea)[^>]* id="{re.escape(anchor)}"', page), anchor
     assert [anchor for anchor, _, _ in links] == [
         name for name in re.findall(r'data-field="([^"]+)" id="field-', page) if name in marked]
     assert f"{len(marked)} isian perlu diperbaiki" in summary
@@ -364,6 +371,9 @@ def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(c
     # The letter's file error stays with the file, not on the group of letter fields that shares its name,
     # and nothing asks to choose files again when none were chosen.
     assert page.count("Berkas wajib diunggah.") == 2
+    # the file's control says it is invalid and why, as the other fields do (the accessibility walk-through)
+    assert re.search(r'<input id="file-letter"[^>]* aria-describedby="[^"]*error-file-letter" aria-invalid="true">',
+                     page)
     assert "pilih kembali berkas" not in page
     assert people["ani"].get("/cases").get_json()["total"] == 0
     assert "20–5000 karakter." in page  # the description's length is said before it is broken
@@ -541,11 +551,11 @@ def test_each_role_starts_where_its_work_is(app, client, engine, people):
     # and their worklist opens on everything open, not on a queue they never take from (the UX walk-through)
     case = file_case(people["ani"])
     page = client.get("/worklist").get_data(as_text=True)  # fajar, a supervisor: his lane's queue
-    assert re.search(r'class="active">Antrian', page)
+    assert re.search(r'class="active" aria-current="page">Antrian', page)
     client.post("/logout")
     login(client, "hadi")
     page = client.get("/worklist").get_data(as_text=True)
-    assert re.search(r'class="active">Semua terbuka', page) and case["case_number"] in page
+    assert re.search(r'class="active" aria-current="page">Semua terbuka', page) and case["case_number"] in page
 
 
 def test_the_icon_is_served_without_a_login(client):
@@ -637,7 +647,9 @@ def test_a_refused_field_is_marked_for_screen_readers_and_a_choice_names_its_que
     assert re.search(r'<fieldset class="choices"[^>]*><legend class="label">Hasil pemeriksaan', page)
     missing = re.search(r'<textarea id="f-missing"[^>]*>', page).group(0)
     assert 'aria-invalid="true"' in missing and 'aria-describedby="hint-missing error-missing"' in missing
-    assert re.search(r'<small class="error-text" role="alert" id="error-missing">', page)
+    assert re.search(r'<small class="error-text" id="error-missing">', page)  # read with its control, not shouted
+    assert not re.search(r'class="error-text"[^>]*role="alert"', page)  # the summary is the one announcement
+    assert page.count('role="alert"') - page.count('role="alert" hidden') == 1
     summary = re.search(r'<textarea id="f-summary"[^>]*>', page).group(0)
     assert "aria-invalid" not in summary and 'aria-describedby="hint-summary"' in summary
     assert '<a class="skip-link" href="#main">' in page and '<main id="main"' in page

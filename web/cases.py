@@ -80,6 +80,7 @@ def new():
     fields, attachments = formdata.fields(schema, values, sent.errors), schema.get("x-attachments", [])
     return render_template("new_case.html", schema=schema, fields=fields, attachments=attachments, errors=sent.errors,
                            problems=formdata.problems(fields, attachments, sent.errors), files_sent=sent.files_sent,
+                           files_lost=sent.files_lost,
                            prefilled_from=prefilled_from, filing_key=key), sent.status
 
 

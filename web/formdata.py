@@ -124,8 +124,8 @@ def problems(fields: list[Field], attachments: list[dict], errors: dict[str, str
     found = []
     for f in fields:
         label = f"{within} › {f.title}" if within and not within.endswith(f.title) else (within or f.title)
-        if f.error:
-            found.append(Problem(f"field-{f.name}", label, f.error))
+        if f.error:  # the control itself (summary.js gives it the cursor); a group has none
+            found.append(Problem(f"field-{f.name}" if f.kind == "group" else f"f-{f.name}", label, f.error))
         found += problems(f.children, [], errors, label)
     if within:
         return found
@@ -133,7 +133,7 @@ def problems(fields: list[Field], attachments: list[dict], errors: dict[str, str
         found.append(Problem("files", "Berkas", errors[""]))
     for a in attachments:
         if errors.get(FILE + a["name"]):
-            found.append(Problem(f"field-{FILE}{a['name']}", a.get("title", a["name"]), errors[FILE + a["name"]]))
+            found.append(Problem(f"file-{a['name']}", a.get("title", a["name"]), errors[FILE + a["name"]]))
     return found
 
 
@@ -231,6 +231,7 @@ class Submission:
     status: int = 200
     result: object = None
     files_sent: bool = False  # a refusal loses them: the page asks to choose them again
+    files_lost: dict = field(default_factory=dict)  # upload field -> the file names it lost, said beside it
 
 
 def submit(schema: dict, command) -> Submission:
@@ -241,5 +242,7 @@ def submit(schema: dict, command) -> Submission:
     try:
         return Submission(values, result=command(values, files))
     except Invalid as exc:
-        flash(exc.message, "error")
-        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422, files_sent=bool(files))
+        if not exc.errors:  # else the summary at the form's top says it, once
+            flash(exc.message, "error")
+        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422, files_sent=bool(files),
+                          files_lost={name: [u.filename for u in items] for name, items in files.items()})

@@ -132,11 +132,11 @@ def task(task_id):
     values = sent.values if request.method == "POST" else {**detail.current, **detail.suggested}
     decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
     return _task_page(detail, formdata.fields(detail.form, values, sent.errors, decided=decided), sent.status,
-                      sent.errors, files_sent=sent.files_sent,
+                      sent.errors, files_sent=sent.files_sent, files_lost=sent.files_lost,
                       unsent=sent.values if take and detail.claimed_by is None else None)  # still theirs to take
 
 
-def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=None):
+def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=None, files_lost=None):
     """The step's page; it is the viewer's to send when they hold it, or when it is their agency's own step
     (even one a colleague took through the API: the agency's steps are the agency's)."""
     mine = detail.claimed_by == actor().username or actor().sends_own_step(detail.lane)
@@ -148,7 +148,7 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
                            officers=[o for o in officers if o.username != detail.claimed_by],
                            errors=errors or {}, problems=formdata.problems(fields, attachments, errors or {}),
-                           files_sent=files_sent, unsent=unsent, related=related), status
+                           files_sent=files_sent, files_lost=files_lost or {}, unsent=unsent, related=related), status
 
 
 def _overtaken(task_id, refusal: Conflict | Unavailable, status: int = 409):

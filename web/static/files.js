@@ -25,6 +25,7 @@
     }
     message.hidden = !big.length;
     input.closest(".field").classList.toggle("invalid", big.length > 0);
+    if (big.length) { input.setAttribute("aria-invalid", "true"); } else { input.removeAttribute("aria-invalid"); }
   }
   function tooMany(input) {
     var form = input.form, limits = form && form.querySelector("#file-limits");

@@ -60,6 +60,8 @@
       fingers(box, canvas, shown);
       keys(box, canvas, shown);
       marked.forEach(function (id) { canvas.addMarker(id, "sorot"); });
+      var credit = box.querySelector(".bjs-powered-by");  // the viewer's own link names itself only in English
+      if (credit) { credit.setAttribute("aria-label", "bpmn.io, penggambar diagram ini (situs luar)"); }
       box.dataset.warnings = String(result.warnings.length);
       box.dataset.state = result.warnings.length ? "warnings" : "ok";
       if (result.warnings.length) {
