@@ -34,7 +34,8 @@ def account_problems(role: str, email: str, agency: str | None, lane: str | None
     elif agency and not AGENCY_CODE.fullmatch(agency):
         errors.append({"field": "agency", "message": "Kode instansi 2-40 karakter: huruf kecil, angka, . -"})
     if lane is not None and lane not in LANES:
-        errors.append({"field": "lane", "message": f"Lajur {lane!r} tidak dikenal; pilihannya: {', '.join(LANES)}."})
+        errors.append({"field": "lane", "message": f"Lajur {lane!r} tidak dikenal; supervisor mengawasi "
+                                                   f"{' atau '.join(SUPERVISED_LANES)}."})
     elif lane is not None and role != "supervisor":
         errors.append({"field": "lane", "message": "Lajur yang diawasi hanya diisi untuk peran supervisor."})
     elif role == "supervisor" and lane is None:

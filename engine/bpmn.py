@@ -244,6 +244,10 @@ def _lanes(process) -> dict[str, str | None]:
         for prop in lane.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
             if prop.get("name") == "role" and prop.get("value") in LANES:
                 role = prop.get("value")
+            elif prop.get("name") == "role":  # a slip would fall back to the lane's name without a word
+                raise DeploymentError("bpmn", f"Lajur '{lane.get('name') or lane.get('id')}' menyebut peran "
+                                              f"'{prop.get('value')}'; pilihannya: {', '.join(LANES)}.",
+                                      [{"element": lane.get("id"), "message": f"Peran {prop.get('value')} tidak dikenal."}])
         if role is None:
             name = (lane.get("name") or "").lower()
             role = next((r for alias, r in LANE_ALIASES.items() if name.startswith(alias)), None)
@@ -254,7 +258,7 @@ def _lanes(process) -> dict[str, str | None]:
 
 def _step(node, lane_of, ref_to_object) -> StepMeta:
     element_id = node.get("id")
-    form_key = node.get(f"{CAMUNDA}formKey")
+    form_key = (node.get(f"{CAMUNDA}formKey") or "").strip() or None  # formKey="" names no form either
     inputs = tuple(ref_to_object.get(ref.text.strip(), ref.text.strip())
                    for ref in node.iterfind("bpmn:dataInputAssociation/bpmn:sourceRef", NS))
     outputs = [ref_to_object.get(ref.text.strip(), ref.text.strip())

@@ -55,7 +55,11 @@ class WorkingHours:
 def read_holidays(path: str | Path) -> frozenset[date]:
     """One ISO date per line; '#' starts a comment (the name of the holiday, say)."""
     days = set()
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text_of_file = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # said in a line at start, not a traceback at every boot
+        raise ValueError(f"SLA_HOLIDAYS {path} tidak dapat dibaca: {getattr(exc, 'strerror', None) or exc}") from exc
+    for number, line in enumerate(text_of_file.splitlines(), start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue

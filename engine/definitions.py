@@ -141,7 +141,9 @@ class Definitions:
         if problems:
             raise DeploymentError("timer", problems[0]["message"], problems)
         snapshot = {k: form_schemas[k] for k in bpmn.form_keys(model)}
-        checksum = hashlib.sha256(bpmn_xml + json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
+        # the same diagram saved with other line endings (Windows) is no new version
+        checksum = hashlib.sha256(bpmn_xml.replace(b"\r\n", b"\n") + json.dumps(snapshot, sort_keys=True).encode()
+                                  ).hexdigest()
         try:
             with self.store.transaction(write=True) as session:
                 latest = self._latest_row(session, model.process_key)

@@ -138,9 +138,12 @@ class Identity:
             user = session.scalar(select(User).where(User.username == username).with_for_update())
             if user is None:
                 raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
+            if not user.active:  # else it would wake with the account: reactivating revives no token
+                raise Forbidden("inactive", f"Akun {username} tidak aktif; aktifkan dulu, lalu buat tokennya.")
             if after is not None and self._newest_token(session, user.id) != after:
                 raise Conflict("token_sent_twice", "Token baru sudah dibuat dari formulir ini.")
             session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+        audit.info("api token made for %s", username)
         return token
 
     @staticmethod

@@ -99,9 +99,12 @@ class Outbox:
                         continue
                     sending = None
                     self._sent(notification_id)
+                    log.info("mail %s sent (notification %d)", message["Message-ID"], notification_id)
                     delivered += 1
         except (smtplib.SMTPException, OSError) as exc:
-            log.warning("SMTP %s:%s tidak dapat dihubungi: %s", self.smtp.host, self.smtp.port, exc)
+            # unreachable, refused our login or sender, or dropped the connection: the whole batch waits
+            log.warning("SMTP %s:%s: pengiriman terhenti (%s: %s)", self.smtp.host, self.smtp.port,
+                        type(exc).__name__, exc)
             charged = sending if sending is not None else batch[0][0]
             retry_at = self._failed(charged, owner, exc)
             self._release([i for i, _ in batch if i != charged], owner, retry_at or utcnow() + backoff(1))
@@ -208,8 +211,12 @@ class Outbox:
             notification.lease_until = notification.lease_owner = None
             if permanent or notification.attempts >= MAX_ATTEMPTS:
                 notification.delivery = "failed"
+                log.warning("mail of notification %d given up after %d attempt(s): %s", notification_id,
+                            notification.attempts, notification.last_error)
                 return None
             notification.next_attempt_at = utcnow() + backoff(notification.attempts)
+            log.info("mail of notification %d not sent (%s); tried again at %s", notification_id,
+                     notification.last_error, notification.next_attempt_at.isoformat(timespec="seconds"))
             return notification.next_attempt_at
 
 

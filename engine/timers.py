@@ -82,6 +82,7 @@ class Timers:
                 workflow.do_engine_steps()
             self.execution.save(tx, locked, deployed, workflow, now, before)  # it writes the timer_fired row
         self.execution.remember(locked, workflow)
+        log.info("timer %s (%s) of case %s fired", timer_id, task.task_spec.bpmn_name or timer.element_id, locked.id)
         return True
 
     def run_pass(self, owner: str, now: datetime | None = None, limit: int = 50) -> int:

@@ -1,11 +1,15 @@
 """The operators' commands."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from alembic import command
 from sqlalchemy import select
 
-from conftest import PROCESS
+from conftest import PROCESS, ROOT
 from engine import migrate
 from engine.models import Document, Instance
 from samples import (ANALYSIS_REJECT, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, make_pdf,
@@ -224,6 +228,49 @@ def test_a_setting_the_service_cannot_run_with_stops_it_with_one_line(tmp_path, 
     with pytest.raises(SystemExit) as stopped:
         create_app(config)
     assert str(stopped.value).startswith("Pengaturan tidak valid: ") and words in str(stopped.value)
+
+
+def test_a_holidays_file_that_cannot_be_read_stops_the_service_with_one_line(tmp_path):
+    from web import create_app
+    with pytest.raises(SystemExit) as stopped:
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}", "TESTING": True,
+                    "SLA_CALENDAR": "working-hours", "SLA_HOLIDAYS": str(tmp_path / "tidak-ada.txt")})
+    assert str(stopped.value).startswith("Pengaturan tidak valid: SLA_HOLIDAYS ")
+    assert "tidak dapat dibaca: No such file or directory" in str(stopped.value)
+
+
+def test_a_token_is_not_made_for_a_deactivated_account(runner, engine, people):
+    """It would have woken with the account: reactivating revives no token (the operator probe)."""
+    admin = engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", "rahasia-123")
+    engine.identity.set_active(admin, "eka", False)
+    result = runner.invoke(args=["users", "token", "eka"])
+    assert result.exit_code == 1 and "Akun eka tidak aktif; aktifkan dulu, lalu buat tokennya." in result.output
+    engine.identity.set_active(admin, "eka", True)
+    assert runner.invoke(args=["users", "token", "eka"]).exit_code == 0
+
+
+def test_users_change_with_nothing_to_change_says_so(runner, engine):
+    engine.identity.add_user("hana", "pandi", "h@pandi.id", "rahasia-123")
+    result = runner.invoke(args=["users", "change", "hana"])
+    assert result.exit_code == 2 and "Tidak ada yang diubah" in result.output
+    result = runner.invoke(args=["users", "change", "hana", "--email", ""])
+    assert result.exit_code == 1 and "--email: Alamat e-mail wajib diisi" in result.output
+    assert engine.identity.by_username("hana").email == "h@pandi.id"
+
+
+def test_the_command_line_s_account_changes_reach_the_audit_log(tmp_path):
+    """Unconfigured, the audit's lines from `users add` were dropped: the command writes them to stderr."""
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    assert subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, capture_output=True).returncode == 0
+    added = subprocess.run([*flask, "users", "add", "wati", "--role", "pandi", "--email", "wati@pandi.id",
+                            "--password", "rahasia-123"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert added.returncode == 0, added.stderr
+    assert "sengketa.audit: user wati (pandi) added by the command line" in added.stderr
+    made = subprocess.run([*flask, "users", "token", "wati"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert "sengketa.audit: api token made for wati" in made.stderr
+    assert made.stdout.strip().splitlines()[-1] not in made.stderr  # the token itself is never logged
 
 
 def test_a_database_that_cannot_be_opened_is_said_in_a_line(tmp_path):

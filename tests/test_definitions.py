@@ -67,6 +67,29 @@ def test_a_task_without_a_form_is_refused(engine):
     assert refused.value.errors[0]["element"] == "Task_Analisa"
 
 
+def test_an_empty_form_reference_is_refused_like_a_missing_one(engine):
+    """formKey="" deployed, and the step then took any data and kept none of it (the operator probe)."""
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(BPMN.replace(b'camunda:formKey="analisa.json"', b'camunda:formKey=" "'), forms())
+    assert refused.value.errors[0] == {"element": "Task_Analisa",
+                                       "message": "Tugas 'Analisa aduan' tidak menyebut formulir (camunda:formKey)."}
+
+
+def test_a_lane_whose_role_is_misspelt_is_refused(engine):
+    """It fell back to the lane's name without a word: a typo could hand PANDI's steps to nobody."""
+    broken = BPMN.replace(b'<camunda:property name="role" value="pandi" />', b'<camunda:property name="role" value="pandy" />')
+    assert broken != BPMN
+    with pytest.raises(DeploymentError) as refused:
+        engine.definitions.deploy(broken, forms())
+    assert "menyebut peran 'pandy'; pilihannya: pemohon, tim_layanan, pandi." in refused.value.message
+    assert refused.value.errors[0]["element"] == "Lane_PANDI"
+
+
+def test_the_same_diagram_saved_with_windows_line_endings_is_no_new_version(engine):
+    info = engine.definitions.deploy(BPMN.replace(b"\n", b"\r\n"), forms())
+    assert (info.version, info.created) == (1, False)
+
+
 def test_a_missing_or_invalid_form_is_refused(engine):
     schemas = forms()
     del schemas["analisa.json"]

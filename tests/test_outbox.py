@@ -36,13 +36,19 @@ def deliveries(engine) -> dict[str, tuple[str, int]]:
             .join(User, User.id == Notification.user_id))}
 
 
-def test_a_refused_recipient_fails_alone_and_at_once(engine, people, smtp):
+def test_a_refused_recipient_fails_alone_and_at_once(engine, people, smtp, caplog):
     """A 550 for one address is that message's failure: the others in the batch are sent in the same round,
     and what the server will never accept is not tried twenty times more."""
     smtp.mailbox.refused.add("ani2@contohkab.go.id")
     smtp.mailbox.busy.add("ani3@contohkab.go.id")
     announce_to_four(engine, people)
-    assert engine.outbox.deliver_due() == 2
+    with caplog.at_level("INFO", logger="engine.outbox"):
+        assert engine.outbox.deliver_due() == 2
+    # the operator reads in the worker's log what went, what waits and what was given up (the operator probe)
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "engine.outbox"]
+    assert sum(1 for level, text in said if level == "INFO" and " sent (notification " in text) == 2
+    assert any(level == "WARNING" and "given up after 1 attempt(s)" in text and "550" in text for level, text in said)
+    assert any(level == "INFO" and "not sent" in text and "tried again at" in text for level, text in said)
     assert sorted(m["To"] for m in smtp.messages) == ["ani4@contohkab.go.id", "ani@contoh.go.id"]
     assert deliveries(engine) == {"ani@contoh.go.id": ("sent", 1), "ani2@contohkab.go.id": ("failed", 1),
                                   "ani3@contohkab.go.id": ("pending", 1), "ani4@contohkab.go.id": ("sent", 1)}

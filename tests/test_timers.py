@@ -26,13 +26,21 @@ def count(engine, what, *where):
         return session.scalar(select(func.count()).select_from(what).where(*where))
 
 
-def test_a_missed_check_tells_the_supervisor_once_and_the_task_stays_open(engine, people, smtp):
+def count_timer_id(engine) -> str:
+    with engine.store.transaction() as session:
+        return session.scalar(select(Timer.id).where(Timer.element_id == "Timer_Periksa"))
+
+
+def test_a_missed_check_tells_the_supervisor_once_and_the_task_stays_open(engine, people, smtp, caplog):
     case = file_case(people["ani"])
     step2 = open_task(people["citra"], case)
     with time_machine.travel(utcnow() + timedelta(minutes=9, seconds=50), tick=False):
         assert engine.timers.run_pass("w1") == 0                     # not yet due
     with time_machine.travel(utcnow() + timedelta(minutes=10, seconds=5), tick=False):
-        assert engine.timers.run_pass("w1") == 1
+        with caplog.at_level("INFO", logger="engine.timers"):
+            assert engine.timers.run_pass("w1") == 1
+        assert [r.getMessage() for r in caplog.records if r.name == "engine.timers"] == [
+            f"timer {count_timer_id(engine)} (Target 10 menit) of case {case['id']} fired"]  # the worker's log says so
         assert engine.timers.run_pass("w1") == 0                     # and never again
         assert engine.outbox.deliver_due() == 1
         assert engine.outbox.deliver_due() == 0

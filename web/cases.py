@@ -28,12 +28,17 @@ def index():
     if status not in (None, "running", "completed", "cancelled"):
         status = None
     query = request.args.get("q", "").strip() or None
-    version = formdata.whole_number(request.args.get("versi"), None)  # from the process page: a version's cases
-    version = version if version and version > 0 and actor().sees_all_cases() else None
-    rows, total = engine().instances.list(actor(), status=status, query=query, version=version, limit=PAGE,
-                                          offset=(page - 1) * PAGE)
+    raw_version = request.args.get("versi", "").strip() if actor().sees_all_cases() else ""
+    version = formdata.whole_number(raw_version, None)  # from the process page: a version's cases
+    version = version if version and version > 0 else None
     known = version is None or any(d.process_key == PROCESS_KEY and d.version == version
                                    for d in engine().definitions.list())
+    if raw_version and version is None:  # "abc", "0", 20 digits: no version, said so, rather than every case
+        version, known = raw_version[:20], False
+    rows, total = [], 0
+    if known:
+        rows, total = engine().instances.list(actor(), status=status, query=query, version=version, limit=PAGE,
+                                              offset=(page - 1) * PAGE)
     return render_template("cases.html", rows=rows, total=total, status=status, q=query or "", page=page,
                            version=version, version_known=known, pages=max((total + PAGE - 1) // PAGE, 1))
 

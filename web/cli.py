@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def needs_schema(command):
     release's schema, instead of failing on 'no such table'."""
     @functools.wraps(command)
     def checked(*args, **kwargs):
+        _audit_to_stderr()
         with _reachable():
             at, newest = migrate.current(current_app.config["DATABASE_URL"]), migrate.head()
         if at != newest:
@@ -69,6 +71,18 @@ def needs_schema(command):
                 "jalankan `flask --app wsgi db upgrade` dahulu.")
         return command(*args, **kwargs)
     return checked
+
+
+def _audit_to_stderr() -> None:
+    """Who changed which account from the command line reaches stderr, as the web's reaches gunicorn's log
+    (unconfigured, the audit's INFO lines were dropped). Left alone where logging is set up already."""
+    audit = logging.getLogger("sengketa.audit")
+    if not logging.getLogger().handlers and not audit.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+        audit.addHandler(handler)
+        audit.setLevel(logging.INFO)
+        audit.propagate = False  # the timer worker's own logging setup would print each line twice
 
 
 @contextmanager
@@ -135,6 +149,8 @@ def users_add(username, role, email, password, agency, lane, full_name):
 @needs_schema
 def users_change(username, role, email, agency, lane, full_name):
     """Corrects a user's role, e-mail, agency or lane; what is not given stays."""
+    if all(v is None for v in (role, email, agency, lane, full_name)):
+        raise click.UsageError("Tidak ada yang diubah: sebutkan --role, --email, --agency, --lane atau --name.")
     identity = engine().identity
     found = identity.accounts(None, username)
     if not found:
@@ -146,7 +162,8 @@ def users_change(username, role, email, agency, lane, full_name):
     if lane is None:
         lane = now.lane if role == "supervisor" else None
     try:
-        released = identity.change_user(None, username, role, email or now.email, agency or None, lane or None,
+        released = identity.change_user(None, username, role, now.email if email is None else email, agency or None,
+                                        lane or None,
                                         **({} if full_name is None else {"full_name": full_name}))
     except EngineError as exc:
         _fail(exc, {"full_name": "--name", **{o: f"--{o}" for o in ("role", "email", "agency", "lane")}})
@@ -210,7 +227,6 @@ def demo(no_cases: bool):
 @needs_schema
 def timers(once: bool, exit_when_idle: bool, max_sleep: float, lease_seconds: int):
     """Runs the timer worker: fires due SLA timers and sends the notification outbox."""
-    import logging
     import signal
     from datetime import timedelta
 
