@@ -100,7 +100,7 @@ def sop_parts(text: str | None) -> tuple[str, list[tuple[str, str]]]:
     """A step's documentation (its SOP row: "Langkah 2 (SOP). Uraian: … Waktu: 10 menit. Keterangan: -.") as
     its heading and its labelled parts, leaving out those the SOP left empty ("-")."""
     pieces = SOP_PARTS.split(text or "")
-    heading, parts = pieces[0].strip(), []
+    heading, parts = pieces[0].strip().rstrip(".").rstrip(), []  # "Langkah 2 (SOP)", a heading, not a sentence
     for label, value in zip(pieces[1::2], pieces[2::2]):
         value = value.strip()
         value = value[:-1].rstrip() if value.endswith(".") else value
@@ -115,6 +115,6 @@ def _minutes(delta) -> str:
         return f"{minutes} mnt"
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} j {minutes} mnt"
+        return f"{hours} jam {minutes} mnt"
     days, hours = divmod(hours, 24)
-    return f"{days} h {hours} j"
+    return f"{days} hari {hours} jam"  # not "2 h 3 j": an h reads as hours

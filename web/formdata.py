@@ -29,7 +29,7 @@ class Field:
     min_length: int | None = None
     max_length: int | None = None
     decided: bool = False  # chosen for the officer: the case's earlier decisions leave only this option
-    required_when: str = ""  # "Keputusan analisa: Diteruskan ke PANDI": required only when that field says so
+    required_when: str = ""  # "bila Keputusan: Diteruskan ke PANDI": required only when (or unless) a field says so
     max_date: str | None = None  # a date of what has happened: the picker stops at today
     min_date: str | None = None  # the earliest date that can be meant (x-not-before)
 
@@ -74,15 +74,18 @@ def _required_when(schema: dict) -> dict[str, str]:
     said = {}
     for rule in [schema] + list(schema.get("allOf", [])):
         condition, then = rule.get("if", {}), rule.get("then", {})
-        tested = [(name, p["const"]) for name, p in condition.get("properties", {}).items()
-                  if isinstance(p, dict) and "const" in p]
+        # a field holding one value ({"const": v}), or any value but one ({"not": {"const": v}}: PANDI's date,
+        # needed unless the action was not carried out)
+        tested = [(name, p["const"], False) if "const" in p else (name, p["not"]["const"], True)
+                  for name, p in condition.get("properties", {}).items()
+                  if isinstance(p, dict) and ("const" in p or isinstance(p.get("not"), dict) and "const" in p["not"])]
         if len(tested) != 1 or not then.get("required"):
             continue
-        name, value = tested[0]
+        name, value, negated = tested[0]
         prop = schema.get("properties", {}).get(name, {})
         label = next((o.get("title", value) for o in prop.get("oneOf", []) if o.get("const") == value), value)
         for field_name in then["required"]:
-            said.setdefault(field_name, f"{prop.get('title', name)}: {label}")
+            said.setdefault(field_name, f"{'kecuali' if negated else 'bila'} {prop.get('title', name)}: {label}")
     return said
 
 
@@ -176,8 +179,9 @@ def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
         if kind == "boolean":
             if path in form:
                 data[name] = form.get(path) in ("on", "true", "1", "ya")
-            elif "const" not in prop:
+            elif "const" not in prop and name in required:
                 data[name] = False
+            # an optional box left unticked states nothing: kept as "Tidak" it read to the agency as a finding
             continue
         raw = form.get(path)
         if raw is None:
