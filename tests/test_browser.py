@@ -70,7 +70,7 @@ class Live:
 @pytest.fixture
 def live(database_url):
     """The app served over real HTTP on a free port, with the story's users; CSRF on."""
-    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x", "WAITING_POLL_SECONDS": 1})
     engine = app.extensions["engine"]
     for code, name in AGENCIES.items():
         engine.identity.ensure_agency(code, name)
@@ -524,3 +524,21 @@ def test_a_supervisor_gives_a_held_step_to_a_colleague_by_keyboard(login, live: 
     citra.goto("/notifications")
     expect(citra.locator("article.notification").first).to_contain_text("diberikan kepada petugas lain")
     expect(citra.locator("article.notification .step-now").first).to_contain_text("dikerjakan oleh dodi")
+
+
+def test_a_request_filed_while_an_officer_watches_the_worklist_shows_without_a_reload(login, live: Live):
+    """The walk-through: Tim Layanan gets no message of a new request (it watches the worklist) and the worklist
+    never changed by itself, against a 10-minute target. The header's count, the tab's title and a line on the
+    worklist follow what waits (asked every WAITING_POLL_SECONDS, 1 s here)."""
+    from engine.forms import Upload
+    citra = login("citra")
+    expect(citra.locator("#worklist-link .waiting-count")).to_have_count(0)
+    expect(citra.locator("#worklist-news")).to_be_hidden()
+    live.engine.instances.start(live.actors["ani"], REQUEST, {
+        "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
+    expect(citra.locator("#worklist-link .waiting-count")).to_contain_text("1", timeout=10_000)
+    expect(citra.locator("#worklist-news")).to_have_text("1 tugas baru menunggu Anda. Muat ulang daftar")
+    assert citra.title().startswith("(1) Daftar kerja")
+    citra.locator("#worklist-news").get_by_role("link", name="Muat ulang daftar").click()
+    expect(citra.locator("tr[data-task]")).to_have_count(1)
+    expect(citra.locator("#worklist-news")).to_be_hidden()  # what waits is what the page shows now

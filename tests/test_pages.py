@@ -59,6 +59,15 @@ def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
     assert [t.strip() for t in re.findall(r'<a [^>]*aria-current="page">([^<]+)', mine)] == ["Daftar kerja", "Tugas saya"]
 
 
+def test_the_waiting_count_is_asked_without_a_page(client, people):
+    assert client.get("/worklist/menunggu").status_code == 302  # to the login page
+    login(client, "citra")
+    assert client.get("/worklist/menunggu").get_json() == {"waiting": 0}
+    file_case(people["ani"])
+    answer = client.get("/worklist/menunggu")
+    assert answer.get_json() == {"waiting": 1} and answer.headers["Cache-Control"] == "no-store"
+
+
 def waiting(app, name) -> int:
     """The count beside "Daftar kerja" in the header of `name`'s pages (0 when none is shown)."""
     client = app.test_client()

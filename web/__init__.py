@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        WAITING_POLL_SECONDS=30,  # how often a page asks how many tasks wait (waiting.js)
         DISPLAY_TIMEZONE=os.environ.get("DISPLAY_TIMEZONE", "Asia/Jakarta"),
         PROCESS_FILE=str(Path(app.root_path).parent / "process" / "sengketa.bpmn"),
         FORMS_DIR=str(Path(app.root_path).parent / "forms"),
