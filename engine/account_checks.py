@@ -69,7 +69,25 @@ def name_problem(name: str, what: str, shortest: int, longest: int) -> str | Non
     if any(unicodedata.category(c) in ("Cf", "Cs") and c not in JOINERS for c in name):
         # a right-to-left override shows "Saraswati" as "itawsaraS"; zero-width spaces make look-alikes
         return f"{what} memuat karakter tak terlihat (pembalik arah teks, spasi lebar-nol); tulis ulang namanya."
+    scripts = _scripts(name)
+    if len(scripts) > 1:
+        # "Pemerintah Kabupatеn Contoh" with a Cyrillic е reads exactly like the real agency in every list
+        odd = "".join(sorted({c for c in name if c.isalpha() and _script(c) != "LATIN"}))
+        named = " dan ".join(SCRIPT_NAMES.get(s, s.title()) for s in sorted(scripts, key=lambda s: (s != "LATIN", s)))
+        return (f"{what} mencampur huruf {named} "
+                f"({odd}), yang tampak sama tetapi berbeda; ketik ulang namanya dengan satu jenis huruf.")
     return None
+
+
+SCRIPT_NAMES = {"LATIN": "Latin", "CYRILLIC": "Sirilik", "GREEK": "Yunani", "ARABIC": "Arab"}
+
+
+def _script(letter: str) -> str:
+    return unicodedata.name(letter, "?").split(" ")[0]
+
+
+def _scripts(name: str) -> set[str]:
+    return {_script(c) for c in name if c.isalpha()}
 
 
 def name_problems(full_name: str | None) -> list[dict]:

@@ -534,6 +534,11 @@ def test_an_administrator_names_an_agency_that_still_reads_as_its_code(client, e
     for hidden in ("\u202eurab netapubak", "Kabupaten\u200bBaru"):  # shown reversed; a look-alike
         refused = client.post("/admin/instansi/kab-baru/nama", data={"name": hidden}, follow_redirects=True)
         assert "karakter tak terlihat" in refused.get_data(as_text=True)
+    # a Cyrillic е among Latin letters reads exactly like another agency's name (the security probe)
+    refused = client.post("/admin/instansi/kab-baru/nama", data={"name": "Pemerintah Kabupat\u0435n Contoh"},
+                          follow_redirects=True)
+    assert ("Nama instansi mencampur huruf Latin dan Sirilik (\u0435), yang tampak sama tetapi berbeda"
+            in refused.get_data(as_text=True))
     named = client.post("/admin/instansi/kab-baru/nama", data={"name": "Pemerintah  Kabupaten Baru"},
                         follow_redirects=True)
     assert "Instansi kab-baru kini bernama Pemerintah Kabupaten Baru." in named.get_data(as_text=True)

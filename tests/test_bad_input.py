@@ -483,7 +483,7 @@ def test_blank_or_space_only_text_from_the_api_is_missing_as_on_the_pages(people
 
 def test_a_filing_does_not_name_its_agency_with_invisible_or_blank_text(engine, people):
     ani = people["ani"]  # her agency is still named by its code (kab-contoh)
-    for name in ("\u202eadrakaJ", "   ", "K\u200bab"):
+    for name in ("\u202eadrakaJ", "   ", "K\u200bab", "Pemerintah Kabupat\u0435n Contoh"):  # the last: a Cyrillic е
         data = request_data(**{"agency.name": name})
         response = ani.post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
                             content_type="multipart/form-data")
