@@ -21,10 +21,30 @@ def test_users_add_and_token(runner, engine, client):
     result = runner.invoke(args=["users", "add", "wati", "--role", "pemohon", "--email", "wati@desa-a.desa.id",
                                  "--password", "rahasia-123", "--agency", "desa-a"])
     assert result.exit_code == 0, result.output
+    assert "Instansi baru desa-a dibuat" in result.output  # a mistyped code is not taken in silence
     token = runner.invoke(args=["users", "token", "wati"]).output.strip().splitlines()[-1]
     response = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert engine.identity.by_token(token).username == "wati"
+
+
+def test_a_password_not_given_is_asked_hidden_and_twice(runner, engine, app):
+    """On the command line it would stay in ps and the shell's history (the operator probe)."""
+    result = runner.invoke(args=["users", "add", "yuli", "--role", "pandi", "--email", "yuli@pandi.id"],
+                           input="rahasia-456\nrahasia-456\n")
+    assert result.exit_code == 0 and "Kata sandi" in result.output and "rahasia-456" not in result.output
+    assert engine.identity.authenticate("yuli", "rahasia-456").username == "yuli"
+    mistyped = runner.invoke(args=["users", "add", "zaki", "--role", "pandi", "--email", "zaki@pandi.id"],
+                             input="rahasia-456\nrahasia-457\n")
+    assert mistyped.exit_code != 0 and engine.identity.accounts(None, "zaki") == []
+
+
+def test_a_database_this_service_does_not_run_on_is_said_in_a_line():
+    from web import create_app
+    with pytest.raises(SystemExit) as stopped:
+        create_app({"DATABASE_URL": "mysql://sengketa@127.0.0.1/sengketa", "TESTING": True})
+    assert str(stopped.value).startswith("DATABASE_URL tidak didukung (")
+    assert "postgresql+psycopg://" in str(stopped.value)
 
 
 def test_users_add_refuses_what_makes_no_sense(runner):

@@ -48,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise SystemExit(f"Pengaturan tidak valid: {exc}") from None
     except ArgumentError as exc:
         raise SystemExit(f"DATABASE_URL tidak valid: {exc}") from None
+    except ImportError as exc:  # mysql://, say: a database this service does not run on, its driver absent
+        raise SystemExit(f"DATABASE_URL tidak didukung ({exc.name or exc}): gunakan sqlite:///BERKAS atau "
+                         "postgresql+psycopg://PENGGUNA@HOST/BASISDATA.") from None
 
     from . import (accounts, agencies, api, auth, cases, cli, errors, filters, headers, logs, notifications, process,
                    worklist)

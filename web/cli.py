@@ -124,19 +124,25 @@ def deploy(path: Path, forms_dir: Path | None):
 @click.argument("username")
 @click.option("--role", required=True, help="pemohon, tim_layanan, pandi, supervisor, process_owner, admin")
 @click.option("--email", required=True)
-@click.option("--password", required=True)
+# asked (hidden, twice) when not given: a password on the command line stays in ps and the shell's history
+@click.option("--password", envvar="SENGKETA_PASSWORD", prompt="Kata sandi", hide_input=True,
+              confirmation_prompt="Ulangi kata sandi", help="Ditanyakan bila tidak diberikan (atau SENGKETA_PASSWORD).")
 @click.option("--agency", help="Kode instansi (dibuat bila belum ada).")
 @click.option("--lane", help="Wajib untuk supervisor: lajur yang diawasi (tim_layanan atau pandi).")
 @click.option("--name", "full_name", help="Nama lengkap, ditampilkan di daftar kerja dan riwayat kasus.")
 @needs_schema
 def users_add(username, role, email, password, agency, lane, full_name):
     """Adds a user."""
+    known = {code for code, _name in engine().identity.agencies()}
     try:
         added = engine().identity.add_user(username, role, email, password, agency, lane, full_name=full_name)
     except EngineError as exc:
         _fail(exc, {"username": "USERNAME", "full_name": "--name",
                     **{o: f"--{o}" for o in ("role", "email", "password", "agency", "lane")}})
     click.echo(f"Pengguna {added.username} ({added.role}) ditambahkan.")
+    if agency and agency not in known:  # a mistyped code would part the officer from their agency's cases
+        click.echo(f"Instansi baru {agency} dibuat (belum ada sebelumnya); beri namanya dengan "
+                   f"`flask --app wsgi agencies rename {agency} NAMA`, atau periksa kodenya bila salah ketik.")
 
 
 @users.command("change")
