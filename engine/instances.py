@@ -55,6 +55,8 @@ class CaseSummary:
     outcome_tone: str | None = None   # granted / not-granted
     open_tasks: list = field(default_factory=list)
     waiting_on: list = field(default_factory=list)  # names of the steps it waits on (case lists)
+    due_at: datetime | None = None  # the earliest target of those steps: what a process owner scans the list for
+    held_by: list = field(default_factory=list)  # who holds those steps (names), if anyone
     replayed: bool = False  # start(): the filing's key was sent before; this is the case it filed then
 
 
@@ -243,12 +245,19 @@ class Instances:
             rows = session.execute(stmt.order_by(Instance.id.desc()).limit(limit).offset(offset)).all()
             cases = [CaseSummary(*row) for row in rows]
             by_id = {c.id: c for c in cases if c.status == "running"}
-            if by_id:  # one query for the page's running cases: what each waits on
-                for instance_id, name in session.execute(
-                        select(HumanTask.instance_id, HumanTask.name)
+            if by_id:  # one query for the page's running cases: what each waits on, by when, held by whom
+                for instance_id, name, due_at, holder in session.execute(
+                        select(HumanTask.instance_id, HumanTask.name, HumanTask.due_at,
+                               func.coalesce(User.full_name, User.username))
+                        .outerjoin(User, User.id == HumanTask.claimed_by)
                         .where(HumanTask.instance_id.in_(by_id), HumanTask.state == "ready")
                         .order_by(HumanTask.instance_id, HumanTask.created_at)):
-                    by_id[instance_id].waiting_on.append(name)
+                    case = by_id[instance_id]
+                    case.waiting_on.append(name)
+                    if due_at is not None and (case.due_at is None or due_at < case.due_at):
+                        case.due_at = due_at
+                    if holder and holder not in case.held_by:
+                        case.held_by.append(holder)
             return cases, total
 
     def same_domain(self, actor: Actor, case_id: int, domain: str | None, limit: int = 10) -> list[CaseSummary]:

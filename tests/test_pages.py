@@ -59,6 +59,20 @@ def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
     assert [t.strip() for t in re.findall(r'<a [^>]*aria-current="page">([^<]+)', mine)] == ["Daftar kerja", "Tugas saya"]
 
 
+def test_the_case_list_says_by_when_each_case_is_due_and_who_holds_it(client, people):
+    """The walk-through: the process owner lands on the case list, which said neither (only the worklist did)."""
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    people["citra"].post(f"/tasks/{task['id']}/claim")
+    login(client, "fajar")
+    page = client.get("/cases").get_data(as_text=True)
+    row = re.search(rf'{case["case_number"]}</a>.*?</tr>', page, re.S).group(0)
+    steps = re.search(r'data-label="Langkah / hasil">(.*?)</td>', row, re.S).group(1)
+    assert steps == 'Periksa permohonan<br><small class="muted">dipegang citra</small>'
+    due = re.search(r'data-label="Tenggat">(.*?)</td>', row, re.S).group(1)
+    assert "WIB" in due and re.search(r'<small class="muted">sisa (9|10) mnt</small>', due), due
+
+
 def test_the_waiting_count_is_asked_without_a_page(client, people):
     assert client.get("/worklist/menunggu").status_code == 302  # to the login page
     login(client, "citra")
