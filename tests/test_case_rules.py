@@ -74,8 +74,13 @@ def test_the_answer_page_starts_with_the_outcome_the_case_decided(client, people
         re.findall(r'<input type="radio" name="outcome" value="([^"]+)" checked', page)
     assert chosen == ["ditolak"]
     field = re.search(r'<div class="field" data-field="outcome".*?</div>', page, re.S).group(0)
-    assert "Dipilih otomatis: hanya pilihan ini yang sesuai dengan keputusan langkah sebelumnya." in field
+    assert "Dipilih otomatis: hanya pilihan ini yang sesuai dengan keputusan langkah sebelumnya" in field
     assert page.count('class="hint decided"') == 1  # said of the decided field only
+    # and the other choices cannot be taken (the walk-through: all five stayed selectable)
+    offered = re.findall(r'<(?:option|input type="radio")[^>]*value="([^"]*)"[^>]*>', field)
+    disabled = re.findall(r'<(?:option|input type="radio")[^>]*value="([^"]*)"[^>]*disabled', field)
+    assert "ditolak" in offered and "ditolak" not in disabled
+    assert sorted(disabled) == sorted(v for v in offered if v not in ("ditolak", ""))
     # A refused submission shows what was sent, with the reason under the field.
     refused = client.post(f"/tasks/{task['id']}", data={**ANSWER_REJECTED, "outcome": "penghapusan"},
                           content_type="multipart/form-data")
@@ -83,7 +88,8 @@ def test_the_answer_page_starts_with_the_outcome_the_case_decided(client, people
     assert refused.status_code == 422 and "Analisa menolak permohonan ini" in text
     assert re.findall(r'<option value="([^"]+)" selected', text) + \
         re.findall(r'<input type="radio" name="outcome" value="([^"]+)" checked', text) == ["penghapusan"]
-    assert 'class="hint decided"' not in text  # what the officer sent is theirs, not the case's choice
+    assert 'class="hint decided"' not in text and " disabled" not in re.search(
+        r'<div class="field invalid" data-field="outcome".*?</div>', text, re.S).group(0)  # theirs to choose again
 
 
 def test_case_rules_that_are_not_json_schema_are_refused_at_deploy(engine):
