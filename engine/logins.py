@@ -50,8 +50,8 @@ class Logins:
         token = secrets.token_urlsafe(32)
         with self.store.transaction(write=True) as session:
             session.execute(delete(LoginAttempt).where(LoginAttempt.username == key))
-            session.execute(delete(LoginSession).where(LoginSession.user_id == actor.id,
-                                                       LoginSession.expires_at <= now))
+            # logins nobody ended (a browser closed) go when any login is made: the table holds the day's logins
+            session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
             session.add(LoginSession(id=_hash(token), user_id=actor.id, created_at=now, expires_at=now + LIFETIME))
         return actor, token
 

@@ -38,12 +38,17 @@ def test_one_logout_leaves_the_person_s_other_logins_alone(app, client, people):
     assert desk.get("/worklist").status_code == 200
 
 
-def test_a_login_lasts_a_working_day(client, people):
+def test_a_login_lasts_a_working_day(app, client, engine, people):
     login(client, "citra")
     with time_machine.travel(utcnow() + timedelta(hours=11, minutes=50)):
         assert client.get("/worklist").status_code == 200
     with time_machine.travel(utcnow() + timedelta(hours=12, minutes=1)):
         assert client.get("/worklist").status_code == 302
+        login(app.test_client(), "dodi")  # and the ended logins of anyone go with the next login made
+    from sqlalchemy import func, select
+    from engine.models import LoginSession
+    with engine.store.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(LoginSession)) == 1
 
 
 def test_a_name_that_keeps_failing_waits_even_with_the_right_password(client, people):
