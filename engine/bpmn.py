@@ -126,6 +126,26 @@ def target_problems(tree: etree._ElementTree) -> list[dict]:
     return problems + _when_problems(tree)
 
 
+def reference_problems(tree: etree._ElementTree) -> list[dict]:
+    """A new version's references must name something: a lane's role one of LANES (a slip fell back to the
+    lane's name without a word), a form key a form (formKey="" deployed a step that took any data and kept none).
+    Deploy only, like target_problems: a version already running keeps loading as it was deployed."""
+    problems = []
+    for lane in tree.iterfind(".//bpmn:lane", NS):
+        for prop in lane.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
+            if prop.get("name") == "role" and prop.get("value") not in LANES:
+                problems.append({"element": lane.get("id"), "message":
+                                 f"Lajur '{lane.get('name') or lane.get('id')}' menyebut peran '{prop.get('value')}'; "
+                                 f"pilihannya: {', '.join(LANES)}."})
+    for kind in ("userTask", "startEvent"):
+        for node in tree.iterfind(f".//bpmn:{kind}", NS):
+            key = node.get(f"{CAMUNDA}formKey")
+            if key is not None and not key.strip():
+                problems.append({"element": node.get("id"), "message": f"Tugas '{node.get('name') or node.get('id')}' "
+                                                                       "tidak menyebut formulir (camunda:formKey)."})
+    return problems
+
+
 # A date's own offset: without one SpiffWorkflow reads it in the server's zone, not the helpdesk's
 DATE_WITH_ZONE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
@@ -244,10 +264,6 @@ def _lanes(process) -> dict[str, str | None]:
         for prop in lane.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NS):
             if prop.get("name") == "role" and prop.get("value") in LANES:
                 role = prop.get("value")
-            elif prop.get("name") == "role":  # a slip would fall back to the lane's name without a word
-                raise DeploymentError("bpmn", f"Lajur '{lane.get('name') or lane.get('id')}' menyebut peran "
-                                              f"'{prop.get('value')}'; pilihannya: {', '.join(LANES)}.",
-                                      [{"element": lane.get("id"), "message": f"Peran {prop.get('value')} tidak dikenal."}])
         if role is None:
             name = (lane.get("name") or "").lower()
             role = next((r for alias, r in LANE_ALIASES.items() if name.startswith(alias)), None)
@@ -258,7 +274,7 @@ def _lanes(process) -> dict[str, str | None]:
 
 def _step(node, lane_of, ref_to_object) -> StepMeta:
     element_id = node.get("id")
-    form_key = (node.get(f"{CAMUNDA}formKey") or "").strip() or None  # formKey="" names no form either
+    form_key = node.get(f"{CAMUNDA}formKey")
     inputs = tuple(ref_to_object.get(ref.text.strip(), ref.text.strip())
                    for ref in node.iterfind("bpmn:dataInputAssociation/bpmn:sourceRef", NS))
     outputs = [ref_to_object.get(ref.text.strip(), ref.text.strip())

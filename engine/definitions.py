@@ -131,6 +131,9 @@ class Definitions:
                process_key: str | None = None) -> DefinitionInfo:
         """A new version (or the newest, if nothing changed). `process_key`: the process the caller runs; a
         diagram whose process id was changed (an easy slip in a modeler) would otherwise deploy unused."""
+        problems = bpmn.reference_problems(bpmn.parse_xml(bpmn_xml))  # first: a blank key is no form to look for
+        if problems:
+            raise DeploymentError("bpmn", problems[0]["message"], problems)
         model, _spec, _subs = compile_definition(bpmn_xml, form_schemas)
         if process_key is not None and model.process_key != process_key:
             message = (f"Diagram ini berisi proses '{model.process_key}', sedangkan aplikasi menjalankan "

@@ -10,6 +10,7 @@ from conftest import FORMS, PROCESS
 from engine.definitions import read_forms
 from engine.errors import DeploymentError
 from samples import make_pdf, multipart, request_data
+from test_sop_api import file_case
 
 BPMN = PROCESS.read_bytes()
 
@@ -83,6 +84,30 @@ def test_a_lane_whose_role_is_misspelt_is_refused(engine):
         engine.definitions.deploy(broken, forms())
     assert "menyebut peran 'pandy'; pilihannya: pemohon, tim_layanan, pandi." in refused.value.message
     assert refused.value.errors[0]["element"] == "Lane_PANDI"
+
+
+def test_a_version_deployed_before_these_checks_still_loads(database_url, engine, people):
+    """The checks are the deploy's, as the targets' are: a case on a version deployed before them (a lane role
+    that fell back to its name, formKey="") must go on opening (the review of session 13 found it 422)."""
+    from sqlalchemy import update
+    from engine.models import Definition
+    from web import create_app
+    case = file_case(people["ani"])
+    kept = BPMN.replace(b'<camunda:property name="role" value="pandi" />',
+                        b'<camunda:property name="role" value="pandy" />').replace(
+        b'camunda:formKey="terima_jawaban.json"', b'camunda:formKey=""')
+    assert kept.count(b'formKey=""') == 1 and b'value="pandy"' in kept
+    with engine.store.transaction(write=True) as session:
+        session.execute(update(Definition).values(bpmn_xml=kept.decode()))
+    fresh = create_app({"DATABASE_URL": database_url, "TESTING": True})  # parses the stored version anew
+    reader = fresh.extensions["engine"]
+    try:
+        citra = reader.identity.by_username("citra")
+        view = reader.instances.get(citra, case["id"])
+        assert view.status == "running" and len(view.open_tasks) == 1
+        assert reader.tasks.get(citra, view.open_tasks[0]).name == "Periksa permohonan"  # its page opens
+    finally:
+        reader.close()
 
 
 def test_the_same_diagram_saved_with_windows_line_endings_is_no_new_version(engine):
