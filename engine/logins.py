@@ -4,6 +4,7 @@ password cannot be guessed at the speed of the network."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import timedelta
 
@@ -15,8 +16,9 @@ from .errors import Throttled
 from .models import LoginAttempt, LoginSession, User, utcnow
 from .store import Store
 
+log = logging.getLogger(__name__)
 LIFETIME = timedelta(hours=12)
-FREE_FAILURES = 5  # then each attempt waits: 1 minute, doubling, at most WAIT_MOST
+FREE_FAILURES = 5  # attempts in a row; then each waits: 1 minute, doubling, at most WAIT_MOST
 WAIT_MOST = timedelta(minutes=15)
 FORGET_AFTER = timedelta(days=1)  # failures this old are forgotten (and their rows removed)
 
@@ -25,8 +27,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _key(username: str) -> str:
-    return username.strip().lower()[:80]
+def _key(username: str, address: str) -> str:
+    return f"{username.strip().lower()[:80]}|{address[:64]}"
 
 
 class Logins:
@@ -34,22 +36,20 @@ class Logins:
         self.store = store
         self.identity = identity
 
-    def log_in(self, username: str, password: str) -> tuple[Actor, str] | None:
-        """The actor and the login's token, or None for a wrong name or password. A name that failed
-        FREE_FAILURES times in a row is refused for a while, known account or not (a refusal that said which
-        names exist would help the guesser), right password or not."""
-        key, now = _key(username), utcnow()
-        with self.store.transaction() as session:
-            attempt = session.get(LoginAttempt, key)
-            if attempt is not None and attempt.blocked_until is not None and attempt.blocked_until > now:
-                raise _throttled(attempt.blocked_until - now)
+    def log_in(self, username: str, password: str, address: str = "") -> tuple[Actor, str] | None:
+        """The actor and the login's token, or None for a wrong name or password. Each attempt is counted
+        before its password is compared, so attempts sent at once cannot slip past the count; a name that
+        failed FREE_FAILURES times in a row from one address waits there (a guesser elsewhere does not lock
+        the officer out at their desk), known account or not (a refusal that said which names exist would
+        help the guesser), right password or not."""
+        key = _key(username, address)
+        self._count(key)
         actor = self.identity.authenticate(username, password)
         if actor is None:
-            self._failed(key)
             return None
-        token = secrets.token_urlsafe(32)
+        token, now = secrets.token_urlsafe(32), utcnow()
         with self.store.transaction(write=True) as session:
-            session.execute(delete(LoginAttempt).where(LoginAttempt.username == key))
+            session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
             # logins nobody ended (a browser closed) go when any login is made: the table holds the day's logins
             session.execute(delete(LoginSession).where(LoginSession.expires_at <= now))
             session.add(LoginSession(id=_hash(token), user_id=actor.id, created_at=now, expires_at=now + LIFETIME))
@@ -67,21 +67,24 @@ class Logins:
         with self.store.transaction(write=True) as session:
             session.execute(delete(LoginSession).where(LoginSession.id == _hash(token)))
 
-    def _failed(self, key: str) -> None:
+    def _count(self, key: str) -> None:
+        """Counts an attempt (a success removes the count), or refuses it while its name and address wait."""
         now = utcnow()
-        for _try in range(2):  # two first failures of one name at once: one inserts, the other counts on it
+        for _try in range(2):  # two first attempts at once: one inserts, the other counts on it
             try:
                 with self.store.transaction(write=True) as session:
                     session.execute(delete(LoginAttempt).where(LoginAttempt.last_failed_at < now - FORGET_AFTER))
-                    attempt = session.scalar(select(LoginAttempt).where(LoginAttempt.username == key)
-                                             .with_for_update())
+                    attempt = session.scalar(select(LoginAttempt).where(LoginAttempt.key == key).with_for_update())
                     if attempt is None:
-                        session.add(LoginAttempt(username=key, failures=1, last_failed_at=now))
+                        session.add(LoginAttempt(key=key, failures=1, last_failed_at=now))
                         return
+                    if attempt.blocked_until is not None and attempt.blocked_until > now:
+                        log.warning("login held back for %s (%d failures in a row)", key, attempt.failures)
+                        raise _throttled(attempt.blocked_until - now)
                     attempt.failures += 1
                     attempt.last_failed_at = now
                     over = attempt.failures - FREE_FAILURES
-                    if over >= 0:
+                    if over >= 0:  # this attempt is still compared; the next ones wait
                         attempt.blocked_until = now + min(timedelta(minutes=2 ** over), WAIT_MOST)
                     return
             except IntegrityError:

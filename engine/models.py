@@ -83,9 +83,9 @@ class LoginSession(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins in a row under one name (an account or not), and until when that name must wait."""
+    """Logins tried in a row under one name (an account or not) from one address, and until when they wait."""
     __tablename__ = "login_attempt"
-    username: Mapped[str] = mapped_column(String(80), primary_key=True)  # as typed, lower case
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # "name|address", the name lower case
     failures: Mapped[int] = mapped_column(Integer)
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -83,6 +83,41 @@ def test_the_wait_doubles_and_is_alike_for_names_that_are_no_account(client, peo
             assert again.status_code == 429 and "coba lagi dalam 2 menit" in again.get_data(as_text=True), name
 
 
+def test_a_guesser_elsewhere_does_not_keep_the_officer_out_at_their_desk(app, client, people):
+    """Per name and address (the review: per name alone, one wrong password a minute from anywhere kept a real
+    officer out all day)."""
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(6):
+        guesser.post("/login", data={"username": "citra", "password": "salah"})
+    assert guesser.post("/login", data={"username": "citra", "password": PASSWORD}).status_code == 429
+    login(client, "citra")  # from her own desk (the test client's address)
+
+
+def test_attempts_sent_at_once_are_counted_before_any_password_is_compared(engine, people):
+    """The review: 30 attempts sent together had 25 passwords compared. Each is counted first, in one
+    transaction with the check, so no more than FREE_FAILURES are compared however many arrive at once."""
+    import threading
+
+    from engine.errors import Throttled
+    from engine.logins import FREE_FAILURES
+    results, start = [], threading.Barrier(12)
+
+    def attempt():
+        start.wait()
+        try:
+            results.append(engine.logins.log_in("citra", "salah", "198.51.100.7"))
+        except Throttled:
+            results.append("held back")
+
+    threads = [threading.Thread(target=attempt) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(None) == FREE_FAILURES and results.count("held back") == 12 - FREE_FAILURES
+
+
 def test_a_new_login_starts_a_new_session_not_the_visitor_s(database_url, people):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})
     client = app.test_client()

@@ -61,7 +61,7 @@ def login():
         if not username or not request.form.get("password"):  # said in Indonesian, not by the browser's bubble
             return render_template("login.html", error="Isi nama pengguna dan kata sandi."), 401
         try:
-            found = engine().logins.log_in(username, request.form.get("password", ""))
+            found = engine().logins.log_in(username, request.form.get("password", ""), request.remote_addr or "")
         except (Forbidden, Throttled) as exc:  # a deactivated account's right password; a name failing again
             return render_template("login.html", error=exc.message), 403 if isinstance(exc, Forbidden) else 429
         if found is None:

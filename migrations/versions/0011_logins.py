@@ -3,7 +3,8 @@
 The security probe of session 13 copied a session cookie, logged out, and the copy still opened every page, with
 no end: a login lived only in the signed cookie. Each login is now a row the cookie names (by a token whose
 hash is stored), removed by logging out and ending after 12 hours. And 30 wrong passwords in 5 seconds were
-all answered: a name that fails 5 times in a row now waits, 1 minute and doubling, at most 15.
+all answered: a name tried 5 times in a row from one address now waits there, 1 minute and doubling, at most 15
+(per address, so that a guesser elsewhere cannot keep the officer out at their desk).
 
 Logins made before this migration end with it (their cookies name no row): everyone logs in once more.
 
@@ -32,7 +33,7 @@ def upgrade() -> None:
     op.create_index('ix_login_session_user_id', 'login_session', ['user_id'])
     op.create_table(
         'login_attempt',
-        sa.Column('username', sa.String(length=80), primary_key=True),
+        sa.Column('key', sa.String(length=160), primary_key=True),
         sa.Column('failures', sa.Integer(), nullable=False),
         sa.Column('last_failed_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('blocked_until', sa.DateTime(timezone=True), nullable=True),
