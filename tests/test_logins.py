@@ -94,6 +94,17 @@ def test_a_guesser_elsewhere_does_not_keep_the_officer_out_at_their_desk(app, cl
     login(client, "citra")  # from her own desk (the test client's address)
 
 
+def test_behind_a_proxy_the_client_s_own_address_is_counted(database_url, people):
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False, "PROXIES": "1"})
+    guesser, officer = app.test_client(), app.test_client()
+    for _ in range(6):
+        guesser.post("/login", data={"username": "citra", "password": "salah"},
+                     headers={"X-Forwarded-For": "203.0.113.9"})
+    assert officer.post("/login", data={"username": "citra", "password": PASSWORD},
+                        headers={"X-Forwarded-For": "192.0.2.44"}).status_code == 302
+    app.extensions["engine"].close()
+
+
 def test_attempts_sent_at_once_are_counted_before_any_password_is_compared(engine, people):
     """The review: 30 attempts sent together had 25 passwords compared. Each is counted first, in one
     transaction with the check, so no more than FREE_FAILURES are compared however many arrive at once."""

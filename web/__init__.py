@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfoNotFoundError
 from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import ArgumentError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine import Engine
 
@@ -55,6 +56,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import (accounts, agencies, api, auth, cases, cli, errors, filters, headers, logs, notifications, process,
                    worklist)
     app.wsgi_app = errors.GuardedBody(app.wsgi_app)
+    proxies = str(app.config.get("PROXIES", os.environ.get("PROXIES", "0"))).strip()
+    if not (proxies.isascii() and proxies.isdigit() and int(proxies) <= 5):
+        raise SystemExit(f"Pengaturan tidak valid: PROXIES harus 0-5 (jumlah proksi di depan aplikasi), bukan {proxies!r}.")
+    if int(proxies):  # the client's address (login attempts are counted by it) and scheme, as the proxies pass them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(proxies), x_proto=int(proxies))
     app.before_request(errors.refuse_unreadable_text)  # before the CSRF check: a broken field is said as such
     csrf.init_app(app)
     auth.init_app(app)
