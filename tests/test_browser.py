@@ -402,7 +402,7 @@ def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
         form.get_by_role("button", name="Kirim permohonan").click()
     assert posted.value.status == 422
     expect(ani).to_have_url(re.compile(r"/cases/new$"))
-    expect(ani.locator("#error-summary")).to_contain_text("Belum tersimpan: 1 isian perlu diperbaiki")
+    expect(ani.locator("#form-problems")).to_contain_text("Belum tersimpan: 1 isian perlu diperbaiki")
     expect(ani.locator(".flash.error")).to_have_count(0)  # said once, by the summary
     field = ani.locator('[data-field="domain.name"]')
     expect(field).to_have_class(re.compile(r"\binvalid\b"))
@@ -420,7 +420,7 @@ def test_start_form_rejects_a_domain_outside_go_id(login, live: Live, tmp_path):
     letter = ani.locator("#file-letter")
     expect(letter).to_have_accessible_description(re.compile(r"^Belum tersimpan, pilih lagi: surat-permohonan\.pdf\."))
     # the summary's link gives the cursor to the domain's own box, not to its wrapper
-    ani.locator("#error-summary").get_by_role("link", name="Nama domain yang disengketakan").click()
+    ani.locator("#form-problems").get_by_role("link", name="Nama domain yang disengketakan").click()
     expect(field.locator("input")).to_be_focused()
     expect(field.locator("input")).to_have_accessible_description(re.compile(r"harus berakhiran \.go\.id"))
     ani.screenshot(path=f"/tmp/browser-start-form-error-{live.backend}.png", full_page=True)
@@ -542,3 +542,13 @@ def test_a_request_filed_while_an_officer_watches_the_worklist_shows_without_a_r
     citra.locator("#worklist-news").get_by_role("link", name="Muat ulang daftar").click()
     expect(citra.locator("tr[data-task]")).to_have_count(1)
     expect(citra.locator("#worklist-news")).to_be_hidden()  # what waits is what the page shows now
+    assert citra.title().startswith("(1) Daftar kerja")  # said from the first moment, not only once asked
+    # logged out in another tab: this one stops asking (the review: it asked, and loaded the login page, forever)
+    other = citra.context.new_page()
+    other.goto("/worklist")
+    other.get_by_role("button", name="Keluar").click()
+    expect(other).to_have_url(re.compile(r"/login"))
+    asked = []
+    citra.on("response", lambda r: asked.append(r.url) if "/worklist/menunggu" in r.url or "/login" in r.url else None)
+    citra.wait_for_timeout(4000)
+    assert len([u for u in asked if "/worklist/menunggu" in u]) <= 1 and not [u for u in asked if "/login" in u], asked

@@ -59,6 +59,22 @@ def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
     assert [t.strip() for t in re.findall(r'<a [^>]*aria-current="page">([^<]+)', mine)] == ["Daftar kerja", "Tugas saya"]
 
 
+def test_a_refused_form_s_ids_are_unique_and_every_description_exists(client, people):
+    """The review: the check's field named `summary` gave its error the summary box's own id, so a screen reader
+    read the whole box as that field's description."""
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    page = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap"}).get_data(as_text=True)
+    assert 'id="error-summary"' in page  # the field's own error: the case the box's id collided with
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    for described in re.findall(r'aria-describedby="([^"]+)"', page):
+        for target in described.split():
+            assert target in ids, target
+
+
 def test_the_case_list_says_by_when_each_case_is_due_and_who_holds_it(client, people):
     """The walk-through: the process owner lands on the case list, which said neither (only the worklist did)."""
     case = file_case(people["ani"])

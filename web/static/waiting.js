@@ -1,12 +1,13 @@
 // Every page's header counts the tasks waiting for its reader; this keeps the count current while the page stays
 // open (a request filed while an officer sits on the worklist has a 10-minute target), in the tab's title too, so a
-// worklist left in a background tab still says "(2)". On the worklist a line offers to load the new tasks.
+// worklist left in a background tab still says "(2)" (asked less often there). On the worklist a line offers to
+// load the new tasks. A login that ended stops the asking.
 (function () {
   "use strict";
   var body = document.body, url = body.dataset.waitingUrl;
   if (!url || !window.fetch) { return; }
   var shown = Number(body.dataset.waiting || 0), seconds = Math.max(Number(body.dataset.pollSeconds) || 30, 1);
-  var title = document.title;
+  var title = document.title.replace(/^\(\d+\) /, ""), timer = null, rounds = 0;
 
   function badge(count) {
     var link = document.getElementById("worklist-link");
@@ -41,10 +42,20 @@
     line.hidden = false;
   }
 
+  function stop() { window.clearInterval(timer); timer = null; }
+
   function ask() {
-    if (document.hidden) { return; }  // asked again when the tab is looked at
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (response) { return response.ok ? response.json() : null; })
+    rounds += 1;
+    if (document.hidden && rounds % 4) { return; }  // a tab in the background asks a quarter as often
+    // a login that ended (logged out in another tab, 12 hours past) answers with a redirect: stop asking
+    fetch(url, {credentials: "same-origin", redirect: "manual", headers: {"Accept": "application/json"}})
+      .then(function (response) {
+        if (response.type === "opaqueredirect" || response.status === 401 || response.status === 403) {
+          stop();
+          return null;
+        }
+        return response.ok ? response.json() : null;
+      })
       .then(function (answer) {
         if (!answer || typeof answer.waiting !== "number") { return; }
         badge(answer.waiting);
@@ -54,6 +65,6 @@
       .catch(function () { /* offline for a moment: the next round asks again */ });
   }
 
-  window.setInterval(ask, seconds * 1000);
-  document.addEventListener("visibilitychange", function () { if (!document.hidden) { ask(); } });
+  timer = window.setInterval(ask, seconds * 1000);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden && timer) { ask(); } });
 }());
