@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import request
 
-# Every script and style is a file of ours (bpmn.io's viewer included: it needs nothing inline, see test_browser).
-POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+# Every script and style is a file of ours (bpmn.io's viewer included: it needs nothing inline, see test_browser);
+# its stylesheet draws the breadcrumb of a collapsed subprocess as a data: image, hence img-src data:.
+POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 HSTS_SECONDS = 365 * 24 * 3600
 
