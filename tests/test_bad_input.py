@@ -495,3 +495,34 @@ def test_a_filing_does_not_name_its_agency_with_invisible_or_blank_text(engine, 
     bayu = people["bayu"]
     file_case(bayu, request_data(**{"agency.name": "pemerintah kabupaten CONTOH"}))
     assert dict(engine.identity.agencies())["kota-contoh"] == "kota-contoh"
+
+
+@pytest.mark.parametrize("path", ["/login", "/cases/new", "/api/v1/cases", "/tidak-ada"])
+def test_a_form_part_without_a_name_is_a_400_before_anything_runs(client, people, path):
+    """The 500-hunt: Werkzeug files a part with no name= under None, and the check of the fields' text (and the
+    filing's fingerprint of its files) tripped on it — a 500 from one anonymous request, on every POST."""
+    for part in (b'Content-Disposition: form-data\r\n\r\nx\r\n',
+                 b'Content-Disposition: form-data; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n'
+                 + make_pdf() + b'\r\n'):
+        body = b"--B\r\n" + part + b"--B--\r\n"
+        response = client.post(path, data=body, content_type="multipart/form-data; boundary=B")
+        assert response.status_code == 400, (path, response.status_code)
+        assert "bagian formulir tanpa nama" in response.get_data(as_text=True)
+
+
+def test_a_box_answered_with_neither_yes_nor_no_is_refused_not_read_as_no(client, people):
+    """`letter_valid=maybe` was saved as false, shown to the agency as 'Tidak' (the 500-hunt)."""
+    from test_pages import login
+    from test_sop_api import file_case, open_task
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{task['id']}/claim")
+    refused = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang",
+                                                      "missing": "Akta", "letter_valid": "mungkin"})
+    assert refused.status_code == 422
+    assert 'data-field="letter_valid"' in refused.get_data(as_text=True) and "Harus ya atau tidak." in refused.get_data(as_text=True)
+    assert open_task(people["citra"], case)["element_id"] == "Task_PeriksaPermohonan"  # nothing was sent
+    done = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang",
+                                                   "missing": "Akta", "letter_valid": "tidak"})
+    assert done.status_code == 302

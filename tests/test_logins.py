@@ -172,3 +172,44 @@ def test_behind_https_the_cookie_is_secure_and_browsers_stay_on_https(database_u
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     app.extensions["engine"].close()
 
+
+
+def test_pressing_keluar_again_in_another_tab_lands_on_the_login_page(client, people):
+    """The 500-hunt: the second Keluar sent the officer to /login?next=/logout, and their next login to a 405."""
+    login(client, "citra")
+    assert client.post("/logout").status_code == 302
+    again = client.post("/logout")
+    assert again.status_code == 302 and again.headers["Location"] == "/login"
+
+
+def test_logging_in_as_someone_else_ends_the_first_login_too(app, client, people):
+    """A shared computer: the supervisor's copied cookie still opened pages after a colleague logged in over it."""
+    login(client, "fajar")
+    copied = app.test_client()
+    copied.set_cookie("session", cookie_of(client))
+    login(client, "citra")
+    assert copied.get("/worklist").status_code == 302
+    assert client.get("/worklist").status_code == 200
+
+
+def test_a_session_the_app_did_not_write_this_way_is_no_login(app, client, people):
+    with client.session_transaction() as session:
+        session["_user_id"] = 5  # signed with the key, not a login this version makes
+    assert client.get("/worklist").status_code == 302
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:abc:\udcff"
+    assert client.get("/worklist").status_code == 302
+
+
+def test_a_database_gone_while_the_login_is_read_is_a_503_page_not_a_bare_500(app, client, people, monkeypatch):
+    """Reading the login is what failed, so the error page, which names who is signed in, failed again: gunicorn
+    answered an empty 500. (The outage is injected: the login's own lookup raises as a lost connection does.)"""
+    from engine.errors import Unavailable
+    login(client, "citra")
+
+    def gone(*_args):
+        raise Unavailable("db_unavailable", "Basis data tidak dapat dihubungi; tidak ada yang tersimpan. Kirim ulang.")
+    monkeypatch.setattr(app.extensions["engine"].logins, "actor", gone)
+    page = client.get("/worklist")
+    assert page.status_code == 503 and "Basis data tidak dapat dihubungi" in page.get_data(as_text=True)
+    assert page.headers["Content-Security-Policy"]

@@ -5,7 +5,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from engine.errors import Forbidden, Throttled
 
@@ -40,8 +40,11 @@ class LoginUser(UserMixin):
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    if not isinstance(user_id, str):  # a session signed with this app's key, but not by this version of it
+        return None
     number, key, token = (user_id.split(":") + ["", ""])[:3]
-    if not (number.isascii() and number.isdigit() and len(number) <= 18 and key and token):
+    if not (number.isascii() and number.isdigit() and len(number) <= 18 and key and token.isascii()
+            and len(token) <= 100):
         return None
     found = engine().logins.actor(int(number), token)
     if found is None or not hmac.compare_digest(found.session_key.encode(), key.encode()):
@@ -67,6 +70,8 @@ def login():
         if found is None:
             error = "Nama pengguna atau kata sandi salah."
         else:
+            if current_user.is_authenticated:  # someone else's login on this browser ends, not only here
+                engine().logins.log_out(current_user.token)
             session.clear()  # nothing of the anonymous visit (its CSRF token, say) carries into the login
             login_user(LoginUser(*found))
             return redirect(_safe_next(request.args.get("next")) or url_for("worklist.index"))
@@ -74,9 +79,11 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
 def logout():
-    engine().logins.log_out(current_user.token)
+    """Not login_required: Keluar pressed again in another tab (already out) lands on the login page, not on a
+    login that would send the officer back to GET /logout."""
+    if current_user.is_authenticated:
+        engine().logins.log_out(current_user.token)
     logout_user()
     flash("Anda telah keluar.", "info")
     return redirect(url_for("auth.login"))

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, g, jsonify, render_template, request
+from flask_login import AnonymousUserMixin
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from engine.errors import EngineError
@@ -13,7 +14,7 @@ log = logging.getLogger(__name__)
 STATUS = {"malformed": 400, "not_found": 404, "forbidden": 403, "conflict": 409, "too_large": 413,
           "invalid": 422, "deployment": 422, "throttled": 429, "unavailable": 503}
 TITLES = {400: "Permintaan tidak dapat dibaca", 401: "Perlu masuk", 403: "Tidak diizinkan",
-          404: "Tidak ditemukan", 405: "Metode tidak diizinkan", 409: "Konflik", 413: "Berkas terlalu besar",
+          404: "Tidak ditemukan", 405: "Metode tidak diizinkan", 409: "Konflik", 413: "Permintaan terlalu besar",
           422: "Isian belum benar", 429: "Tunggu sebentar", 500: "Kesalahan server", 503: "Coba lagi sebentar"}
 HTTP_DETAILS = {
     400: "Permintaan tidak dapat dibaca.",
@@ -77,6 +78,8 @@ def refuse_unreadable_text() -> None:
     """Werkzeug decodes form fields with errors="replace": bytes that are not UTF-8 would be stored as U+FFFD.
     Nobody types U+FFFD; a field that holds it was not UTF-8, and is refused before anything runs."""
     if request.method == "POST" and request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        if None in request.form or None in request.files:  # a part with no name= answers to no field at all
+            raise UnreadableBody("Badan permintaan rusak: ada bagian formulir tanpa nama (name=).")
         for key, value in request.form.items(multi=True):
             if "\ufffd" in key or "\ufffd" in value:
                 raise NotUtf8()
@@ -99,12 +102,20 @@ def problem(status: int, detail: str, code: str | None = None, errors: list | No
     return response
 
 
+def _anonymous_if_unknown() -> None:
+    """The error page asks who is signed in (the header): if finding out is what failed (the database gone while
+    the login was read), it is drawn for nobody rather than failing again into a bare 500."""
+    if "_login_user" not in g:
+        g._login_user = AnonymousUserMixin()
+
+
 def init_app(app) -> None:
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError):
         status = STATUS.get(exc.kind, 400)
         if wants_json():
             return problem(status, exc.message, exc.code, exc.errors)
+        _anonymous_if_unknown()
         return render_template("error.html", status=status, title=TITLES.get(status), message=exc.message,
                                errors=exc.errors), status
 
@@ -120,6 +131,7 @@ def init_app(app) -> None:
             detail = "Sesi formulir telah kedaluwarsa; muat ulang halaman dan coba lagi."
         if wants_json():
             return problem(status, detail)
+        _anonymous_if_unknown()
         return render_template("error.html", status=status, title=TITLES.get(status, "Galat"),
                                message=detail, errors=[]), status
 
@@ -128,5 +140,6 @@ def init_app(app) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return problem(500, HTTP_DETAILS[500])
+        _anonymous_if_unknown()
         return render_template("error.html", status=500, title=TITLES[500], message=HTTP_DETAILS[500],
                                errors=[]), 500

@@ -162,6 +162,9 @@ def _paths(schema: dict, prefix: str = ""):
             yield from _paths(prop, f"{prefix}{name}.")
 
 
+YES, NO = ("on", "true", "1", "ya"), ("off", "false", "0", "tidak")
+
+
 def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
     """Posted fields as the JSON the schema describes: typed, trimmed, empty ones left out."""
     data = {}
@@ -177,8 +180,11 @@ def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
                 data[name] = nested
             continue
         if kind == "boolean":
-            if path in form:
-                data[name] = form.get(path) in ("on", "true", "1", "ya")
+            said = (form.get(path) or "").strip().lower()
+            if said in YES or said in NO:
+                data[name] = said in YES
+            elif said:  # "maybe" is no answer: left as typed, the form's check refuses it by name
+                data[name] = form.get(path)
             elif "const" not in prop and name in required:
                 data[name] = False
             # an optional box left unticked states nothing: kept as "Tidak" it read to the agency as a finding
