@@ -526,3 +526,15 @@ def test_a_box_answered_with_neither_yes_nor_no_is_refused_not_read_as_no(client
     done = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang",
                                                    "missing": "Akta", "letter_valid": "tidak"})
     assert done.status_code == 302
+
+
+def test_a_form_body_nothing_can_be_read_of_is_said_so_not_called_an_expired_session(database_url, people):
+    """A multipart body without its closing boundary reached the CSRF check empty: 'session expired' sent the
+    sender to reload a page that was not the problem (the 500-hunt)."""
+    from web import create_app
+    app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x"})  # CSRF on
+    body = b'--B\r\nContent-Disposition: form-data; name="username"\r\n\r\nciti'  # cut off, no closing boundary
+    response = app.test_client().post("/login", data=body, content_type="multipart/form-data; boundary=B")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Badan permintaan rusak" in text and "kedaluwarsa" not in text
+    app.extensions["engine"].close()

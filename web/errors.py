@@ -129,6 +129,8 @@ def init_app(app) -> None:
             detail = exc.description
         elif status == 400 and getattr(exc, "description", None) and "CSRF" in exc.description:
             detail = "Sesi formulir telah kedaluwarsa; muat ulang halaman dan coba lagi."
+            if request.content_length and not request.form and not request.files:  # nothing could be read of it
+                detail = UnreadableBody.description
         if wants_json():
             return problem(status, detail)
         _anonymous_if_unknown()
