@@ -179,6 +179,9 @@ def tell_released(session: Session, settings: Settings, task, holder_id: int, by
         what, news = (f"{who} melepas langkah yang Anda ambil ke antrian; petugas lain kini dapat mengambilnya. "
                       "Bila Anda masih mengerjakannya, ambil lagi selama belum diambil orang lain."), \
             "Tugas Anda dilepas ke antrian"
+    elif to.id == by.id:  # the supervisor gave it to themself
+        what, news = (f"{who} mengambil alih langkah yang Anda ambil; langkah itu kini bukan tugas Anda lagi."), \
+            "Tugas Anda diambil alih supervisor"
     else:
         what, news = (f"{who} memberikan langkah yang Anda ambil kepada {to.known_as}; langkah itu "
                       "kini bukan tugas Anda lagi."), "Tugas Anda diberikan kepada petugas lain"

@@ -360,6 +360,8 @@ def _held_elsewhere(tx, task) -> str:
     holder = tx.session.get(User, task.claimed_by)
     holder = holder.known_as if holder else "petugas lain"
     last = tx.first(sql.LAST_HANDOVER, {"instance_id": task.instance_id, "task_id": task.id})
+    if last is not None and last.event == "task_assigned" and last.by == holder:  # they took it over themself
+        return f"{title_of(last.role)} {last.by} mengambil alih langkah ini; langkah ini bukan tugas Anda lagi."
     if last is not None and last.event == "task_assigned":
         return (f"{title_of(last.role)} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas "
                 "Anda lagi.")

@@ -175,6 +175,10 @@ def test_the_page_reads_a_block_of_data_in_a_notification_as_pairs():
         ("block", ("Aduan", [["Hasil", "Tidak lengkap"], ["Kekurangan", "Surat belum ditandatangani.\nNIP salah."],
                              ["Catatan", "-"]])),
         ("text", "Penutup.")]
+    # a case-ended message's link and the mail's footer are the mail's, not the page's (the staff walk-through)
+    ended = "Kasus dibatalkan.\n\nNomor kasus : SNG-2026-000002\n\nBuka kasus: http://x/cases/SNG\n\n" \
+            "Pesan ini dikirim otomatis oleh Sengketa; tidak perlu dibalas."
+    assert body_parts(ended) == [("text", "Kasus dibatalkan."), ("fields", [("Nomor kasus", "SNG-2026-000002")])]
 
 
 def test_mail_for_an_officer_deactivated_or_moved_since_is_withdrawn(app, engine, people, smtp):

@@ -50,6 +50,20 @@ def test_a_supervisor_gives_a_held_step_to_another_officer_and_both_hear_of_it(e
     assert dodi.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 200
 
 
+def test_a_supervisor_who_takes_a_step_over_is_said_to_take_it_over(engine, people):
+    """Not 'Supervisor Fajar gave this step to Fajar' (the staff walk-through)."""
+    ani, citra, fajar = (people[n] for n in ("ani", "citra", "fajar"))
+    case = file_case(ani)
+    step = open_task(citra, case, "Task_PeriksaPermohonan")
+    assert citra.post(f"/tasks/{step['id']}/claim").status_code == 200
+    assert fajar.post(f"/tasks/{step['id']}/assign", json={"to": "fajar", "from": "citra"}).status_code == 200
+    [taken] = engine.notifications.list(engine.identity.by_username("citra"))
+    assert "diambil alih supervisor" in taken.subject
+    assert "Supervisor fajar mengambil alih langkah yang Anda ambil" in taken.body
+    late = citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE})
+    assert late.get_json()["detail"] == "Supervisor fajar mengambil alih langkah ini; langkah ini bukan tugas Anda lagi."
+
+
 def test_a_step_in_the_queue_goes_to_the_officer_and_giving_it_again_changes_nothing(engine, people):
     ani, citra, fajar = people["ani"], people["citra"], people["fajar"]
     case = file_case(ani)
@@ -173,7 +187,7 @@ def test_the_task_page_offers_the_officers_of_the_lane_to_its_supervisor_only(ap
     assert '<option value="dodi">Dodi Pratama · memegang 0 tugas</option>' in page
     assert '<option value="citra"' not in page
     assert [o.split('"')[1] for o in options] == ["", "dodi", "fajar"]
-    assert '<option value="fajar">fajar (Anda) · memegang 0 tugas</option>' in page
+    assert '<option value="fajar">Saya sendiri mengambil alih (fajar) · memegang 0 tugas</option>' in page  # last, apart
     nobody = supervisor.post(f"/tasks/{step['id']}/berikan", data={"to": "", "seen": "citra"})
     assert nobody.status_code == 302
     assert "Pilih petugas" in supervisor.get(nobody.headers["Location"]).get_data(as_text=True)

@@ -587,6 +587,33 @@ def test_a_supervisor_sees_first_what_missed_a_target_in_their_lane(client, peop
     assert 'id="late-in-lane"' not in client.get("/worklist").get_data(as_text=True)  # officers have no banner
 
 
+def test_an_officer_holding_a_late_step_opens_on_it_even_with_work_in_the_queue(client, people):
+    """The staff walk-through: given an overdue step, Dodi opened on the queue, the late step hidden under
+    'Tugas saya 1' with nothing saying it was late."""
+    ani, citra, fajar = people["ani"], people["citra"], people["fajar"]
+    late = file_case(ani)
+    step = open_task(citra, late)
+    with time_machine.travel(utcnow() + timedelta(minutes=12), tick=False):
+        file_case(ani)  # more work waits in the queue
+        assert fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi"}).status_code == 200
+        login(client, "dodi")
+        page = client.get("/worklist").get_data(as_text=True)
+        assert re.search(r'aria-current="page">Tugas saya <span class="count">1</span> <span class="late">· 1 terlambat',
+                         page) and late["case_number"] in page
+
+
+def test_a_supervisor_who_releases_a_step_stays_on_it_to_give_it(client, people):
+    citra = people["citra"]
+    case = file_case(people["ani"])
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    login(client, "fajar")
+    released = client.post(f"/tasks/{step['id']}/unclaim")
+    assert released.headers["Location"] == f"/tasks/{step['id']}"
+    page = client.get(released.headers["Location"]).get_data(as_text=True)
+    assert "Tugas &#39;Periksa permohonan&#39; dilepas dari citra ke antrian." in page and 'id="give"' in page
+
+
 def test_an_officer_given_a_step_opens_on_their_own_tasks_when_the_queue_is_empty(client, people):
     """The UX check: the officer a step was given to opened on an empty 'Antrian' beside 'Tugas saya 1'."""
     ani, citra, fajar = people["ani"], people["citra"], people["fajar"]

@@ -584,6 +584,7 @@ def test_a_notification_opens_in_this_app_and_says_mail_is_not_set_up(app, engin
     # The card reads as a card: its mail's fields as a list, without the link line (the button is the link) or
     # the mail's subject prefix; 20 s late is not "0 menit".
     assert "Buka tugas:" not in page and "<dt>Terlambat</dt><dd>kurang dari 1 menit</dd>" in page
+    assert "dikirim otomatis" not in page and "Tugas ini tetap terbuka sampai diselesaikan." in page  # no mail footer
     assert f"<dt>Nomor kasus</dt><dd>{case['case_number']}</dd>" in page and "[Sengketa]" not in page
     assert "<pre" not in page and '<div class="notification-actions">' in page
     fajar = engine.identity.by_username("fajar")
@@ -623,8 +624,13 @@ def test_each_role_starts_where_its_work_is(app, client, engine, people):
         assert client.get("/").headers["Location"] == start, name
     # and their worklist opens on everything open, not on a queue they never take from (the UX walk-through)
     case = file_case(people["ani"])
-    page = client.get("/worklist").get_data(as_text=True)  # fajar, a supervisor: his lane's queue
-    assert re.search(r'class="active" aria-current="page">Antrian', page)
+    # fajar, a supervisor: every open step of his lane, which he watches rather than picks from (the walk-through:
+    # he landed on an empty queue while his lane had work, with no way to narrow to it)
+    page = client.get("/worklist").get_data(as_text=True)
+    assert re.search(r'class="active" aria-current="page">Semua terbuka', page) and case["case_number"] in page
+    assert "Hanya lajur Tim Layanan Domain" in page and "lajur=semua" in page
+    everything = client.get("/worklist?tab=semua&lajur=semua").get_data(as_text=True)
+    assert 'href="/worklist?tab=semua&amp;lajur=tim_layanan">Hanya lajur Tim Layanan Domain</a>' in everything
     client.post("/logout")
     login(client, "hadi")
     page = client.get("/worklist").get_data(as_text=True)

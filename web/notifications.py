@@ -56,8 +56,8 @@ ITEM = re.compile(r"^  (\S[^:]*):(?: (.*))?$")  # a field of a block of data: ' 
 def body_parts(body: str) -> list[tuple[str, object]]:
     """A notification's mail text for the page: runs of 'Label : value' lines become one list of pairs, a
     'Name:' line followed by indented '  Title: value' lines (a block of data, described.lines) a titled list
-    of pairs whose deeper lines continue the value above them, other lines paragraphs; the mail's own link line
-    is left out (the page has a button)."""
+    of pairs whose deeper lines continue the value above them, other lines paragraphs; the mail's own link lines
+    and its footer are left out (the page has a button, and nobody replies to a page)."""
     parts: list[tuple[str, object]] = []
     block = None
     for line in body.splitlines():
@@ -70,8 +70,11 @@ def body_parts(body: str) -> list[tuple[str, object]]:
                 last[1] = f"{last[1]}\n{line.strip()}" if last[1] else line.strip()
             continue
         block = None
-        if not line.strip() or line.startswith("Buka tugas:"):
+        if not line.strip() or line.startswith(("Buka tugas:", "Buka kasus:")):
             continue
+        if line.startswith("Pesan ini dikirim otomatis"):  # the mail's footer; a page is not a reply-to
+            continue
+        line = line.replace(" Pesan ini dikirim otomatis oleh Sengketa.", "")
         field = FIELD.match(line)
         if line.endswith(":") and not line.startswith(" "):
             block = (line[:-1].strip(), [])

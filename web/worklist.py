@@ -49,19 +49,25 @@ def index():
 @login_required
 def tasks():
     # a process owner or an administrator takes no work from a queue: their worklist is everything open
-    default = "semua" if actor().role in START_ON_CASES else "antrian"
+    # a supervisor watches their lane rather than picking from a queue: they open on all of its open steps
+    watches = actor().role == "supervisor" and actor().lane
+    default = "semua" if actor().role in START_ON_CASES or watches else "antrian"
     tab = request.args.get("tab", default)
     if tab not in TABS:
         tab = default
     overdue = request.args.get("terlambat") == "1"
     lane = request.args.get("lajur") if request.args.get("lajur") in LANE_LABELS else None
+    if "lajur" not in request.args and "tab" not in request.args and watches:
+        lane = actor().lane  # ("lajur=semua" asks for every lane)
     page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
     rows, total = engine().tasks.list(actor(), view=TABS[tab], lane=lane, overdue=overdue, state="ready",
                                       limit=PAGE, offset=(page - 1) * PAGE)
     counts = {name: engine().tasks.list(actor(), view=view, lane=lane, overdue=overdue, state="ready", limit=1)[1]
               for name, view in TABS.items()}  # the tabs count what they would show under the filter
-    if "tab" not in request.args and tab == "antrian" and not counts["antrian"] and counts["saya"]:
-        # nothing in the queue, but a step was given to them (or is still theirs): open where the work is
+    late_mine = engine().tasks.list(actor(), view="mine", lane=lane, overdue=True, state="ready", limit=1)[1]
+    if "tab" not in request.args and tab == "antrian" and (late_mine or not counts["antrian"] and counts["saya"]):
+        # a step of theirs missed its target (given to them because it did, say), or the queue is empty but a
+        # step was given to them: open where the work is
         tab = "saya"
         rows, total = engine().tasks.list(actor(), view="mine", lane=lane, overdue=overdue, state="ready",
                                           limit=PAGE, offset=(page - 1) * PAGE)
@@ -71,7 +77,7 @@ def tasks():
     # an officer's own work is rare (a correction, the answer); an empty list points them to their cases
     nothing_to_do = actor().role == "pemohon" and not overdue and counts["antrian"] == counts["saya"] == 0
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
-                           lane=lane, late_in_lane=late_in_lane,
+                           lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
@@ -90,7 +96,12 @@ def claim(task_id):
 @bp.post("/tasks/<task_id>/unclaim")
 @login_required
 def unclaim(task_id):
+    holder = engine().tasks.get(actor(), task_id).claimed_by  # a colleague's, when a supervisor releases it
     task = engine().tasks.unclaim(actor(), task_id)
+    if holder and holder != actor().username:  # back to the step: giving it to someone is the usual next move
+        name = engine().identity.full_names([holder]).get(holder, holder)
+        flash(f"Tugas '{task.name}' dilepas dari {name} ke antrian.", "info")
+        return redirect(url_for("worklist.task", task_id=task_id))
     flash(f"Tugas '{task.name}' dikembalikan ke antrian.", "info")
     return redirect(url_for("worklist.tasks"))
 
