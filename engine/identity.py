@@ -81,7 +81,8 @@ class Identity:
         full_name = tidy_name(full_name)
         errors = name_problems(full_name)
         if not USERNAME.fullmatch(username or ""):
-            errors.append({"field": "username", "message": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -"})
+            errors.append({"field": "username", "message": "Gunakan 3–80 karakter: huruf kecil, angka, titik, garis "
+                                                          "bawah atau tanda hubung (tanpa spasi dan huruf besar)."})
         errors += account_problems(role, email, agency, lane)
         errors += password_problems(password)
         if errors:

@@ -193,7 +193,8 @@ def test_adding_a_user_names_every_problem_and_adds_nothing_until_right(app, cli
                                                    "password": "123", "agency": "", "lane": "pandi"})
     assert refused.status_code == 422
     assert marked(refused) == {
-        "username": "Nama pengguna 3-80 karakter: huruf kecil, angka, . _ -",
+        "username": "Gunakan 3–80 karakter: huruf kecil, angka, titik, garis bawah atau tanda hubung (tanpa spasi "
+                    "dan huruf besar).",
         "email": "Alamat e-mail tidak valid (satu alamat, huruf Latin tanpa spasi, paling panjang 200 karakter).",
         "password": "Kata sandi minimal 8 karakter.",
         "agency": "Petugas instansi (pemohon) harus terikat pada instansi: isi kode instansinya.",
@@ -289,7 +290,11 @@ def test_an_administrator_resets_a_password(app, client, people, admin):
     dodi_pages = app.test_client()
     login(dodi_pages, "dodi")
     login(client, admin)
-    short = client.post("/admin/pengguna/dodi/sandi", data={"password": "123"}, follow_redirects=True)
+    # the browser's own bubble (English in an English browser) is not asked: the page says it, in Indonesian
+    assert re.search(r'action="/admin/pengguna/dodi/sandi" novalidate>', client.get("/admin/pengguna").get_data(as_text=True))
+    short = client.post("/admin/pengguna/dodi/sandi", data={"password": "123", "q": "dod", "peran": "tim_layanan"})
+    assert short.headers["Location"] == "/admin/pengguna?q=dod&peran=tim_layanan"  # the list as it was filtered
+    short = client.get(short.headers["Location"])
     assert "Kata sandi dodi tidak diubah: Kata sandi minimal 8 karakter." in short.get_data(as_text=True)
     for blank in ("\x00" * 20, " " * 10):  # a password nobody can type, or nobody should
         refused = client.post("/admin/pengguna/dodi/sandi", data={"password": blank}, follow_redirects=True)

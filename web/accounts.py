@@ -183,7 +183,8 @@ def reset_password(username):
         tokens = f" {revoked} token API-nya dicabut." if revoked else ""
         flash(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Login-nya berakhir.{tokens}",
               "success")
-    return redirect(url_for("accounts.users"))
+    # back to the list as it was filtered (the walk-through: the search was lost after a reset)
+    return redirect(url_for("accounts.users", q=request.form.get("q") or None, peran=request.form.get("peran") or None))
 
 
 WORK_ORDER = ("tim_layanan", "pandi", "supervisor", "pemohon", "process_owner", "admin")
