@@ -91,12 +91,14 @@ def new():
 
 @bp.get("/<case_ref>")
 @login_required
-def show(case_ref):
+def show(case_ref, reason: str | None = None, reason_error: str | None = None):
+    """`reason`, `reason_error`: an ending refused for its reason, shown again open, with what was typed."""
     case = engine().instances.get(actor(), case_ref)
     tasks, _ = engine().tasks.list(actor(), case_id=case.id, state=None, limit=200)
     return render_template("case.html", case=case, tasks=tasks, step_names={t.id: t.name for t in tasks},
                            related=engine().instances.same_domain(actor(), case.id, case.domain),
-                           may_end=case.status == "running" and may_end(actor(), case.agency_id))
+                           may_end=case.status == "running" and may_end(actor(), case.agency_id),
+                           reason=reason, reason_error=reason_error), 422 if reason_error else 200
 
 
 @bp.post("/<case_ref>/akhiri")
@@ -105,8 +107,8 @@ def end(case_ref):
     """The agency withdraws its request, or a process owner or administrator cancels the case, with a reason."""
     try:
         event = engine().cancellations.end(actor(), case_ref, request.form.get("reason", ""))
-    except Invalid as exc:
-        flash(f"Kasus belum diakhiri — alasan: {exc.errors[0]['message']}", "error")
+    except Invalid as exc:  # the form again, open, the reason kept and its problem beside it (not a flash above)
+        return show(case_ref, reason=request.form.get("reason", ""), reason_error=exc.errors[0]["message"])
     else:
         flash("Permohonan ditarik." if event == "case_withdrawn" else "Kasus dibatalkan.", "success")
         flash("Langkah yang terbuka ditutup dan target waktunya dihentikan; riwayat mencatat alasannya.", "info")
