@@ -118,11 +118,6 @@ class Identity:
                 raise Forbidden("inactive", "Akun Anda dinonaktifkan; hubungi administrator untuk mengaktifkannya.")
             return actor_of(user)
 
-    def actor(self, user_id: int) -> Actor | None:
-        with self.store.transaction() as session:
-            user = session.get(User, user_id)
-            return actor_of(user) if user is not None and user.active else None
-
     def by_username(self, username: str) -> Actor:
         with self.store.transaction() as session:
             user = session.scalar(select(User).where(User.username == username))
