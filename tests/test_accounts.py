@@ -201,8 +201,9 @@ def test_adding_a_user_names_every_problem_and_adds_nothing_until_right(app, cli
         "lane": "Lajur yang diawasi hanya diisi untuk peran supervisor."}
     page = refused.get_data(as_text=True)
     assert 'value="Hani Baru"' in page  # what was typed stays, but not the password
-    # The form is below the list of users: the refusal lands on it and sums up what to fix, field by field.
-    assert 'action="/admin/pengguna#add-user"' in page
+    # The form is below the list of users: the refusal lands on it (its summary takes the cursor, which an anchor
+    # on the action would stop: test_browser) and sums up what to fix, field by field.
+    assert 'action="/admin/pengguna" novalidate' in page and 'id="form-problems" role="alert" tabindex="-1" autofocus' in page
     summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
     assert re.findall(r'<a href="#f-(\w+)">', summary) == ["username", "email", "agency", "lane", "password"]
     assert "5 isian perlu diperbaiki" in summary

@@ -552,3 +552,25 @@ def test_a_request_filed_while_an_officer_watches_the_worklist_shows_without_a_r
     citra.on("response", lambda r: asked.append(r.url) if "/worklist/menunggu" in r.url or "/login" in r.url else None)
     citra.wait_for_timeout(4000)
     assert len([u for u in asked if "/worklist/menunggu" in u]) <= 1 and not [u for u in asked if "/login" in u], asked
+
+
+def test_a_refused_new_user_gives_the_cursor_to_its_problems_though_the_page_opened_on_an_anchor(browser, live: Live):
+    """The staff walk-through: the form posted to …#add-user, and a browser skips autofocus on a page opened on an
+    anchor, so the cursor stayed on the page body and a keyboard user heard nothing of what was refused."""
+    live.engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    context = browser.new_context(base_url=live.url, locale="id-ID")
+    gita = context.new_page()
+    gita.goto("/login")
+    gita.get_by_label("Nama pengguna").fill("gita")
+    gita.get_by_label("Kata sandi").fill(PASSWORD)
+    gita.get_by_role("button", name="Masuk").click()
+    expect(gita).to_have_url(re.compile(r"/cases$"))  # an administrator starts on the cases
+    gita.goto("/admin/pengguna")
+    form = gita.locator("#add-user form")
+    form.get_by_label("Nama pengguna").fill("Nama Besar")
+    form.get_by_role("button", name="Tambah pengguna").click()
+    expect(gita).to_have_url(re.compile(r"/admin/pengguna$"))
+    summary = gita.locator("#form-problems")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Gunakan 3–80 karakter: huruf kecil, angka, titik")
+    context.close()

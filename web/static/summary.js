@@ -12,7 +12,4 @@
     field.scrollIntoView({block: "start"});
     if (typeof control.focus === "function") { control.focus({preventScroll: true}); }
   });
-  // A page opened on an anchor (#add-user) skips autofocus: the refused form's summary takes the cursor anyway.
-  var box = document.querySelector(".error-summary[autofocus]");
-  if (box && (document.activeElement === document.body || !document.activeElement)) { box.focus(); }
 }());
