@@ -22,6 +22,7 @@ STEP_DONE = "Tidak dikirim: langkahnya sudah dikerjakan sebelum pesan ini terkir
 CASE_ENDED = "Tidak dikirim: kasusnya diakhiri sebelum pesan ini terkirim."
 # Parties outside the helpdesk: they do not watch the worklist, so a step that reaches them is announced.
 ANNOUNCED_LANES = ("pemohon", "pandi")
+SENT_BY = "Pesan ini dikirim otomatis oleh Sengketa"  # the mail's own sign-off, which the app's page leaves out
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def notify_escalation(session: Session, settings: Settings, escalation: Escalati
         f"Buka tugas: {link}",
         "",
         ("Tugas ini tetap terbuka sampai diselesaikan." if still_open else
-         "Tugas ini diselesaikan setelah tenggatnya.") + " Pesan ini dikirim otomatis oleh Sengketa.",
+         "Tugas ini diselesaikan setelah tenggatnya.") + f" {SENT_BY}.",
     ])
     for user in recipients or [None]:
         session.add(Notification(
@@ -132,7 +133,7 @@ def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_numbe
         "",
         f"Buka tugas: {link}",
         "",
-        "Pesan ini dikirim otomatis oleh Sengketa; tidak perlu dibalas.",
+        f"{SENT_BY}; tidak perlu dibalas.",
     ])
     params = {"instance_id": instance_id, "task_id": task.id, "at": task.created_at, "role": task.lane,
               "subject": " ".join(f"[Sengketa] Menunggu tindakan Anda: {step} — {number}".split())[:300],
@@ -245,7 +246,7 @@ def tell_ended(session: Session, settings: Settings, case, actor: Actor, told: s
         "",
         f"Buka kasus: {link}",
         "",
-        "Pesan ini dikirim otomatis oleh Sengketa; tidak perlu dibalas.",
+        f"{SENT_BY}; tidak perlu dibalas.",
     ])
     subject = " ".join(f"[Sengketa] Kasus {what}: {case.case_number}".split())[:300]
     for user in recipients:

@@ -43,6 +43,7 @@ class TaskRow:
     form_key: str | None
     next_tasks: list = field(default_factory=list)  # a completion's: the tasks it made ready
     case_status: str | None = None  # a completion's: its case's status afterwards ("completed" if it ended)
+    released_from: str | None = None  # an unclaim's: whose step it was, when not the releaser's own (shown name)
 
     @classmethod
     def of(cls, task, state: str, claimed_by: str | None, completed_at=None, completed_by=None) -> "TaskRow":
@@ -199,12 +200,14 @@ class Tasks:
                     raise Conflict("not_ready", "Tugas ini baru saja diselesaikan; tidak ada yang dilepas.")
                 raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
             taken = task.claimed_by != actor.id  # someone else's step: a supervisor's, or an agency colleague's
-            holder = tx.session.get(User, task.claimed_by).username if taken else None
+            holder = tx.session.get(User, task.claimed_by) if taken else None
             tx.run(sql.ADD_HISTORY, _history_row(task, actor, "task_unclaimed", now,
-                                                 {"from": holder} if taken else None))
+                                                 {"from": holder.username} if taken else None))
             if taken:
                 tell_released(tx.session, self.execution.settings, task, task.claimed_by, actor, now)
-            return TaskRow.of(task, "ready", None)
+            result = TaskRow.of(task, "ready", None)
+            result.released_from = holder.known_as if taken else None
+            return result
 
     def complete(self, actor: Actor, task_id: str, data,
                  uploads: dict[str, list[forms.Upload]] | None = None, take: bool = False) -> TaskRow:

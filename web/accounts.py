@@ -168,8 +168,7 @@ def set_active(username):
         else:
             back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
             flash(f"Pengguna {username} dinonaktifkan: login dan token API-nya berakhir{back}.", "success")
-    # back to the list as it was: a user found by a search stays found
-    return redirect(url_for("accounts.users", q=request.form.get("q") or None, peran=request.form.get("peran") or None))
+    return _back_to_users()
 
 
 @bp.post("/admin/pengguna/<username>/sandi")
@@ -183,7 +182,11 @@ def reset_password(username):
         tokens = f" {revoked} token API-nya dicabut." if revoked else ""
         flash(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Login-nya berakhir.{tokens}",
               "success")
-    # back to the list as it was filtered (the walk-through: the search was lost after a reset)
+    return _back_to_users()
+
+
+def _back_to_users():
+    """Back to the users list as it was filtered: a user found by a search stays found after a change."""
     return redirect(url_for("accounts.users", q=request.form.get("q") or None, peran=request.form.get("peran") or None))
 
 

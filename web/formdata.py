@@ -240,8 +240,12 @@ class Submission:
     errors: dict = field(default_factory=dict)
     status: int = 200
     result: object = None
-    files_sent: bool = False  # a refusal loses them: the page asks to choose them again
-    files_lost: dict = field(default_factory=dict)  # upload field -> the file names it lost, said beside it
+    files_lost: dict = field(default_factory=dict)  # upload field -> the file names a refusal lost, said beside it
+
+    @property
+    def files_sent(self) -> bool:
+        """A refusal loses them: the page asks to choose them again."""
+        return bool(self.files_lost)
 
 
 def submit(schema: dict, command) -> Submission:
@@ -254,5 +258,5 @@ def submit(schema: dict, command) -> Submission:
     except Invalid as exc:
         if not exc.errors:  # else the summary at the form's top says it, once
             flash(exc.message, "error")
-        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422, files_sent=bool(files),
+        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422,
                           files_lost={name: [u.filename for u in items] for name, items in files.items()})

@@ -6,6 +6,8 @@ import re
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from engine.notifications import SENT_BY
+
 from .context import actor, engine
 from .filters import app_path
 
@@ -72,9 +74,9 @@ def body_parts(body: str) -> list[tuple[str, object]]:
         block = None
         if not line.strip() or line.startswith(("Buka tugas:", "Buka kasus:")):
             continue
-        if line.startswith("Pesan ini dikirim otomatis"):  # the mail's footer; a page is not a reply-to
+        if line.startswith(SENT_BY):  # the mail's footer; a page is not a reply-to
             continue
-        line = line.replace(" Pesan ini dikirim otomatis oleh Sengketa.", "")
+        line = line.replace(f" {SENT_BY}.", "")
         field = FIELD.match(line)
         if line.endswith(":") and not line.startswith(" "):
             block = (line[:-1].strip(), [])

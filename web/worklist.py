@@ -96,11 +96,9 @@ def claim(task_id):
 @bp.post("/tasks/<task_id>/unclaim")
 @login_required
 def unclaim(task_id):
-    holder = engine().tasks.get(actor(), task_id).claimed_by  # a colleague's, when a supervisor releases it
     task = engine().tasks.unclaim(actor(), task_id)
-    if holder and holder != actor().username:  # back to the step: giving it to someone is the usual next move
-        name = engine().identity.full_names([holder]).get(holder, holder)
-        flash(f"Tugas '{task.name}' dilepas dari {name} ke antrian.", "info")
+    if task.released_from:  # a colleague's step: back to it, as giving it to someone is the usual next move
+        flash(f"Tugas '{task.name}' dilepas dari {task.released_from} ke antrian.", "info")
         return redirect(url_for("worklist.task", task_id=task_id))
     flash(f"Tugas '{task.name}' dikembalikan ke antrian.", "info")
     return redirect(url_for("worklist.tasks"))
@@ -151,11 +149,11 @@ def task(task_id):
     values = sent.values if request.method == "POST" else {**detail.current, **detail.suggested}
     decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
     return _task_page(detail, formdata.fields(detail.form, values, sent.errors, decided=decided), sent.status,
-                      sent.errors, files_sent=sent.files_sent, files_lost=sent.files_lost,
+                      sent.errors, files_lost=sent.files_lost,
                       unsent=sent.values if take and detail.claimed_by is None else None)  # still theirs to take
 
 
-def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=None, files_lost=None):
+def _task_page(detail, fields, status, errors=None, unsent=None, files_lost=None):
     """The step's page; it is the viewer's to send when they hold it, or when it is their agency's own step
     (even one a colleague took through the API: the agency's steps are the agency's)."""
     mine = detail.claimed_by == actor().username or actor().sends_own_step(detail.lane)
@@ -167,7 +165,8 @@ def _task_page(detail, fields, status, errors=None, files_sent=False, unsent=Non
     return render_template("task.html", task=detail, mine=mine, fields=fields, attachments=attachments,
                            officers=[o for o in officers if o.username != detail.claimed_by],
                            errors=errors or {}, problems=formdata.problems(fields, attachments, errors or {}),
-                           files_sent=files_sent, files_lost=files_lost or {}, unsent=unsent, related=related), status
+                           files_sent=bool(files_lost), files_lost=files_lost or {}, unsent=unsent,
+                           related=related), status
 
 
 def _overtaken(task_id, refusal: Conflict | Unavailable, status: int = 409):
