@@ -28,7 +28,12 @@ def _hash(token: str) -> str:
 
 
 def _key(username: str, address: str) -> str:
-    return f"{username.strip().lower()[:80]}|{address[:64]}"
+    """The row's key: a hash, so a password typed into the name box is not kept in the clear."""
+    return _hash(f"{_name(username)}|{address[:64]}")
+
+
+def _name(username: str) -> str:
+    return username.strip().lower()[:80]
 
 
 class Logins:
@@ -43,7 +48,7 @@ class Logins:
         the officer out at their desk), known account or not (a refusal that said which names exist would
         help the guesser), right password or not."""
         key = _key(username, address)
-        self._count(key)
+        self._count(key, username, address)
         actor = self.identity.authenticate(username, password)
         if actor is None:
             return None
@@ -67,7 +72,7 @@ class Logins:
         with self.store.transaction(write=True) as session:
             session.execute(delete(LoginSession).where(LoginSession.id == _hash(token)))
 
-    def _count(self, key: str) -> None:
+    def _count(self, key: str, username: str, address: str) -> None:
         """Counts an attempt (a success removes the count), or refuses it while its name and address wait."""
         now = utcnow()
         for _try in range(2):  # two first attempts at once: one inserts, the other counts on it
@@ -79,7 +84,8 @@ class Logins:
                         session.add(LoginAttempt(key=key, failures=1, last_failed_at=now))
                         return
                     if attempt.blocked_until is not None and attempt.blocked_until > now:
-                        log.warning("login held back for %s (%d failures in a row)", key, attempt.failures)
+                        log.warning("login held back for %s from %s (%d failures in a row)",
+                                    _logged(session, username), address or "?", attempt.failures)
                         raise _throttled(attempt.blocked_until - now)
                     attempt.failures += 1
                     attempt.last_failed_at = now
@@ -89,6 +95,13 @@ class Logins:
                     return
             except IntegrityError:
                 continue
+
+
+def _logged(session, username: str) -> str:
+    """An account's name as the log says it; a name that is no account is not written down (it may be a
+    password typed into the wrong box)."""
+    known = session.scalar(select(User.username).where(User.username == _name(username)))
+    return f"account {known}" if known else "a name that is no account"
 
 
 def _throttled(left: timedelta) -> Throttled:

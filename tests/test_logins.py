@@ -83,6 +83,22 @@ def test_the_wait_doubles_and_is_alike_for_names_that_are_no_account(client, peo
             assert again.status_code == 429 and "coba lagi dalam 2 menit" in again.get_data(as_text=True), name
 
 
+def test_a_password_typed_into_the_name_box_is_kept_nowhere_in_the_clear(client, engine, people, caplog):
+    """The review of session 13: a held-back login wrote the name as typed to the log, and the attempt's row
+    kept it, which may be a password typed into the wrong box. The row keeps a hash; the log names accounts only."""
+    from sqlalchemy import select
+    from engine.models import LoginAttempt
+    for name in ("Rahasia-Sekali-99", "citra"):
+        for _ in range(6):
+            client.post("/login", data={"username": name, "password": "salah"})
+    with engine.store.transaction() as session:
+        keys = session.scalars(select(LoginAttempt.key)).all()
+    assert len(keys) == 2 and not any("rahasia" in k or "citra" in k for k in keys)
+    held = [r.getMessage() for r in caplog.records if "held back" in r.getMessage()]
+    assert any("a name that is no account" in m for m in held) and any("account citra" in m for m in held)
+    assert not any("rahasia" in m.lower() for m in caplog.messages)
+
+
 def test_a_guesser_elsewhere_does_not_keep_the_officer_out_at_their_desk(app, client, people):
     """Per name and address (the review: per name alone, one wrong password a minute from anywhere kept a real
     officer out all day)."""
