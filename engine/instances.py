@@ -248,7 +248,7 @@ class Instances:
             if by_id:  # one query for the page's running cases: what each waits on, by when, held by whom
                 for instance_id, name, due_at, holder in session.execute(
                         select(HumanTask.instance_id, HumanTask.name, HumanTask.due_at,
-                               func.coalesce(User.full_name, User.username))
+                               User.known_as)
                         .outerjoin(User, User.id == HumanTask.claimed_by)
                         .where(HumanTask.instance_id.in_(by_id), HumanTask.state == "ready")
                         .order_by(HumanTask.instance_id, HumanTask.created_at)):

@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
-    UniqueConstraint, text,
+    UniqueConstraint, func, text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -67,10 +68,16 @@ class User(Base):
     # logins stay ended (a new password ends them through the password hash).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
-    @property
+    @hybrid_property
     def known_as(self) -> str:
-        """How pages and messages name the person: their full name when they have one, else their username."""
+        """How pages and messages name the person: their full name when they have one, else their username
+        (in queries too, as the same expression)."""
         return self.full_name or self.username
+
+    @known_as.inplace.expression
+    @classmethod
+    def _known_as_expression(cls):
+        return func.coalesce(cls.full_name, cls.username)
 
 
 class LoginSession(Base):

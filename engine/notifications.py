@@ -288,8 +288,7 @@ class Notifications:
         holder, doer = aliased(User), aliased(User)
         with self.store.transaction() as session:
             stmt = (select(Notification, HumanTask.state, HumanTask.lane,
-                           func.coalesce(holder.full_name, holder.username),
-                           func.coalesce(doer.full_name, doer.username), HumanTask.completed_at)
+                           holder.known_as, doer.known_as, HumanTask.completed_at)
                     .outerjoin(HumanTask, HumanTask.id == Notification.task_id)
                     .outerjoin(holder, holder.id == HumanTask.claimed_by)
                     .outerjoin(doer, doer.id == HumanTask.completed_by).where(self._mine(actor)))

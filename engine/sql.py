@@ -49,13 +49,13 @@ ASSIGN_HELD = (update(task).where(task.c.id == bindparam("task_id"), task.c.stat
 TASK_NOW = select(task.c.state, task.c.claimed_by, task.c.completed_by).where(task.c.id == bindparam("task_id"))
 # Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder). By its
 # case first: history is indexed by case, and is the largest table there is.
-LAST_RELEASE = (select(user.c.id, func.coalesce(user.c.full_name, user.c.username))
+LAST_RELEASE = (select(user.c.id, User.known_as)
                 .select_from(history.join(user, user.c.id == history.c.user_id))
                 .where(history.c.instance_id == bindparam("instance_id"), history.c.task_id == bindparam("task_id"),
                        or_(history.c.event == "task_unclaimed", history.c.event == "task_released"))
                 .order_by(history.c.id.desc()).limit(1))
 # How the step came to its holder, last: taken from the queue, or given by a supervisor (and by whom).
-LAST_HANDOVER = (select(history.c.event, func.coalesce(user.c.full_name, user.c.username).label("by"), user.c.role)
+LAST_HANDOVER = (select(history.c.event, User.known_as.label("by"), user.c.role)
                  .select_from(history.join(user, user.c.id == history.c.user_id))
                  .where(history.c.instance_id == bindparam("instance_id"), history.c.task_id == bindparam("task_id"),
                         or_(history.c.event == "task_claimed", history.c.event == "task_assigned"))
