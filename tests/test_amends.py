@@ -69,10 +69,11 @@ def test_a_wrong_correction_is_refused_field_by_field_and_changes_nothing(people
     broken = copy.deepcopy(request)
     broken["contact"]["nip"] = "198613262015051001"  # month 13
     broken["domain"]["name"] = "contoh.com"
+    broken["letter"]["date"] = "2999-01-01"  # the API probe: the start form's own keywords were not applied here
     refused = ani.post(f"/tasks/{step['id']}/complete", json={"data": {"notes": "x", "permohonan": broken}})
     assert refused.status_code == 422
     fields = {e["field"] for e in refused.get_json()["errors"]}
-    assert {"notes", "permohonan.contact.nip", "permohonan.domain.name"} <= fields
+    assert {"notes", "permohonan.contact.nip", "permohonan.domain.name", "permohonan.letter.date"} <= fields
     view = ani.get(f"/cases/{case['id']}").get_json()
     assert view["domain"] == "contoh.go.id" and view["data"]["permohonan"] == request
     assert open_task(ani, case)["id"] == step["id"]
