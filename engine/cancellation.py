@@ -14,6 +14,7 @@ from .instances import _find, visible
 from .models import HumanTask, Notification, utcnow
 from .notifications import CASE_ENDED, tell_ended
 from .store import Store
+from .tidy import blank
 
 REASON_MAX = 1000
 
@@ -21,6 +22,19 @@ REASON_MAX = 1000
 def may_end(actor: Actor, agency_id: int) -> bool:
     """The agency's own officers withdraw; process owners and administrators cancel any case."""
     return actor.role in ("process_owner", "admin") or (actor.role == "pemohon" and actor.agency_id == agency_id)
+
+
+def _reason(reason) -> str:
+    """The reason as kept, or Invalid saying what is wrong with it."""
+    # A browser sends a text area's line breaks as CRLF but counts them as one character, as we do.
+    text = reason.replace("\r\n", "\n").strip() if isinstance(reason, str) else None
+    message = ("Alasan harus berupa teks." if text is None and reason is not None else
+               "Wajib diisi." if not text or blank(text) else
+               f"Terlalu panjang (maksimal {REASON_MAX} karakter)." if len(text) > REASON_MAX else
+               "Alasan memuat karakter kendali atau karakter tidak sah." if CONTROL.search(text) else None)
+    if message:
+        raise Invalid("invalid", "Sebutkan alasan kasus ini diakhiri.", [{"field": "reason", "message": message}])
+    return text
 
 
 class Cancellations:
@@ -31,12 +45,6 @@ class Cancellations:
     def end(self, actor: Actor, case_ref, reason) -> str:
         """Withdraws (the agency) or cancels (anyone else allowed) a running case; returns the history
         event written, `case_withdrawn` or `case_cancelled`."""
-        # A browser sends a text area's line breaks as CRLF but counts them as one character, as we do.
-        reason = reason.replace("\r\n", "\n").strip() if isinstance(reason, str) else ""
-        if not reason or len(reason) > REASON_MAX or CONTROL.search(reason):
-            message = ("Wajib diisi." if not reason else f"Terlalu panjang (maksimal {REASON_MAX} karakter)."
-                       if len(reason) > REASON_MAX else "Alasan memuat karakter kendali atau karakter tidak sah.")
-            raise Invalid("invalid", "Sebutkan alasan kasus ini diakhiri.", [{"field": "reason", "message": message}])
         with self.store.command(write=True) as tx:
             found = _find(tx.session, case_ref)
             if found is None or not visible(actor, found.agency_id):
@@ -44,6 +52,7 @@ class Cancellations:
             if not may_end(actor, found.agency_id):
                 raise Forbidden("not_allowed", "Kasus hanya dapat ditarik oleh petugas instansi pemohonnya atau "
                                                "dibatalkan oleh pemilik proses atau administrator.")
+            reason = _reason(reason)  # after who may: a case one cannot end is not asked for a reason
             locked = self.execution.lock(tx, found.id)
             now = utcnow()  # once the case is ours: a target that fired while we waited is history before this
             if locked.status != "running":

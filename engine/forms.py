@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from . import date_bounds, outcome
+from .account_checks import name_problem
 from .errors import DeploymentError, Invalid, TooLarge
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -25,6 +26,18 @@ def _whole_pattern(validator, pattern, instance, schema):
         anchored = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
         if not re.search(anchored, instance):
             yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+NAME = "x-name"
+
+
+def _name(validator, wanted, instance, schema):
+    """`"x-name": true`: a name people read (a person's, an agency's) follows the accounts' rule: no invisible
+    characters (a right-to-left override, a zero-width space) and one script (no Cyrillic е in "Kabupatеn")."""
+    if wanted is True and validator.is_type(instance, "string"):
+        problem = name_problem(instance, "Nama ini", 0, 10 ** 6)
+        if problem:
+            yield ValidationError(problem)
 
 
 _ONE_OF = Draft202012Validator.VALIDATORS["oneOf"]
@@ -55,7 +68,7 @@ def _choices(branches) -> frozenset | None:
 
 
 FormValidator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern, "oneOf": _labelled_choice,
-                                                         **date_bounds.KEYWORDS})
+                                                         NAME: _name, **date_bounds.KEYWORDS})
 
 
 @FORMATS.checks("nip", raises=())
@@ -219,6 +232,8 @@ def describe(error):
     custom = error.schema.get("x-messages", {}) if isinstance(error.schema, dict) else {}
     if keyword in custom:
         yield path, custom[keyword]
+    elif keyword == NAME:
+        yield path, error.message  # in words already: what the name carries that it should not
     elif keyword == "format":
         yield path, FORMAT_MESSAGES.get(error.validator_value, MESSAGES["format"])
     elif keyword == "type":

@@ -6,17 +6,29 @@ that does not tidy into that shape is left as typed, so the form's message is ab
 
 Every other text field is tidied as the pages tidy it, so the API and the pages keep one rule: a line's spaces
 made single, a text area's ends trimmed (its line breaks as LF), and a field left blank is a field not given
-(a required one is then reported missing, not accepted as "   ")."""
+(a required one is then reported missing, not accepted as "   "). Blank is what shows nothing: "" too, and
+text of invisible characters alone (a zero-width space, a direction mark, a combining accent on nothing,
+a Hangul or Braille filler)."""
 from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 
 from .errors import DeploymentError
 
 DIGITS = re.compile(r"\+?[0-9]+")
 DIGIT_SEPARATORS = re.compile(r"[\s.\-]")
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+INVISIBLE = {"Cc", "Cf", "Cn", "Co", "Cs", "Mn", "Me", "Zs", "Zl", "Zp"}
+FILLERS = "\u115f\u1160\u3164\uffa0\u2800"
+
+
+def blank(value: str) -> bool:
+    """Text that shows nothing on a page."""
+    return all(c in FILLERS or c.isspace() or unicodedata.category(c) in INVISIBLE for c in value)
 
 
 def _digits(value: str) -> str:
@@ -101,8 +113,8 @@ def tidied(schema: dict, data):
             node = node.get(key) if isinstance(node, dict) else None
         value = node.get(path[-1]) if isinstance(node, dict) else None
         if isinstance(value, str) != (tidy is _whole):  # text tidiers take text; _whole takes the rest
-            new = tidy(value)
-            if new != value or type(new) is not type(value):
+            new = "" if tidy is not _whole and blank(value) else tidy(value)
+            if new != value or new == "" or type(new) is not type(value):
                 changes.append((path, new))
     if not changes:
         return data

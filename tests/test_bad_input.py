@@ -481,6 +481,32 @@ def test_blank_or_space_only_text_from_the_api_is_missing_as_on_the_pages(people
     assert refused.status_code == 422 and "summary" in {e["field"] for e in refused.get_json()["errors"]}
 
 
+def test_empty_or_invisible_text_is_missing_and_names_carry_no_hidden_characters(people):
+    """The API probe: "" was not blank ("minimal 20 karakter" for a required text, "" kept for an optional one,
+    an optional domain refused), text of invisible characters alone was accepted, and a contact named
+    "\u202eRina" or "Rina\u200bKartika" filed, though accounts and agencies refuse such names."""
+    ani = people["ani"]
+    data = request_data(**{"contact.name": "", "dispute.description": "", "letter.subject": "\u200b\u200f",
+                           "letter.number": "\u3164", "letter.addressee": "\u0301\u2800"})
+    body = problem(ani.post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
+                            content_type="multipart/form-data"), 422)
+    said = {e["field"]: e["message"] for e in body["errors"]}
+    for field in ("contact.name", "dispute.description", "letter.subject", "letter.number", "letter.addressee"):
+        assert said.get(field) == "Wajib diisi.", (field, said)
+    for name in ("\u202eRina", "Rina\u200bKartika", "Rina Kart\u0456ka"):  # the last: a Cyrillic і
+        body = problem(ani.post("/cases", data=multipart(request_data(**{"contact.name": name}),
+                                                         letter=[("s.pdf", make_pdf())]),
+                                content_type="multipart/form-data"), 422)
+        assert [e["field"] for e in body["errors"]] == ["contact.name"], name
+        assert "Nama ini" in body["errors"][0]["message"]
+    nothing_changed(ani)
+    case = file_case(ani, request_data(**{"agency.parent": "", "domain.held_domain": "  ",
+                                          "domain.current_holder": "\ufeff"}))
+    stored = ani.get(f"/cases/{case['id']}").get_json()["data"]["permohonan"]
+    assert "parent" not in stored["agency"] and "held_domain" not in stored["domain"]
+    assert "current_holder" not in stored["domain"]
+
+
 def test_a_filing_does_not_name_its_agency_with_invisible_or_blank_text(engine, people):
     ani = people["ani"]  # her agency is still named by its code (kab-contoh)
     for name in ("\u202eadrakaJ", "   ", "K\u200bab", "Pemerintah Kabupat\u0435n Contoh"):  # the last: a Cyrillic е

@@ -196,7 +196,7 @@ def _json_object() -> dict:
         raise Malformed("malformed", "Kirim application/json.")
     body = _json_body()
     if not isinstance(body, dict):
-        raise Malformed("malformed", "Badan JSON harus berupa objek, misalnya {\"reason\": \"...\"}.")
+        raise Malformed("malformed", "Badan JSON harus berupa satu objek: {\"nama\": nilai, ...}.")
     if any(isinstance(v, str) and SURROGATE.search(v) for v in (*body, *body.values())):
         # "\ud800" escapes to half of a character: no text can hold it (forms say so field by field)
         raise Malformed("malformed", "JSON memuat escape \\uD800-\\uDFFF tanpa pasangannya; kirim teks UTF-8 "
