@@ -13,7 +13,7 @@ from .actors import Actor, actor_of
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .execution import Execution
 from .instances import visible
-from .models import HumanTask, User, utcnow
+from .models import SUPERVISED_LANES, HumanTask, User, utcnow
 from .notifications import LANE_NAMES, tell_assigned, tell_released
 from .store import Store
 from .tasks import TaskRow
@@ -61,8 +61,10 @@ class Assignments:
             if task is None or not visible(actor, task.agency_id):
                 raise NotFound("no_task", "Tugas tidak ditemukan.")
             if not actor.assigns(task.lane):
-                raise Forbidden("not_supervisor", "Hanya supervisor lajur langkah ini atau pemilik proses yang dapat "
-                                                  "memberikannya kepada petugas tertentu.")
+                raise Forbidden("not_supervisor", "Langkah instansi tidak diberikan kepada petugas tertentu: "
+                                                  "petugas instansi itu sendiri yang mengirimnya." if task.lane not in
+                                SUPERVISED_LANES else "Hanya supervisor lajur langkah ini atau pemilik proses yang "
+                                                      "dapat memberikannya kepada petugas tertentu.")
             # the case, as every command on it takes it (a completion, an ending, a target firing): the step is
             # read again as it is once this command has it
             self.execution.lock(tx, task.instance_id)
@@ -78,9 +80,9 @@ class Assignments:
                 return TaskRow.of(task, "ready", officer.username)
             holder = tx.session.get(User, task.claimed_by) if task.claimed_by else None
             if seen is not ANYONE and seen != (holder.username if holder else None):
-                raise Conflict("stale", "Tugas ini baru saja " + (
-                    f"diambil oleh {holder.known_as}" if holder else "dilepas ke antrian") +
-                    "; lihat lagi sebelum memberikannya.")
+                raise Conflict("stale", (f"Tugas ini baru saja diambil oleh {holder.known_as}" if holder else
+                                         f"Tugas ini tidak dipegang {seen}, melainkan menunggu di antrian") +
+                               "; lihat lagi sebelum memberikannya.")
             statement = sql.ASSIGN_HELD if task.claimed_by else sql.CLAIM  # from its holder, or from the queue
             if tx.run(statement, {"task_id": task.id, "holder": task.claimed_by, "user_id": officer.id,
                                   "at": now}) != 1:

@@ -140,6 +140,9 @@ class ApiUser:
     def post(self, path, **kw):
         return self.client.post("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
 
+    def delete(self, path, **kw):
+        return self.client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
 
 @pytest.fixture
 def people(app, engine):

@@ -122,7 +122,11 @@ def test_only_the_lanes_supervisor_or_the_process_owner_gives_and_only_to_who_ma
     assert fajar.post(path, json={"to": "dodi"}).status_code == 409
     correction = open_task(ani, case, "Task_LengkapiPermohonan")
     refused = owner.post(f"/tasks/{correction['id']}/assign", json={"to": "ani"})
-    assert refused.status_code == 403
+    assert refused.status_code == 403  # and says why, not that only the process owner may (the API probe)
+    assert "petugas instansi itu sendiri yang mengirimnya" in refused.get_json()["detail"]
+    # nor is an agency's step, nobody holding it, released by another lane: not theirs, rather than "not held"
+    for person in (citra, eka):
+        assert person.post(f"/tasks/{correction['id']}/unclaim").status_code == 403, person.name
 
 
 def test_a_gift_and_a_claim_at_the_same_moment_one_wins(engine, people):
@@ -158,14 +162,16 @@ def test_a_gift_made_from_an_old_look_at_the_step_is_refused(engine, people):
     citra.post(f"/tasks/{step['id']}/claim")  # after the supervisor looked: they saw it in the queue
     refused = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi", "from": None})
     assert refused.status_code == 409 and "baru saja diambil oleh citra" in refused.get_json()["detail"]
-    assert fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi", "from": 7}).status_code == 400
+    odd = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi", "from": 7})
+    assert odd.status_code == 422 and odd.get_json()["errors"][0]["field"] == "from"  # as "to" is
     assert open_task(citra, {"id": step["case_id"]})["claimed_by"] == "citra"
     assert engine.notifications.list(engine.identity.by_username("citra")) == []
     given = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi", "from": "citra"})
     assert given.status_code == 200 and given.get_json()["claimed_by"] == "dodi"
     dodi.post(f"/tasks/{step['id']}/unclaim")
     refused = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "citra", "from": "dodi"})
-    assert refused.status_code == 409 and "baru saja dilepas" in refused.get_json()["detail"]
+    assert refused.status_code == 409 and "tidak dipegang dodi, melainkan menunggu di antrian" in \
+        refused.get_json()["detail"]
 
 
 def test_the_task_page_offers_the_officers_of_the_lane_to_its_supervisor_only(app, engine, people):

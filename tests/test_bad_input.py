@@ -156,6 +156,19 @@ def test_oversized_upload_is_413(people):
     problem(ani.post("/cases", data=multipart(request_data(), letter=[("s.pdf", huge)]),
                      content_type="multipart/form-data"), 413)
     nothing_changed(ani)
+    # a JSON body that large uploaded nothing, and is not said to have (the API probe)
+    body = problem(ani.post("/cases/1/cancel", data=b"{" + b" " * (33 * 1024 * 1024) + b"}",
+                            content_type="application/json"), 413)
+    assert body["detail"] == "Permintaan melebihi batas ukuran yang diizinkan."
+
+
+def test_a_method_the_address_does_not_take_is_405_and_says_which_it_does(people, client):
+    refused = problem(people["ani"].delete("/cases"), 405)
+    assert refused["detail"] == "Metode HTTP ini tidak didukung di alamat ini."
+    allowed = people["ani"].delete("/cases")
+    assert {m.strip() for m in allowed.headers["Allow"].split(",")} >= {"GET", "POST"}
+    page = client.put("/login")
+    assert page.status_code == 405 and "POST" in page.headers["Allow"] and "Metode" in page.get_data(as_text=True)
 
 
 def test_unknown_task_is_404(people):
@@ -279,6 +292,13 @@ def test_bad_filters_are_400(people):
     assert "tidak negatif" in problem(citra.get("/tasks?offset=-1"), 400)["detail"]
     assert citra.get("/tasks?limit=2&offset=0").status_code == 200
     problem(citra.get("/cases?status=x"), 400)
+    # the API probe: a yes/no filter that said neither was read as no, so "overdue=yes" listed everything
+    for odd in ("/tasks?overdue=banana", "/tasks?mine=2", "/notifications?unread=maybe"):
+        assert "harus true atau false" in problem(citra.get(odd), 400)["detail"], odd
+    for fine in ("/tasks?overdue=yes", "/tasks?overdue=0", "/tasks?mine=", "/notifications?unread=true"):
+        assert citra.get(fine).status_code == 200, fine
+    assert "all" in problem(citra.get("/tasks?state=semua"), 400)["detail"]
+    assert citra.get("/tasks?state=").status_code == 200  # empty is the default, as for the other filters
 
 
 def test_only_agencies_file_cases(people):

@@ -6,8 +6,8 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine.errors import Malformed, TooLarge
-from engine.tasks import TaskRow
+from engine.errors import Invalid, Malformed, TooLarge
+from engine.tasks import STATES, TaskRow
 
 from . import openapi
 from .cases import download
@@ -15,6 +15,7 @@ from .context import actor, engine
 from .errors import problem
 from .formdata import uploads
 
+FLAG_YES, FLAG_NO = ("1", "true", "yes", "ya"), ("", "0", "false", "no", "tidak")
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -109,7 +110,7 @@ def get_document(case_ref, document_id):
 
 @bp.get("/notifications")
 def list_notifications():
-    unread = request.args.get("unread", "").lower() in ("1", "true")
+    unread = _flag("unread")
     limit, offset = _paging()
     items = engine().notifications.list(actor(), unread_only=unread, limit=limit, offset=offset)
     return jsonify({"items": [{"id": n.id, "subject": n.subject, "body": n.body, "link": n.link,
@@ -121,14 +122,22 @@ def list_notifications():
 @bp.get("/tasks")
 def list_tasks():
     limit, offset = _paging()
-    mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
-    view = request.args.get("view") or ("mine" if mine else None)
-    state = request.args.get("state", "ready")
+    view = request.args.get("view") or ("mine" if _flag("mine") else None)
+    state = request.args.get("state") or "ready"
+    if state not in (*STATES, "all"):
+        raise Malformed("bad_filter", f"Filter 'state' tidak dikenal; pilih salah satu: {', '.join(STATES)}, all.")
     rows, total = engine().tasks.list(actor(), view=view, lane=request.args.get("lane") or None,
-                                      state=None if state == "all" else state,
-                                      overdue=request.args.get("overdue", "").lower() in ("1", "true"),
+                                      state=None if state == "all" else state, overdue=_flag("overdue"),
                                       limit=limit, offset=offset)
     return jsonify({"items": [_task(t) for t in rows], "total": total, "limit": limit, "offset": offset})
+
+
+def _flag(name: str) -> bool:
+    """A yes/no filter: absent or empty is no; a word that is neither is refused, not read as no."""
+    said = request.args.get(name, "").strip().lower()
+    if said in FLAG_YES or said in FLAG_NO:
+        return said in FLAG_YES
+    raise Malformed("bad_filter", f"Filter '{name}' harus true atau false (juga 1/0, ya/tidak), bukan {said!r}.")
 
 
 @bp.get("/tasks/<task_id>")
@@ -157,8 +166,9 @@ def assign(task_id):
     gives it to that officer, only if "from" still holds it (left out: only if nobody does)."""
     body = _json_object()
     seen = body.get("from")  # left out: nobody holds it, so a step someone took meanwhile is not taken unseen
-    if not (seen is None or isinstance(seen, str)):
-        raise Malformed("malformed", "\"from\" adalah nama pengguna pemegang tugas yang Anda lihat, atau null.")
+    if not (seen is None or isinstance(seen, str)):  # a field of the command, as "to" is: 422 with its name
+        raise Invalid("invalid", "Tugas belum diberikan.", [
+            {"field": "from", "message": "Nama pengguna pemegang tugas yang Anda lihat, atau null bila tidak ada."}])
     return jsonify(_task(engine().assignments.give(actor(), task_id, body.get("to"), seen=seen)))
 
 

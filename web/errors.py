@@ -125,6 +125,8 @@ def init_app(app) -> None:
         detail = HTTP_DETAILS.get(status, f"Permintaan tidak dapat diproses (HTTP {status}).")
         if status == 413 and (request.content_length or 0) <= (current_app.config["MAX_CONTENT_LENGTH"] or 0):
             detail = "Satu isian terlalu panjang, atau permintaan berisi terlalu banyak bagian (isian atau berkas)."
+        elif status == 413 and request.mimetype != "multipart/form-data":
+            detail = "Permintaan melebihi batas ukuran yang diizinkan."  # a JSON body: nothing was uploaded
         if isinstance(exc, (UnreadableBody, NotUtf8)):
             detail = exc.description
         elif status == 400 and getattr(exc, "description", None) and "CSRF" in exc.description:
@@ -132,10 +134,14 @@ def init_app(app) -> None:
             if request.content_length and not request.form and not request.files:  # nothing could be read of it
                 detail = UnreadableBody.description
         if wants_json():
-            return problem(status, detail)
-        _anonymous_if_unknown()
-        return render_template("error.html", status=status, title=TITLES.get(status, "Galat"),
-                               message=detail, errors=[]), status
+            response = problem(status, detail)
+        else:
+            _anonymous_if_unknown()
+            response = current_app.make_response((render_template(
+                "error.html", status=status, title=TITLES.get(status, "Galat"), message=detail, errors=[]), status))
+        if getattr(exc, "valid_methods", None):  # a 405 says which methods the address takes (RFC 9110)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
