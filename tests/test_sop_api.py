@@ -94,6 +94,15 @@ def test_agency_files_a_dispute_and_receives_the_answer(people):
 
     letter = final["documents"][0]
     assert letter["field"] == "letter" and letter["content_type"] == "application/pdf"
+    # every answer of the story is what the served document says, field for field (the API probe found
+    # fields it left out)
+    conforms(ani, case, "FiledCase")
+    conforms(ani, final, "Case")
+    conforms(ani, ani.get("/cases").get_json(), "CaseList")
+    conforms(citra, citra.get("/tasks?state=all").get_json(), "TaskList")
+    conforms(citra, citra.get(f"/tasks/{step5['id']}").get_json(), "TaskDetail")
+    conforms(ani, ani.get("/notifications").get_json(), "NotificationList")
+    assert ani.get("/notifications").get_json()["items"]  # (the agency was told of the answer)
     download = ani.get(f"/cases/{case['id']}/documents/{letter['id']}")
     assert download.status_code == 200 and download.data == make_pdf()
 

@@ -33,6 +33,12 @@ def _task_path(summary, op_id):
                      "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409")}}
 
 
+def _list(item: str) -> dict:
+    return {"type": "object", "properties": {"items": {"type": "array", "items": _ref(item)},
+                                             "total": {"type": "integer"}, "limit": {"type": "integer"},
+                                             "offset": {"type": "integer"}}}
+
+
 def document() -> dict:
     payload = {
         "multipart/form-data": {"schema": {"type": "object", "required": ["data"], "properties": {
@@ -58,18 +64,16 @@ def document() -> dict:
                          "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
                                          "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                          "requestBody": {"required": True, "content": payload},
-                         "responses": {**_responses("201", _ref("CaseSummary"), "400", "401", "403", "409", "413",
+                         "responses": {**_responses("201", _ref("FiledCase"), "400", "401", "403", "409", "413",
                                                     "422"),
                                        "200": {"description": "Sudah diajukan dengan kunci ini: kasus itu",
-                                               "content": {"application/json": {"schema": _ref("CaseSummary")}}}}},
+                                               "content": {"application/json": {"schema": _ref("FiledCase")}}}}},
                 "get": {"summary": "Daftar kasus yang boleh Anda lihat", "operationId": "listCases",
                         "parameters": [{"name": "status", "in": "query", "schema": {
                             "enum": ["running", "completed", "cancelled"]}},
                             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
                             {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
-                        "responses": _responses("200", {"type": "object", "properties": {
-                            "items": {"type": "array", "items": _ref("CaseSummary")}, "total": {"type": "integer"}}},
-                            "400", "401")}},
+                        "responses": _responses("200", _ref("CaseList"), "400", "401")}},
             "/cases/{case_id}": {"get": {
                 "summary": "Status, tugas terbuka dan riwayat sebuah kasus", "operationId": "getCase",
                 "parameters": [{"name": "case_id", "in": "path", "required": True,
@@ -83,7 +87,7 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["reason"],
                     "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
-                "responses": _responses("200", _ref("Case"), "400", "401", "403", "404", "409", "422")}},
+                "responses": _responses("200", _ref("Case"), "400", "401", "403", "404", "409", "413", "422")}},
             "/cases/{case_id}/documents/{document_id}": {"get": {
                 "summary": "Unduh dokumen kasus", "operationId": "getDocument",
                 "parameters": [{"name": "case_id", "in": "path", "required": True, "schema": {"type": "string"}},
@@ -105,15 +109,12 @@ def document() -> dict:
                                                                 "default": "ready"}},
                     {"name": "overdue", "in": "query", "schema": {"type": "boolean"}},
                     {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
-                "responses": _responses("200", {"type": "object", "properties": {
-                    "items": {"type": "array", "items": _ref("Task")}, "total": {"type": "integer"}}}, "400", "401")}},
+                "responses": _responses("200", _ref("TaskList"), "400", "401")}},
             "/notifications": {"get": {
                 "summary": "Notifikasi Anda (target waktu terlewati, langkah yang menunggu tindakan Anda)", "operationId": "listNotifications",
                 "parameters": [{"name": "unread", "in": "query", "schema": {"type": "boolean"}},
                                {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
-                "responses": _responses("200", {"type": "object", "properties": {
-                    "items": {"type": "array", "items": {"type": "object"}}, "unread": {"type": "integer"}}},
-                    "400", "401")}},
+                "responses": _responses("200", _ref("NotificationList"), "400", "401")}},
             "/tasks/{task_id}": {"get": {
                 "summary": "Tugas beserta skema formulirnya", "operationId": "getTask",
                 "parameters": [{"$ref": "#/components/parameters/TaskId"}],
@@ -132,7 +133,7 @@ def document() -> dict:
                         "from": {"type": ["string", "null"], "description": "Pemegang tugas yang Anda lihat (null "
                                  "atau tidak disebut: belum diambil); bila kini orang lain memegangnya, 409 dan "
                                  "tidak ada yang berubah"}}}}}},
-                "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409", "422")}},
+                "responses": _responses("200", _ref("Task"), "400", "401", "403", "404", "409", "413", "422")}},
             "/tasks/{task_id}/complete": {"post": {
                 "summary": "Selesaikan tugas dengan data formulirnya", "operationId": "completeTask",
                 "description": "Tugas harus sudah diambil pemanggil, kecuali langkah instansi pemohon sendiri "
@@ -157,8 +158,10 @@ def document() -> dict:
                     "detail": {"type": "string"}, "code": {"type": "string"},
                     "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
                                                           "properties": {
-                        "field": {"type": "string", "description": "Dotted path in `data`, or the name of a "
-                                                                   "file part; empty for the request as a whole."},
+                        "field": {"type": "string", "description": "Dotted path in `data`, the name of a file "
+                                                                   "part, or of a header (Idempotency-Key) or a "
+                                                                   "command's field; empty for the request as a "
+                                                                   "whole."},
                         "in": {"enum": ["file"], "description": "Present when the problem is an uploaded file "
                                                                 "(`field` then names its multipart part)."},
                         "message": {"type": "string"}}}}}},
@@ -173,18 +176,42 @@ def document() -> dict:
                                 "oneOf": [{"type": "null"}, {"type": "object", "required": ["value", "title", "tone"],
                                            "properties": {"value": {"type": "string"}, "title": {"type": "string"},
                                                           "tone": {"enum": ["granted", "not-granted"]}}}]}}},
+                "CaseList": _list("CaseSummary"),
+                "FiledCase": {"allOf": [_ref("CaseSummary"), {"type": "object", "required": ["open_tasks"],
+                                                              "properties": {
+                    "open_tasks": {"type": "array", "items": _ref("Task")}}}]},
                 "Case": {"allOf": [_ref("CaseSummary"), {"type": "object", "properties": {
+                    "process": {"type": "string", "description": "Nama proses (diagram) versi kasus ini"},
+                    "started_by": {"type": ["string", "null"], "description": "Petugas yang mengajukan"},
+                    "targets_minutes": {"type": "object", "additionalProperties": {"type": "number"},
+                                        "description": "Target waktu tiap langkah (id elemen -> menit)"},
                     "open_tasks": {"type": "array", "items": _ref("Task")},
                     "data": {"type": "object"},
-                    "documents": {"type": "array", "items": {"type": "object"}},
+                    "documents": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "field": {"type": "string"}, "filename": {"type": "string"},
+                        "content_type": {"type": "string"}, "size": {"type": "integer"},
+                        "sha256": {"type": "string"}, "uploaded_at": {"type": "string", "format": "date-time"},
+                        "task_id": {"type": ["string", "null"]}, "url": {"type": "string"}}}},
                     "history": {"type": "array", "items": {"type": "object", "properties": {
                         "at": {"type": "string", "format": "date-time"}, "event": {"type": "string"},
+                        "label": {"type": "string", "description": "Peristiwa dalam kata-kata"},
                         "user": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]},
+                        "task_id": {"type": ["string", "null"]}, "element_id": {"type": ["string", "null"]},
                         "reason": {"type": "string", "description": "Alasan yang diberikan (case_withdrawn, "
                                                                     "case_cancelled)."},
                         "to": {"type": "string", "description": "Petugas yang diberi tugas (task_assigned)."},
                         "from": {"type": "string", "description": "Petugas yang tugasnya dilepas atau diberikan "
                                                                   "kepada orang lain (task_unclaimed, task_assigned)."}}}}}}]},
+                "TaskList": _list("Task"),
+                "NotificationList": {"type": "object", "properties": {
+                    "items": {"type": "array", "items": _ref("Notification")},
+                    "unread": {"type": "integer", "description": "Jumlah yang belum dibaca, semuanya"}}},
+                "Notification": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "subject": {"type": "string"}, "body": {"type": "string"},
+                    "link": {"type": ["string", "null"]}, "created_at": {"type": "string", "format": "date-time"},
+                    "read_at": {"type": ["string", "null"], "format": "date-time"},
+                    "delivery": {"type": ["string", "null"], "description": "Nasib e-mailnya"},
+                    "case_id": {"type": ["integer", "null"]}}},
                 "Task": {"type": "object", "required": ["id", "case_id", "name", "lane", "state", "claimed_by",
                                                         "created_at", "due_at"], "properties": {
                     "id": {"type": "string"}, "case_id": {"type": "integer"}, "case_number": {"type": "string"},
