@@ -14,7 +14,7 @@ EVENT_LABELS = {
     "task_created": "Tugas dibuat",
     "task_claimed": "Tugas diambil",
     "task_unclaimed": "Tugas dilepas",
-    "task_released": "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan)",
+    "task_released": "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan atau diubah)",
     "task_assigned": "Tugas diberikan",
     "task_completed": "Tugas diselesaikan",
     "case_completed": "Kasus selesai",
@@ -23,6 +23,15 @@ EVENT_LABELS = {
     "timer_fired": "Target waktu terlewati",
     "sla_escalated": "Supervisor diberi tahu",  # of the step whose target was missed
 }
+# A release says why, since the account change that caused it (older rows do not: the label above covers both).
+RELEASED_BECAUSE = {"deactivated": "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan)",
+                    "changed": "Tugas dikembalikan ke antrian (peran atau instansi pemegangnya diubah)"}
+
+
+def label(event: str, detail: dict | None) -> str:
+    if event == "task_released" and isinstance(detail, dict) and detail.get("why") in RELEASED_BECAUSE:
+        return RELEASED_BECAUSE[detail["why"]]
+    return EVENT_LABELS.get(event, event)
 
 
 @dataclass(frozen=True)
@@ -43,5 +52,5 @@ class History:
         rows = session.execute(
             select(HistoryEvent, User.username).outerjoin(User, User.id == HistoryEvent.user_id)
             .where(HistoryEvent.instance_id == instance_id).order_by(HistoryEvent.at, HistoryEvent.id)).all()
-        return [HistoryEntry(e.id, e.at, e.event, EVENT_LABELS.get(e.event, e.event), username, e.task_id,
+        return [HistoryEntry(e.id, e.at, e.event, label(e.event, e.detail), username, e.task_id,
                              e.element_id, e.name, e.detail) for e, username in rows]

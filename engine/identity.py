@@ -229,7 +229,7 @@ class Identity:
             if not active:
                 user.session_version = (user.session_version or 0) + 1  # reactivating does not revive logins
                 session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
-                released = _give_back(tx, user.id, admin)
+                released = _give_back(tx, user.id, admin, "deactivated")
             audit.info("%s %s by %s (%d tasks back in the queue)", username,
                        "activated" if active else "deactivated", admin.username, released)
         return released
@@ -279,7 +279,7 @@ class Identity:
                 user.full_name = full_name
             user.agency_id = _agency_id(session, agency) if agency else None
             now_is = actor_of(user)
-            released = _give_back(tx, user.id, admin, keep=lambda t: now_is.may_work(t.lane, t.agency_id))
+            released = _give_back(tx, user.id, admin, "changed", keep=lambda t: now_is.may_work(t.lane, t.agency_id))
             audit.info("%s changed by %s: %s -> %s (%d tasks back in the queue)", username,
                        admin.username if admin else "the command line", was,
                        (role, email, user.agency_id, lane), released)
@@ -330,10 +330,11 @@ def _agency_id(session, code: str, name: str | None = None) -> int:
     return agency.id
 
 
-def _give_back(tx, user_id: int, by: Actor | None, keep=lambda task: False) -> int:
+def _give_back(tx, user_id: int, by: Actor | None, why: str, keep=lambda task: False) -> int:
     """The tasks a user holds go back to their lanes' queues (all, or those `keep` does not keep), each release
     in its case's history; the same conditional release as a command's, so a task completed meanwhile is left
-    alone. Returns how many went back."""
+    alone. `why`: "deactivated" or "changed" (its role, agency or lane), as the history says. Returns how many
+    went back."""
     held = tx.session.execute(
         select(HumanTask.id, HumanTask.instance_id, HumanTask.element_id, HumanTask.name, HumanTask.lane,
                Instance.agency_id).join(Instance, Instance.id == HumanTask.instance_id)
@@ -343,5 +344,5 @@ def _give_back(tx, user_id: int, by: Actor | None, keep=lambda task: False) -> i
         now = utcnow()
         tx.many(sql.ADD_HISTORY, [sql.history_row(
             instance_id=t.instance_id, at=now, user_id=by.id if by else None, event="task_released",
-            task_id=t.id, element_id=t.element_id, name=t.name) for t in released])
+            task_id=t.id, element_id=t.element_id, name=t.name, detail={"why": why}) for t in released])
     return len(released)

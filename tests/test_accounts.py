@@ -280,8 +280,8 @@ def test_deactivating_puts_the_tasks_someone_holds_back_in_the_queue(client, peo
     queue = {t["id"]: t for t in dodi.get("/tasks?view=queue").get_json()["items"]}
     assert all(task["id"] in queue and queue[task["id"]]["claimed_by"] is None for task in held)
     history = dodi.get(f"/cases/{first['id']}").get_json()["history"]
-    assert [(h["event"], h["user"], h["name"]) for h in history if h["event"] == "task_released"] == [
-        ("task_released", admin, "Analisa aduan")]
+    assert [(h["event"], h["user"], h["name"], h["label"]) for h in history if h["event"] == "task_released"] == [
+        ("task_released", admin, "Analisa aduan", "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan)")]
     checked = [h for h in history if h["event"] == "task_completed"]
     assert checked[0]["user"] == "citra"
     assert dodi.post(f"/tasks/{held[0]['id']}/claim").status_code == 200
@@ -420,6 +420,8 @@ def test_an_administrator_corrects_a_users_email_role_agency_and_lane(app, clien
     assert [t["id"] for t in dodi.get("/tasks?view=queue").get_json()["items"]] == [step["id"]]
     released = [h for h in dodi.get(f"/cases/{case['id']}").get_json()["history"] if h["event"] == "task_released"]
     assert [(h["user"], h["name"]) for h in released] == [(admin, "Periksa permohonan")]
+    # said as it happened: her role changed, her account was not deactivated (the UX walk-through)
+    assert released[0]["label"] == "Tugas dikembalikan ke antrian (peran atau instansi pemegangnya diubah)"
     assert citra.post(f"/tasks/{step['id']}/claim").status_code == 403  # her new role holds at once
 
 
