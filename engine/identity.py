@@ -74,8 +74,10 @@ class Identity:
 
     def add_user(self, username: str, role: str, email: str, password: str,
                  agency: str | None = None, lane: str | None = None, by: Actor | None = None,
-                 full_name: str | None = None) -> Actor:
-        """`by` is the administrator adding the user from the pages (operators use the CLI)."""
+                 full_name: str | None = None, new_agency: bool = True) -> Actor:
+        """`by` is the administrator adding the user from the pages (operators use the CLI). `new_agency` False:
+        an agency code that does not exist yet is refused (the pages ask it to be confirmed as new, so a typo
+        makes no agency)."""
         if by is not None:
             require_admin(by)
         full_name = tidy_name(full_name)
@@ -83,7 +85,7 @@ class Identity:
         if not USERNAME.fullmatch(username or ""):
             errors.append({"field": "username", "message": "Gunakan 3–80 karakter: huruf kecil, angka, titik, garis "
                                                           "bawah atau tanda hubung (tanpa spasi dan huruf besar)."})
-        errors += account_problems(role, email, agency, lane)
+        errors += account_problems(role, email, agency, lane) or self._unknown_agency(agency, new_agency)
         errors += password_problems(password)
         if errors:
             raise Invalid("invalid", "Pengguna belum ditambahkan.", errors)
@@ -106,6 +108,12 @@ class Identity:
                 if attempt == 2:
                     raise Conflict("user_exists", f"Pengguna {username} baru saja ditambahkan bersamaan; "
                                                   "muat ulang daftar pengguna.") from None
+
+    def _unknown_agency(self, code: str | None, new_agency: bool) -> list[dict]:
+        if new_agency or not code or code in {known for known, _name in self.agencies()}:
+            return []
+        return [{"field": "agency", "message": f"Kode instansi {code} belum ada. Periksa ejaannya, atau nyatakan "
+                                               "bahwa ini instansi baru."}]
 
     def authenticate(self, username: str, password: str) -> Actor | None:
         """The actor, or None for a wrong name or password (alike, and as slow); a deactivated account with
@@ -235,18 +243,18 @@ class Identity:
         return released
 
     def change_user(self, admin: Actor | None, username: str, role: str, email: str, agency: str | None = None,
-                    lane: str | None = None, full_name: str | None = KEEP) -> int:
+                    lane: str | None = None, full_name: str | None = KEEP, new_agency: bool = True) -> int:
         """An administrator corrects a user's role, e-mail, agency or supervised lane, by the rules of adding
         one. Tasks the user holds but may no longer work go back to their lanes' queues (each release in its
         case's history); the change holds from the user's next request. An administrator's own role stays
         (another administrator changes it), so nobody removes the last administration by mistake. Returns how
-        many tasks went back. `admin` None: an operator on the command line."""
+        many tasks went back. `admin` None: an operator on the command line. `new_agency`: as for add_user."""
         if admin is not None:
             require_admin(admin)
         if full_name is not KEEP:
             full_name = tidy_name(full_name)
-        errors = account_problems(role, email, agency, lane) + name_problems(
-            None if full_name is KEEP else full_name)
+        errors = (account_problems(role, email, agency, lane) or self._unknown_agency(agency, new_agency)) + \
+            name_problems(None if full_name is KEEP else full_name)
         if errors:
             raise Invalid("invalid", "Pengguna belum diubah.", errors)
         for attempt in (1, 2):

@@ -26,7 +26,7 @@ def admin(engine, people):
 def marked(response) -> dict[str, str]:
     page = response.get_data(as_text=True)
     return dict(re.findall(r'<div class="field invalid" data-field="([^"]+)">.*?<small class="error-text" '
-                           r'role="alert">([^<]+)</small>', page, re.S))
+                           r'id="error-[^"]+">([^<]+)</small>', page, re.S))
 
 
 def can_log_in(app, name, password) -> bool:
@@ -228,6 +228,28 @@ def test_adding_a_user_names_every_problem_and_adds_nothing_until_right(app, cli
     assert can_log_in(app, "hani", NEW)
     hani = engine.identity.by_username("hani")
     assert hani.agency_id == engine.identity.by_username("ani").agency_id  # an existing agency, by its code
+
+
+def test_a_new_agency_code_is_made_only_when_the_administrator_says_it_is_new(client, engine, people, admin):
+    """The UX walk-through: "kab-conto" typed for "kab-contoh" made an agency nobody meant, silently."""
+    login(client, admin)
+    typo = client.post("/admin/pengguna", data={"username": "sekda", "role": "pemohon", "email": "s@desa.id",
+                                                "password": NEW, "agency": "kab-conto"})
+    assert marked(typo) == {"agency": "Kode instansi kab-conto belum ada. Periksa ejaannya, atau nyatakan bahwa ini "
+                                      "instansi baru."}
+    page = typo.get_data(as_text=True)
+    assert 'name="new_agency" value="1"' in page and "Buat instansi baru dengan kode kab-conto" in page
+    assert 'aria-describedby="error-agency hint-agency" aria-invalid="true"' in page  # read with its control
+    assert "kab-conto" not in dict(engine.identity.agencies())
+    made = client.post("/admin/pengguna", data={"username": "sekda", "role": "pemohon", "email": "s@desa.id",
+                                                "password": NEW, "agency": "desa-maju", "new_agency": "1"},
+                       follow_redirects=True)
+    assert "ditambahkan pada instansi baru desa-maju (belum bernama)" in made.get_data(as_text=True)
+    assert "desa-maju" in dict(engine.identity.agencies())
+    moved = client.post("/admin/pengguna/ani/ubah", data={"role": "pemohon", "email": "ani@contoh.go.id",
+                                                          "agency": "kota-contohh", "lane": ""})
+    assert "kota-contohh belum ada" in marked(moved)["agency"]
+    assert "kota-contohh" not in dict(engine.identity.agencies())
 
 
 def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_the_login(app, client, engine,

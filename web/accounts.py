@@ -92,17 +92,20 @@ def users():
     errors, sent = {}, {}
     if request.method == "POST":
         sent = {k: request.form.get(k, "").strip()
-                for k in ("username", "full_name", "role", "email", "agency", "lane")}
+                for k in ("username", "full_name", "role", "email", "agency", "lane", "new_agency")}
+        made = _makes_agency(sent)
         try:
             added = engine().identity.add_user(sent["username"], sent["role"], sent["email"],
                                                request.form.get("password", ""), sent["agency"] or None,
-                                               sent["lane"] or None, by=actor(), full_name=sent["full_name"])
+                                               sent["lane"] or None, by=actor(), full_name=sent["full_name"],
+                                               new_agency=sent["new_agency"] == "1")
         except Invalid as exc:
             errors = errors_by_field(exc.errors)
         except Conflict as exc:  # the name is taken
             errors = {"username": exc.message}
         else:
-            flash(f"Pengguna {added.username} ({ROLE_LABELS[added.role]}) ditambahkan.", "success")
+            where = f" pada instansi baru {sent['agency']} (belum bernama)" if made else ""
+            flash(f"Pengguna {added.username} ({ROLE_LABELS[added.role]}) ditambahkan{where}.", "success")
             return redirect(url_for("accounts.users"))
     problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
     everyone = engine().identity.accounts(actor())
@@ -115,6 +118,11 @@ def users():
                            problems=problems,
                            roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
+
+
+def _makes_agency(sent: dict) -> bool:
+    """Whether the form names an agency code that does not exist yet (it asks to confirm it as new)."""
+    return bool(sent.get("agency")) and sent["agency"] not in {code for code, _name in engine().identity.agencies()}
 
 
 @bp.route("/admin/pengguna/<username>/ubah", methods=["GET", "POST"])
@@ -130,11 +138,13 @@ def change_user(username):
     sent = {"full_name": account.full_name or "", "role": account.role, "email": account.email,
             "agency": account.agency_code or "", "lane": account.lane or ""}
     if request.method == "POST":
-        sent = {k: request.form.get(k, "").strip() for k in ("full_name", "role", "email", "agency", "lane")}
+        sent = {k: request.form.get(k, "").strip()
+                for k in ("full_name", "role", "email", "agency", "lane", "new_agency")}
+        made = _makes_agency(sent)
         try:
             released = engine().identity.change_user(actor(), username, sent["role"], sent["email"],
                                                      sent["agency"] or None, sent["lane"] or None,
-                                                     full_name=sent["full_name"])
+                                                     full_name=sent["full_name"], new_agency=sent["new_agency"] == "1")
         except Invalid as exc:
             errors = errors_by_field(exc.errors)
         except Conflict as exc:  # one's own role
@@ -143,7 +153,8 @@ def change_user(username):
             abort(404)
         else:
             back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
-            flash(f"Pengguna {username} diubah{back}.", "success")
+            where = f" (pada instansi baru {sent['agency']}, belum bernama)" if made else ""
+            flash(f"Pengguna {username} diubah{where}{back}.", "success")
             return redirect(url_for("accounts.users"))
     problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
     return render_template("user_edit.html", account=account, own=username == actor().username, errors=errors,
