@@ -123,6 +123,17 @@ def test_every_page_says_how_many_tasks_wait_for_me(app, people):
     assert {n: waiting(app, n) for n in ("ani", "bayu", "citra", "eka")} == {"ani": 1, "bayu": 0, "citra": 0, "eka": 0}
 
 
+def test_an_ended_case_says_at_its_top_who_ended_it_when_and_why(client, people):
+    case = file_case(people["ani"])
+    login(client, "ani")
+    assert 'id="case-ended"' not in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    people["ani"].post(f"/cases/{case['id']}/cancel", json={"reason": "Sudah disepakati antarinstansi."})
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    notice = re.search(r'<p class="notice ended" id="case-ended">(.*?)</p>', page, re.S).group(1)
+    assert notice.startswith("Ditarik oleh instansi oleh ani pada ") and "Alasan: Sudah disepakati antarinstansi." in notice
+    assert 'id="case-answer"' not in page
+
+
 def test_a_case_page_says_how_the_dispute_ended_once_answered(client, people):
     case = file_case(people["ani"])
     login(client, "ani")
@@ -132,6 +143,12 @@ def test_a_case_page_says_how_the_dispute_ended_once_answered(client, people):
     work(people["citra"], open_task(people["citra"], case), ANSWER_REJECTED)
     page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert '<span class="outcome not-granted" id="case-outcome">Hasil: Permohonan ditolak</span>' in page
+    # the answer itself heads the page, before the steps and the request (the UX walk-through: on a phone it
+    # was on the fifth screen of seven), with when and by whom it was sent
+    box = re.search(r'<section class="card answer" id="case-answer".*?</section>', page, re.S).group(0)
+    assert page.index('id="case-answer"') < page.index('id="steps"')
+    assert "Jawaban Tim Layanan Domain" in box and "oleh citra" in box and "dikirim" in box
+    assert html.escape(ANSWER_REJECTED["answer"]) in box
     # The case list says it too, beside the step a case still waits on.
     other = file_case(people["ani"])
 

@@ -98,7 +98,27 @@ def show(case_ref, reason: str | None = None, reason_error: str | None = None):
     return render_template("case.html", case=case, tasks=tasks, step_names={t.id: t.name for t in tasks},
                            related=engine().instances.same_domain(actor(), case.id, case.domain),
                            may_end=case.status == "running" and may_end(actor(), case.agency_id),
+                           answer=_answer(case), ended=_last(case.history, ENDINGS),
                            reason=reason, reason_error=reason_error), 422 if reason_error else 200
+
+
+ENDINGS = ("case_withdrawn", "case_cancelled")
+
+
+def _answer(case):
+    """The answer to the applicant, for the top of the page (the agency came for it): the data object whose form
+    states the case's outcome, and the history entry of the step that sent it; None before it is sent."""
+    for key, value in case.data.items():
+        name, schema = case.data_forms[key]
+        if any(isinstance(p, dict) and p.get("x-outcome") for p in schema.get("properties", {}).values()):
+            sent = next((h for h in reversed(case.history)
+                         if h.event == "task_completed" and key in (h.detail or {})), None)
+            return {"key": key, "value": value, "schema": schema, "sent": sent}
+    return None
+
+
+def _last(history, events):
+    return next((h for h in reversed(history) if h.event in events), None)
 
 
 @bp.post("/<case_ref>/akhiri")
