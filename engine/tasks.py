@@ -186,11 +186,11 @@ class Tasks:
         now = utcnow()
         with self.store.command(write=True) as tx:
             task = self._task_for(tx, actor, task_id)
+            supervises = actor.role == "supervisor" and actor.works(task.lane)
+            if not (supervises or actor.may_work(task.lane, task.agency_id)):  # who may, before the step's state
+                raise Forbidden("not_your_lane", "Tugas ini berada di lajur lain; Anda tidak dapat melepasnya.")
             if task.state != "ready":
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
-            supervises = actor.role == "supervisor" and actor.works(task.lane)
-            if task.claimed_by is None and not (supervises or actor.may_work(task.lane, task.agency_id)):
-                raise Forbidden("not_your_lane", "Tugas ini berada di lajur lain; Anda tidak dapat melepasnya.")
             if task.claimed_by is None:
                 raise Conflict("not_claimed", "Tugas ini belum diambil siapa pun.")
             if task.claimed_by != actor.id and not supervises and not actor.sends_own_step(task.lane):

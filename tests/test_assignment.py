@@ -125,8 +125,11 @@ def test_only_the_lanes_supervisor_or_the_process_owner_gives_and_only_to_who_ma
     assert refused.status_code == 403  # and says why, not that only the process owner may (the API probe)
     assert "petugas instansi itu sendiri yang mengirimnya" in refused.get_json()["detail"]
     # nor is an agency's step, nobody holding it, released by another lane: not theirs, rather than "not held"
-    for person in (citra, eka):
+    for person in (citra, eka, owner):
         assert person.post(f"/tasks/{correction['id']}/unclaim").status_code == 403, person.name
+    # nor a step done: who may comes before what state it is in (the authorization probe)
+    assert eka.post(f"/tasks/{step['id']}/unclaim").status_code == 403
+    assert owner.post(f"/tasks/{step['id']}/unclaim").status_code == 403
 
 
 def test_a_gift_and_a_claim_at_the_same_moment_one_wins(engine, people):

@@ -607,9 +607,12 @@ def test_a_notification_opens_in_this_app_and_says_mail_is_not_set_up(app, engin
     fajar = engine.identity.by_username("fajar")
     mail = engine.notifications.list(fajar, limit=1)[0]
     assert "Buka tugas:" in mail.body and mail.subject.startswith("[Sengketa] ")
-    # 'Buka' leads to the step in this app and counts the notification as read.
+    # 'Buka' leads to the step in this app and counts the notification as read — unless another site sent the
+    # browser there (the authorization probe: a link elsewhere cleared an unread escalation)
     assert engine.notifications.unread_count(fajar) == 1
-    opened = client.get(f"/notifications/{mail.id}/buka")
+    lured = client.get(f"/notifications/{mail.id}/buka", headers={"Sec-Fetch-Site": "cross-site"})
+    assert lured.status_code == 302 and engine.notifications.unread_count(fajar) == 1
+    opened = client.get(f"/notifications/{mail.id}/buka", headers={"Sec-Fetch-Site": "none"})  # from the mail
     assert opened.status_code == 302 and opened.headers["Location"] == f"/tasks/{task['id']}"
     assert engine.notifications.unread_count(fajar) == 0
     # someone else's notification, or none, is not found (and marks nothing)

@@ -42,11 +42,15 @@ def mark_read():
 @bp.get("/<int:notification_id>/buka")
 @login_required
 def open_one(notification_id):
-    """'Buka': what the notification is about, and it counts as read (marking one's own is harmless to repeat)."""
+    """'Buka': what the notification is about, and it counts as read — when the person opened it themselves: from
+    this app, or from their mail (the browser says `Sec-Fetch-Site: none` or same-origin). A link on another
+    site does not mark it (the authorization probe: a page elsewhere could clear a supervisor's unread escalation
+    by linking here); browsers that send no such header are taken at their word."""
     item = next((n for n in engine().notifications.list(actor(), limit=1, only=notification_id)), None)
     if item is None:
         abort(404)
-    engine().notifications.mark_read(actor(), notification_id)
+    if request.headers.get("Sec-Fetch-Site", "none") in ("none", "same-origin"):
+        engine().notifications.mark_read(actor(), notification_id)
     return redirect(app_path(item.link))
 
 
