@@ -276,7 +276,7 @@ class Instances:
             instance = _find(session, case_ref)
             if instance is None or not visible(actor, instance.agency_id):
                 raise NotFound("no_case", "Kasus tidak ditemukan.")
-            doc = session.get(Document, document_id)
+            doc = session.get(Document, document_id) if 0 < document_id < 2 ** 63 else None  # no row has more
             if doc is None or doc.instance_id != instance.id:
                 raise NotFound("no_document", "Dokumen tidak ditemukan.")
             return _doc_info(doc), doc.content

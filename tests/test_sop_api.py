@@ -263,3 +263,6 @@ def test_what_the_api_answers_is_declared_in_its_document(people):
             assert answer.mimetype in declared["200"]["content"], answer.mimetype
     assert any(p["$ref"].endswith("/Offset") for p in spec["paths"]["/notifications"]["get"]["parameters"]
                if "$ref" in p)
+    # a document id no row can have is not found, as a case id is (the API probe: 400 "out of range")
+    for huge in ("9223372036854775808", "99999999999999999999999"):
+        assert citra.get(f"/cases/{case['id']}/documents/{huge}").status_code == 404, huge
