@@ -48,6 +48,15 @@ class SmtpSettings:
                    mail_from=settings.get("MAIL_FROM") or "sengketa@localhost")
 
 
+@dataclass(frozen=True)
+class MailStatus:
+    """How mail fares, for the administrator (who gets no notifications, so would never see a mail not sent)."""
+    server: str | None  # "host:port", or None: no mail server is set, mail waits
+    pending: int
+    failed: int
+    oldest_pending: datetime | None
+
+
 def backoff(attempts: int) -> timedelta:
     """5 s, 10 s, 20 s, … capped at 30 minutes."""
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 1800))
@@ -58,6 +67,15 @@ class Outbox:
         self.store = store
         self.smtp = smtp
         self.lease = lease
+
+    def status(self) -> MailStatus:
+        with self.store.transaction() as session:
+            pending, failed, oldest = session.execute(select(
+                func.count().filter(Notification.delivery == "pending"),
+                func.count().filter(Notification.delivery == "failed"),
+                func.min(Notification.created_at).filter(Notification.delivery == "pending"))).one()
+        server = f"{self.smtp.host}:{self.smtp.port}" if self.smtp else None
+        return MailStatus(server, pending, failed, oldest)
 
     def next_attempt(self) -> datetime | None:
         if self.smtp is None:

@@ -184,6 +184,7 @@ def test_only_an_administrator_sees_and_manages_users(client, people, admin):
     page = client.get("/admin/pengguna").get_data(as_text=True)
     assert set(re.findall(r'<tr data-user="([^"]+)"', page)) == {"ani", "bayu", "citra", "dodi", "eka", "fajar",
                                                                 "gita"}
+    assert "<strong>server e-mail belum diatur</strong> (SMTP_HOST)" in page  # the one who can set it is told
     assert 'href="/admin/pengguna"' in client.get("/worklist").get_data(as_text=True)
 
 

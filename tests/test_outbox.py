@@ -143,3 +143,21 @@ def test_a_sender_whose_lease_ran_out_does_not_send_what_another_took_over(engin
         first.join(30)
     assert len(smtp.messages) == 4 and len({m["Message-ID"] for m in smtp.messages}) == 4
     assert {d for d, _ in deliveries(engine).values()} == {"sent"}
+
+
+def test_the_administrator_sees_how_mail_fares(engine, people, smtp, client, app):
+    """The UX walk-through: administrators get no notifications, so a mail server left unset or refusing was
+    nowhere to be seen by the one person who can fix it. The users page says where mail goes, and what waits
+    or failed."""
+    from test_pages import login
+    engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    smtp.mailbox.refused.add("ani2@contohkab.go.id")
+    smtp.mailbox.busy.add("ani3@contohkab.go.id")
+    announce_to_four(engine, people)
+    login(client, "gita")
+    before = client.get("/admin/pengguna").get_data(as_text=True)
+    assert f"dikirim lewat 127.0.0.1:{SMTP_PORT}" in before and "4 menunggu dikirim (tertua " in before
+    engine.outbox.deliver_due()
+    status = client.get("/admin/pengguna").get_data(as_text=True)
+    line = status[status.index('id="mail-status"'):].split("</p>")[0]
+    assert "1 menunggu dikirim" in line and "1 gagal dikirim" in line

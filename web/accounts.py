@@ -115,7 +115,7 @@ def users():
     shown.sort(key=lambda a: (WORK_ORDER.index(a.role), (a.full_name or a.username).lower()))
     return render_template("users.html", accounts=shown, total=len(everyone), query=query,
                            role_filter=role if role in ROLES else "", errors=errors, sent=sent,
-                           problems=problems,
+                           problems=problems, mail=engine().outbox.status(),
                            roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
 
