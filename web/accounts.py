@@ -107,17 +107,23 @@ def users():
             where = f" pada instansi baru {sent['agency']} (belum bernama)" if made else ""
             flash(f"Pengguna {added.username} ({ROLE_LABELS[added.role]}) ditambahkan{where}.", "success")
             return redirect(url_for("accounts.users"))
+    return _users_page(errors, sent, request.args)
+
+
+def _users_page(errors: dict, sent: dict, filters, reset: tuple[str, str] | None = None):
+    """The users list (as `filters` q and peran filter it) with the add-user form; `reset`: a password reset
+    refused, (username, why), shown open in its row with the error at the field."""
     problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
     everyone = engine().identity.accounts(actor())
-    query, role = request.args.get("q", "").strip(), request.args.get("peran", "")
+    query, role = filters.get("q", "").strip(), filters.get("peran", "")
     shown = [a for a in everyone if (role not in ROLES or a.role == role) and _matches(a, query)]
     # the roles in the order of the work (the helpdesk first, administrators last), then by name
     shown.sort(key=lambda a: (WORK_ORDER.index(a.role), (a.full_name or a.username).lower()))
     return render_template("users.html", accounts=shown, total=len(everyone), query=query,
                            role_filter=role if role in ROLES else "", errors=errors, sent=sent,
-                           problems=problems, mail=engine().outbox.status(),
+                           problems=problems, mail=engine().outbox.status(), reset=reset,
                            roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
-                           agencies=engine().identity.agencies()), (422 if errors else 200)
+                           agencies=engine().identity.agencies()), (422 if errors or reset else 200)
 
 
 def _makes_agency(sent: dict) -> bool:
@@ -187,7 +193,10 @@ def set_active(username):
 def reset_password(username):
     try:
         revoked = engine().identity.reset_password(actor(), username, request.form.get("password", ""))
-    except (Invalid, NotFound, Conflict) as exc:
+    except Invalid as exc:  # the password: said at its field, the row's panel still open (the UX walk-through)
+        why = "; ".join(e["message"] for e in exc.errors) or exc.message
+        return _users_page({}, {}, request.form, reset=(username, why))
+    except (NotFound, Conflict) as exc:
         flash(f"Kata sandi {username} tidak diubah: {exc.message}", "error")
     else:
         tokens = f" {revoked} token API-nya dicabut." if revoked else ""
