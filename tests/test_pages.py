@@ -655,6 +655,9 @@ def test_each_role_starts_where_its_work_is(app, client, engine, people):
     login(client, "hadi")
     page = client.get("/worklist").get_data(as_text=True)
     assert re.search(r'class="active" aria-current="page">Semua terbuka', page) and case["case_number"] in page
+    # no queue nor "my tasks" for a role that takes no step (the UX walk-through: two tabs always empty)
+    assert ">Antrian <" not in page and ">Tugas saya <" not in page and 'id="watching"' in page
+    assert case["case_number"] in client.get("/worklist?tab=saya").get_data(as_text=True)  # an old link: one list
 
 
 def test_the_icon_is_served_without_a_login(client):

@@ -53,7 +53,7 @@ def tasks():
     watches = actor().role == "supervisor" and actor().lane
     default = "semua" if actor().role in START_ON_CASES or watches else "antrian"
     tab = request.args.get("tab", default)
-    if tab not in TABS:
+    if tab not in TABS or actor().role in START_ON_CASES:  # nothing of theirs to queue or hold: one list
         tab = default
     overdue = request.args.get("terlambat") == "1"
     lane = request.args.get("lajur") if request.args.get("lajur") in LANE_LABELS else None
@@ -78,6 +78,7 @@ def tasks():
     nothing_to_do = actor().role == "pemohon" and not overdue and counts["antrian"] == counts["saya"] == 0
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
                            lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
+                           watches_only=actor().role in START_ON_CASES,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
