@@ -231,6 +231,8 @@ class Instances:
             if version is not None:
                 stmt = stmt.where(Definition.process_key == self.process_key, Definition.version == version)
             if query:  # the words as typed: % and _ are themselves, not wildcards
+                if tidy.SCHEME.match(query.strip()):  # an address pasted from the browser: its domain name
+                    query = tidy.KINDS["domain"](query)
                 text = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 like = f"%{text}%"
                 found = (func.lower(Instance.domain_name).like(like, escape="\\") |

@@ -778,10 +778,16 @@ def test_the_process_page_says_which_version_new_cases_use_and_leads_to_each_ver
     listed = client.get(link).get_data(as_text=True)
     assert first["case_number"] in listed and second["case_number"] not in listed
     assert "Hanya kasus pada" in listed
-    assert "Versi 99 diagram tidak ada" in client.get("/cases?versi=99").get_data(as_text=True)
+    missing = client.get("/cases?versi=99").get_data(as_text=True)
+    assert "Diagram versi 99 tidak ada" in missing and "Belum ada kasus" not in missing  # said once
     for odd in ("abc", "0", "9" * 20):  # said so, not every case listed as if filtered (the operator probe)
         page = client.get(f"/cases?versi={odd}").get_data(as_text=True)
-        assert f"Versi {odd} diagram tidak ada" in page and second["case_number"] not in page, odd
+        assert f"Diagram versi {odd} tidak ada" in page and second["case_number"] not in page, odd
+    # a page past the last is said to be one, not "no cases yet" (the UX walk-through)
+    beyond = client.get("/cases?halaman=9").get_data(as_text=True)
+    assert "Halaman 9 tidak ada: ada 2 kasus dalam 1 halaman" in beyond and "Belum ada kasus" not in beyond
+    # an address pasted from the browser finds its domain, as the forms tidy it
+    assert first["case_number"] in client.get("/cases?q=https://Contoh.go.id/beranda").get_data(as_text=True)
     client.post("/logout")
     login(client, "ani")  # an agency officer sees the diagram, not counts over every agency's cases
     assert "kasus berjalan pada versi ini" not in client.get("/proses").get_data(as_text=True)
