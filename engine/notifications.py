@@ -128,7 +128,7 @@ def announce_step(tx: Tx, settings: Settings, instance_id: int, task, case_numbe
         f"Langkah     : {step}",
         f"Instansi    : {case.name}",
         f"Domain      : {case.domain_name}",
-        *([f"Target      : {settings.when(task.due_at)}"] if task.due_at else []),
+        *([f"Tenggat     : {settings.when(task.due_at)}"] if task.due_at else []),  # a time, as the worklist says
         *(["", f"{sent[0]}:", *(f"  {line}" for line in sent[1])] if sent else []),
         "",
         f"Buka tugas: {link}",

@@ -60,7 +60,7 @@ def test_the_main_path_announces_the_pandi_step_and_the_answer_once_each(engine,
     assert notes(engine, "ani") == []
     [pandi] = notes(engine, "eka")
     assert "Selesaikan sengketa" in pandi.subject and "menunggu tindakan PANDI" in pandi.body
-    assert "Target      : " in pandi.body and "WIB" in pandi.body  # its 30-minute target
+    assert "Tenggat     : " in pandi.body and "WIB" in pandi.body  # its 30-minute target
     work(eka, open_task(eka, case), PANDI)
     work(citra, open_task(citra, case), ANSWER)
     [answer] = notes(engine, "ani")
