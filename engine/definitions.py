@@ -33,6 +33,7 @@ class DiagramSource:
     info: DefinitionInfo
     xml: str
     step_names: dict[str, str]  # element id -> name, for the start event and every user task
+    outline: tuple[tuple[str, str | None, int | None], ...] = ()  # (name, lane's role, target minutes), in order
 
 
 @dataclass
@@ -212,9 +213,11 @@ class Definitions:
             if row is None:
                 raise NotFound("no_definition", "Versi proses tidak ditemukan.")
             model = self.get(tx, row.id).model
-            names = {m.element_id: m.name for m in (model.start, *model.steps.values())}
+            steps = (model.start, *model.steps.values())
+            names = {m.element_id: m.name for m in steps}
+            outline = tuple((m.name, m.lane, model.target_minutes(m.element_id)) for m in steps)
             info = DefinitionInfo(row.id, row.process_key, row.version, row.name, row.deployed_at, False)
-            return DiagramSource(info, row.bpmn_xml, names)
+            return DiagramSource(info, row.bpmn_xml, names, outline)
 
     @staticmethod
     def _latest_row(session: Session, process_key: str) -> Definition | None:

@@ -697,6 +697,16 @@ def test_the_process_diagram_page_serves_the_deployed_xml_and_marks_a_cases_open
     assert "vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in page
     assert "Task_PeriksaPermohonan" in page and "<strong id=\"marked-steps\">Periksa permohonan</strong>" in page
     assert "http://" not in page and "https://" not in page
+    # the drawing, said in words for whoever does not see it (the UX walk-through): its steps in order, each in
+    # its lane with its target, and the box named as a group with its keys described
+    steps = re.findall(r"<li>(.*?)</li>", re.search(r'<details id="diagram-steps">.*?</details>', page, re.S).group(0))
+    assert steps[:6] == ["Surat permohonan diajukan — lajur Instansi (K/L/D/Desa)",
+                         "Periksa permohonan — lajur Tim Layanan Domain, target 10 menit",
+                         "Lengkapi permohonan — lajur Instansi (K/L/D/Desa)",
+                         "Analisa aduan — lajur Tim Layanan Domain, target 15 menit",
+                         "Selesaikan sengketa dan kirim konfirmasi — lajur PANDI, target 30 menit",
+                         "Berikan konfirmasi/jawaban ke pemohon — lajur Tim Layanan Domain, target 15 menit"], steps
+    assert 'role="group" aria-label="Diagram BPMN versi 1"' in page and 'aria-describedby="diagram-keys"' in page
     source = client.get(f"/proses/{case['version']}.bpmn")
     assert source.status_code == 200 and source.mimetype == "application/xml"
     with open("process/sengketa.bpmn", encoding="utf-8") as deployed:

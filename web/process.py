@@ -30,7 +30,7 @@ def index():
     counts = engine().definitions.case_counts(PROCESS_KEY) if actor().sees_all_cases() else None
     return render_template("process.html", info=diagram.info, versions=versions, marked=marked, counts=counts,
                            newest=max((v.version for v in versions), default=diagram.info.version),
-                           marked_names=[diagram.step_names[e] for e in marked],
+                           marked_names=[diagram.step_names[e] for e in marked], outline=diagram.outline,
                            case_number=case if CASE_NUMBER.fullmatch(case) else None)
 
 

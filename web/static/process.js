@@ -57,6 +57,8 @@
           shown();
         });
       });
+      var drawing = box.querySelector("svg");  // one stop for the keyboard, the box: not the drawing inside it too
+      if (drawing) { drawing.setAttribute("tabindex", "-1"); }
       fingers(box, canvas, shown);
       keys(box, canvas, shown);
       marked.forEach(function (id) { canvas.addMarker(id, "sorot"); });
