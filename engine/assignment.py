@@ -84,8 +84,8 @@ class Assignments:
                                          f"Tugas ini tidak dipegang {seen}, melainkan menunggu di antrian") +
                                "; lihat lagi sebelum memberikannya.")
             statement = sql.ASSIGN_HELD if task.claimed_by else sql.CLAIM  # from its holder, or from the queue
-            if tx.run(statement, {"task_id": task.id, "holder": task.claimed_by, "user_id": officer.id,
-                                  "at": now}) != 1:
+            if tx.run(statement, {"task_id": task.id, "holder": task.claimed_by, "at": now,
+                                  **sql.claimer(officer)}) != 1:
                 raise Conflict("stale", "Tugas ini baru saja berubah (diambil, dilepas atau diselesaikan); muat "
                                         "ulang dan coba lagi.")
             tx.run(sql.ADD_HISTORY, sql.history_row(

@@ -34,18 +34,32 @@ TASK_FOR_COMMAND = (
 TASK_FOR_COMPLETE = (TASK_FOR_COMMAND.add_columns(instance.c.definition_id, instance.c.revision, instance.c.status)
                      .with_for_update(of=instance, key_share=True))
 
-# Only an active account claims. On PostgreSQL the account row is share-locked, so a deactivation running at
-# the same moment either waits for this claim (and then releases the task) or makes it find the account inactive.
-_ACTIVE_CLAIMER = exists(select(user.c.id).where(user.c.id == bindparam("user_id"), user.c.active.is_(True))
-                         .with_for_update(read=True))
+# Only an active account claims, and only as the account the command checked: its role, lane and agency as the
+# command read them (an administrator moving the officer to PANDI at this moment would otherwise leave them
+# holding a Tim Layanan step they can no longer send). On PostgreSQL the account row is share-locked, so a
+# deactivation or a change running at the same moment either waits for this claim (and then releases the task)
+# or makes the claim find the account changed.
+_CLAIMER_AS_CHECKED = exists(select(user.c.id).where(
+    user.c.id == bindparam("user_id"), user.c.active.is_(True), user.c.role == bindparam("role"),
+    user.c.lane.is_not_distinct_from(bindparam("lane", type_=String)),
+    user.c.agency_id.is_not_distinct_from(bindparam("agency_id", type_=Integer))).with_for_update(read=True))
 CLAIM = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready", task.c.claimed_by.is_(None),
-                            _ACTIVE_CLAIMER)
+                            _CLAIMER_AS_CHECKED)
          .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
 # A supervisor gives a step to a named officer: from the queue (as CLAIM), or from the holder they saw (not from
-# whoever took it a moment later); the officer still active as the statement runs.
+# whoever took it a moment later); the officer still active, and as the command checked them, as it runs.
 ASSIGN_HELD = (update(task).where(task.c.id == bindparam("task_id"), task.c.state == "ready",
-                                  task.c.claimed_by == bindparam("holder"), _ACTIVE_CLAIMER)
+                                  task.c.claimed_by == bindparam("holder"), _CLAIMER_AS_CHECKED)
                .values(claimed_by=bindparam("user_id"), claimed_at=bindparam("at")))
+
+
+def claimer(account) -> dict:
+    """The parameters of CLAIM and ASSIGN_HELD for the account (an Actor, or a User row) as the command checked it."""
+    return {"user_id": account.id, "role": account.role, "lane": account.lane, "agency_id": account.agency_id}
+
+
+# The account as a claim saw it: whether a claim that updated nothing lost to a colleague or to a change of account.
+CLAIMER_NOW = select(user.c.active, user.c.role, user.c.lane, user.c.agency_id).where(user.c.id == bindparam("user_id"))
 TASK_NOW = select(task.c.state, task.c.claimed_by, task.c.completed_by).where(task.c.id == bindparam("task_id"))
 # Who last let the task go (gave it back, or released it as supervisor or by deactivating its holder). By its
 # case first: history is indexed by case, and is the largest table there is.

@@ -170,17 +170,22 @@ class Tasks:
                 raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
             if task.claimed_by == actor.id:
                 return TaskRow.of(task, "ready", actor.username)
-            # The condition makes the claim atomic: of two claims at once, one updates the row.
-            won = tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now})
-            if won != 1:
+            for _try in range(3):
+                # The condition makes the claim atomic: of two claims at once, one updates the row.
+                if tx.run(sql.CLAIM, {"task_id": task.id, "at": now, **sql.claimer(actor)}) == 1:
+                    _history(tx, task, actor, "task_claimed", now)
+                    return TaskRow.of(task, "ready", actor.username)
                 now_is = tx.first(sql.TASK_NOW, {"task_id": task.id})
                 if now_is.state != "ready":  # done, or its case ended, the moment before
                     raise Conflict("not_ready", "Tugas ini sudah tidak menunggu dikerjakan.")
-                if now_is.claimed_by is None:
-                    raise Forbidden("inactive", "Akun Anda tidak aktif lagi; tugas tidak diambil.")
-                raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
-            _history(tx, task, actor, "task_claimed", now)
-            return TaskRow.of(task, "ready", actor.username)
+                if now_is.claimed_by == actor.id:  # the same officer's other claim, sent at the same moment
+                    return TaskRow.of(task, "ready", actor.username)
+                if now_is.claimed_by is not None:
+                    raise Conflict("claimed", "Tugas ini sudah diambil oleh petugas lain.")
+                _still_as_checked(tx, actor)
+                # nobody holds it now: its holder let it go between the claim and this look (PostgreSQL reads
+                # each statement anew), so the claim is tried again
+            raise Conflict("stale", "Tugas ini baru saja berubah; muat ulang dan coba lagi.")
 
     def unclaim(self, actor: Actor, task_id: str) -> TaskRow:
         now = utcnow()
@@ -222,7 +227,7 @@ class Tasks:
             now = utcnow()  # once the case is ours: a wait for another command's lock is not the officer's
             if take and task.claimed_by is None and task.state == "ready" and not actor.sends_own_step(task.lane):
                 self._check_lane(actor, task)
-                if tx.run(sql.CLAIM, {"task_id": task.id, "user_id": actor.id, "at": now}) == 1:
+                if tx.run(sql.CLAIM, {"task_id": task.id, "at": now, **sql.claimer(actor)}) == 1:
                     _history(tx, task, actor, "task_claimed", now)
                     task = task._replace(claimed_by=actor.id)
             self._check_ready_and_mine(tx, actor, task)
@@ -371,3 +376,14 @@ def _held_elsewhere(tx, task) -> str:
         return (f"{title_of(last.role)} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas "
                 "Anda lagi.")
     return f"Tugas ini diambil oleh {holder}."
+
+
+def _still_as_checked(tx, actor: Actor) -> None:
+    """Refuses a claim whose account changed while it ran: deactivated, or its role, lane or agency changed (an
+    administrator's change releases the steps it may no longer work; this claim must not take one back)."""
+    now_is = tx.first(sql.CLAIMER_NOW, {"user_id": actor.id})
+    if now_is is None or not now_is.active:
+        raise Forbidden("inactive", "Akun Anda tidak aktif lagi; tugas tidak diambil.")
+    if (now_is.role, now_is.lane, now_is.agency_id) != (actor.role, actor.lane, actor.agency_id):
+        raise Forbidden("account_changed", "Akun Anda baru saja diubah (peran, lajur atau instansi); tugas tidak "
+                                           "diambil. Muat ulang halaman.")

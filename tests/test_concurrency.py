@@ -90,3 +90,33 @@ def test_two_officers_of_one_agency_send_its_step_at_once_and_it_is_sent_once(ap
     assert [h["user"] for h in sent] == [sender]
     assert [t["element_id"] for t in ani.get(f"/cases/{case['id']}").get_json()["open_tasks"]] == [
         "Task_PeriksaPermohonan"]
+
+
+def test_a_claim_made_as_an_account_that_changed_meanwhile_takes_nothing(engine, people):
+    """The race probe: an officer moved to PANDI while their claim ran kept the Tim Layanan step (the claim checked
+    only that the account was active), unable to send it and out of every queue. A claim is made as the account
+    the command checked; one changed since takes nothing. (The command reads the account when it starts: here
+    that account is kept from before the change, as a claim in flight has it.)"""
+    from engine.errors import Forbidden
+    case = file_case(people["ani"])
+    step = open_task(people["citra"], case)
+    as_read = engine.identity.by_username("citra")  # what a request in flight checked
+    admin = engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", "rahasia-123")
+    engine.identity.change_user(admin, "citra", "pandi", "citra@contoh.go.id")
+    try:
+        engine.tasks.claim(as_read, step["id"])
+    except Forbidden as refused:
+        assert refused.code == "account_changed", refused.code
+    else:
+        raise AssertionError("the claim took the step")
+    assert open_task(people["dodi"], case)["claimed_by"] is None  # still in Tim Layanan's queue
+    engine.identity.set_active(admin, "dodi", False)
+    dodi_as_read = engine.identity.by_username("dodi")
+    assert not engine.identity.accounts(admin, "dodi")[0].active
+    try:
+        engine.tasks.claim(dodi_as_read, step["id"])
+    except Forbidden as refused:
+        assert refused.code in ("account_changed", "inactive")
+    else:
+        raise AssertionError("a deactivated account took the step")
+    assert open_task(people["fajar"], case)["claimed_by"] is None
