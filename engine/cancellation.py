@@ -3,6 +3,8 @@ settled between the agencies), or a process owner or an administrator cancels it
 others: its open steps leave the worklists, its targets stop, and the history says who ended it and why."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import select
 
 from . import sql
@@ -17,6 +19,12 @@ from .store import Store
 from .tidy import blank
 
 REASON_MAX = 1000
+
+
+class Ended(NamedTuple):
+    event: str  # case_withdrawn or case_cancelled
+    case_id: int
+    case_number: str
 
 
 def may_end(actor: Actor, agency_id: int) -> bool:
@@ -42,9 +50,9 @@ class Cancellations:
         self.store = store
         self.execution = execution
 
-    def end(self, actor: Actor, case_ref, reason) -> str:
+    def end(self, actor: Actor, case_ref, reason) -> Ended:
         """Withdraws (the agency) or cancels (anyone else allowed) a running case; returns the history
-        event written, `case_withdrawn` or `case_cancelled`."""
+        event written, `case_withdrawn` or `case_cancelled`, and which case it was."""
         with self.store.command(write=True) as tx:
             found = _find(tx.session, case_ref)
             if found is None or not visible(actor, found.agency_id):
@@ -75,5 +83,5 @@ class Cancellations:
             self.execution.save(tx, locked, deployed, workflow, now, before, events=(row,), cancelled=True)
             tx.run(sql.WITHDRAW_CASE_MAIL, {"instance_id": locked.id, "why": CASE_ENDED})
             tell_ended(tx.session, self.execution.settings, found, actor, told, event, reason, now)
-        return event
+        return Ended(event, found.id, found.case_number)
 

@@ -212,3 +212,21 @@ def test_the_diagram_of_a_case_ended_early_marks_where_it_stopped(app, people):
                      .get_data(as_text=True)).group(1).replace("&amp;", "&")
     assert "sorot=Task_PeriksaPermohonan" in link  # the step it stopped at, not an empty mark
     assert 'id="marked-steps">Periksa permohonan<' in page.get(link).get_data(as_text=True)
+
+
+def test_an_ending_saved_is_said_to_be_saved_even_if_reading_the_case_back_fails(engine, people, monkeypatch):
+    """The race probe: the API read the case back after the ending had committed; the database gone at that
+    moment answered 503 "nothing was saved", and the client's retry was told the case had already ended."""
+    from engine.errors import Unavailable
+    ani = people["ani"]
+    case = file_case(ani)
+
+    def gone(*_args, **_kwargs):
+        raise Unavailable("db_unavailable", "Koneksi ke basis data terputus; perubahan Anda belum tersimpan.")
+    monkeypatch.setattr(engine.instances, "get", gone)
+    answer = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Pengajuan ganda."})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json() == {"id": case["id"], "case_number": case["case_number"], "status": "cancelled",
+                                 "history": [{"event": "case_withdrawn"}]}
+    monkeypatch.undo()
+    assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "cancelled"

@@ -1,6 +1,7 @@
 """The SOP end to end through the HTTP API, as the four people who work a case."""
 from __future__ import annotations
 
+import re
 import threading
 
 from engine import state
@@ -266,3 +267,26 @@ def test_what_the_api_answers_is_declared_in_its_document(people):
     # a document id no row can have is not found, as a case id is (the API probe: 400 "out of range")
     for huge in ("9223372036854775808", "99999999999999999999999"):
         assert citra.get(f"/cases/{case['id']}/documents/{huge}").status_code == 404, huge
+
+
+def test_a_case_and_its_step_list_their_documents_without_reading_the_files(engine, people):
+    """The race probe: reading a case loaded every PDF's bytes only to list the documents."""
+    from sqlalchemy import event
+    ani = people["ani"]
+    case = file_case(ani)
+    said = []
+
+    def heard(_conn, _cursor, statement, *_rest):
+        said.append(statement)
+    event.listen(engine.store.sql, "before_cursor_execute", heard)
+    try:
+        assert ani.get(f"/cases/{case['id']}").get_json()["documents"]
+        assert people["citra"].get(f"/tasks/{open_task(people['citra'], case)['id']}").status_code == 200
+        read = [s for s in said if "FROM document" in s]
+        assert read and not any(re.search(r"document\.content\b", s) for s in read), read
+        said.clear()
+        letter = ani.get(f"/cases/{case['id']}").get_json()["documents"][0]
+        assert ani.get(letter["url"].removeprefix("/api/v1")).data.startswith(b"%PDF")  # downloaded when asked
+        assert any(re.search(r"document\.content\b", s) for s in said)
+    finally:
+        event.remove(engine.store.sql, "before_cursor_execute", heard)

@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine.errors import Invalid, Malformed, TooLarge
+from engine.errors import Conflict, Invalid, Malformed, TooLarge, Unavailable
 from engine.tasks import STATES, TaskRow
 
 from . import openapi
@@ -99,8 +99,12 @@ SHOWN_DETAIL = {"case_withdrawn": ("reason",), "case_cancelled": ("reason",), "t
 def cancel_case(case_ref):
     """Body {"reason": "..."}: the agency withdraws its case, a process owner or administrator cancels it."""
     body = _json_object()
-    engine().cancellations.end(actor(), case_ref, body.get("reason"))
-    return get_case(case_ref)
+    ended = engine().cancellations.end(actor(), case_ref, body.get("reason"))
+    try:
+        return get_case(case_ref)
+    except (Unavailable, Conflict):  # (the race probe) the ending is saved: say so, not that nothing was
+        return jsonify({"id": ended.case_id, "case_number": ended.case_number, "status": "cancelled",
+                        "history": [{"event": ended.event}]})
 
 
 @bp.get("/cases/<case_ref>/documents/<int:document_id>")

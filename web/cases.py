@@ -126,7 +126,7 @@ def _last(history, events):
 def end(case_ref):
     """The agency withdraws its request, or a process owner or administrator cancels the case, with a reason."""
     try:
-        event = engine().cancellations.end(actor(), case_ref, request.form.get("reason", ""))
+        event = engine().cancellations.end(actor(), case_ref, request.form.get("reason", "")).event
     except Invalid as exc:  # the form again, open, the reason kept and its problem beside it (not a flash above)
         return show(case_ref, reason=request.form.get("reason", ""), reason_error=exc.errors[0]["message"])
     else:
