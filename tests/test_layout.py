@@ -389,8 +389,11 @@ def test_a_finished_case_shows_the_answer_to_the_applicant_unfolded(client, peop
     page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     sections = dict((name, bool(opened)) for opened, name in
                     re.findall(r"<details( open)?><summary>([^<]+)</summary>", page))
-    assert sections["Konfirmasi/jawaban ke pemohon"] and sections["Tanda terima jawaban"]
-    assert sections["Surat permohonan"]
+    assert sections["Tanda terima jawaban"] and sections["Surat permohonan"]
+    # the answer is whole at the top of the page (the UX walk-through), so among the data it folds
+    assert sections["Konfirmasi/jawaban ke pemohon"] is False
+    top = re.search(r'<section class="card answer" id="case-answer".*?</section>', page, re.S).group(0)
+    assert ANSWER["answer"][:40] in top
 
 
 def test_the_case_list_says_what_each_running_case_waits_on(client, people):
