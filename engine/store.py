@@ -168,8 +168,10 @@ class Tx:
                 self._conn.rollback()
             else:
                 self._dbapi.rollback()
-        except Exception:  # noqa: BLE001 - the original error is the one to report
-            log.warning("rollback failed; the connection is discarded", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - the original error is the one to report
+            # one line, not a traceback: it follows the error that is reported (a connection lost, mostly)
+            log.warning("rollback failed; the connection is discarded (%s: %s)", type(exc).__name__,
+                        str(exc).splitlines()[0] if str(exc) else "")
             if self._raw.is_valid:
                 self._raw.invalidate()
 
