@@ -53,6 +53,8 @@ def test_users_add_refuses_what_makes_no_sense(runner):
     result = runner.invoke(args=["users", "add", "x2", "--role", "pemohon", "--email", "a@b.go.id",
                                  "--password", "rahasia-123"])
     assert result.exit_code != 0 and "--agency" in result.output
+    # said in Indonesian from its first word (the UX walk-through: click's "Error:" before an Indonesian message)
+    assert result.output.startswith("Galat: ") and "Error:" not in result.output
     result = runner.invoke(args=["users", "add", "x3", "--role", "pandi", "--email", "a@b.go.id",
                                  "--password", "rahasia-123", "--lane", "pandi"])
     assert result.exit_code != 0 and "supervisor" in result.output

@@ -41,14 +41,21 @@ DEMO_USERS = [  # username, role, agency, lane, full name
 ]
 
 
+class Refused(click.ClickException):
+    """A command refused, said in Indonesian from its first word (click's own prefix is "Error:")."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"Galat: {self.format_message()}", err=True, file=file)
+
+
 def _fail(exc: EngineError, options: dict[str, str] | None = None):
     """Exits with the error and one line per problem, named as the command line names it (`options`)."""
     options = options or {}
     named = [(options.get(e.get('field'), e.get('element') or e.get('field') or ''), e["message"]) for e in exc.errors]
     if len(named) == 1 and named[0][1] == exc.message:  # the problem is the headline: said once, with its place
-        raise click.ClickException(f"{exc.message} ({named[0][0]})" if named[0][0] else exc.message)
+        raise Refused(f"{exc.message} ({named[0][0]})" if named[0][0] else exc.message)
     details = "".join(f"\n  - {where}: {message}" for where, message in named)
-    raise click.ClickException(exc.message + details)
+    raise Refused(exc.message + details)
 
 
 def _a_number(value: float) -> float:
@@ -66,7 +73,7 @@ def needs_schema(command):
         with _reachable():
             at, newest = migrate.current(current_app.config["DATABASE_URL"]), migrate.head()
         if at != newest:
-            raise click.ClickException(
+            raise Refused(
                 f"Skema basis data belum siap (revisi {at or 'kosong'}; rilis ini memerlukan {newest}): "
                 "jalankan `flask --app wsgi db upgrade` dahulu.")
         return command(*args, **kwargs)
@@ -92,7 +99,7 @@ def _reachable():
         yield
     except OperationalError as exc:
         where = make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
-        raise click.ClickException(f"Basis data {where} tidak dapat dibuka: {str(exc.orig).strip()}") from None
+        raise Refused(f"Basis data {where} tidak dapat dibuka: {str(exc.orig).strip()}") from None
 
 
 @db.command("upgrade")
@@ -160,7 +167,7 @@ def users_change(username, role, email, agency, lane, full_name):
     identity = engine().identity
     found = identity.accounts(None, username)
     if not found:
-        raise click.ClickException(f"Pengguna {username} tidak ditemukan.")
+        raise Refused(f"Pengguna {username} tidak ditemukan.")
     now = found[0]
     role = role or now.role
     if agency is None:
