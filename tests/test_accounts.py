@@ -331,7 +331,7 @@ def test_an_administrator_resets_a_password(app, client, people, admin):
         assert "tidak boleh hanya spasi atau memuat karakter kendali" in refused.get_data(as_text=True)
     assert can_log_in(app, "dodi", PASSWORD) and people["dodi"].get("/tasks").status_code == 200
     done = client.post("/admin/pengguna/dodi/sandi", data={"password": NEW}, follow_redirects=True)
-    assert "Login-nya berakhir. 1 token API-nya dicabut." in done.get_data(as_text=True)
+    assert "Sesi masuknya berakhir. 1 token API-nya dicabut." in done.get_data(as_text=True)
     assert not can_log_in(app, "dodi", PASSWORD) and can_log_in(app, "dodi", NEW)
     # A reset is for an account in the wrong hands: its logins and its API tokens end with it.
     assert dodi_pages.get("/worklist").status_code == 302

@@ -34,7 +34,7 @@ def own():
             errors = errors_by_field(exc.errors)
         else:
             login_user(LoginUser(changed, current_user.token))  # this login goes on; those elsewhere end
-            flash("Kata sandi diubah. Login di perangkat lain perlu masuk kembali.", "success")
+            flash("Kata sandi diubah. Perangkat lain perlu masuk kembali.", "success")
             return redirect(url_for("accounts.own"))
     return _own_page(errors=errors), (422 if errors else 200)
 
@@ -184,7 +184,7 @@ def set_active(username):
                   "baru di halaman Akun bila perlu.", "success")
         else:
             back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
-            flash(f"Pengguna {username} dinonaktifkan: login dan token API-nya berakhir{back}.", "success")
+            flash(f"Pengguna {username} dinonaktifkan: sesi masuk dan token API-nya berakhir{back}.", "success")
     return _back_to_users()
 
 
@@ -200,7 +200,7 @@ def reset_password(username):
         flash(f"Kata sandi {username} tidak diubah: {exc.message}", "error")
     else:
         tokens = f" {revoked} token API-nya dicabut." if revoked else ""
-        flash(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Login-nya berakhir.{tokens}",
+        flash(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Sesi masuknya berakhir.{tokens}",
               "success")
     return _back_to_users()
 
