@@ -71,7 +71,11 @@ def inside(inner: dict, outer: dict) -> bool:
 
 def assert_fits(page: Page, width: int) -> None:
     """The page never scrolls sideways, and the whole top bar (menu, name, Keluar) stays on its blue band."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
+    page.wait_for_load_state("load")  # its style sheet applied: a page reached by a click may be measured before
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, (page.url, page.evaluate(
+        "Array.from(document.querySelectorAll('body *')).filter(e => e.getBoundingClientRect().right > "
+        f"{width} + 1).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + "
+        "Math.round(e.getBoundingClientRect().right))"))
     bar = page.locator("header.topbar").bounding_box()
     logout = page.locator("header.topbar").get_by_role("button", name="Keluar")
     expect(logout).to_be_visible()
