@@ -181,9 +181,11 @@ class Tx:
             if self._session is not None:
                 self._session.close()
             self._cursor.close()
-        except Exception:  # noqa: BLE001
-            log.warning("closing a command's cursor failed; the connection is discarded", exc_info=True)
-            self._raw.invalidate()
+        except Exception as exc:  # noqa: BLE001
+            log.warning("closing a command's cursor failed; the connection is discarded (%s: %s)",
+                        type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+            if self._raw.is_valid:  # (not twice: a failed rollback may have thrown it away already)
+                self._raw.invalidate()
         finally:
             (self._conn or self._raw).close()  # back to the pool
 
