@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 from .models import LANES, ROLES, SUPERVISED_LANES
+from .tidy import unseen_removed
 
 USERNAME = re.compile(r"^[a-z0-9_.\-]{3,80}$")
 AGENCY_CODE = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,39}$")
@@ -55,8 +56,8 @@ KEEP = object()  # change_user: a full name not given stays as it is
 
 
 def tidy_name(full_name) -> str | None:
-    """A person's name as typed, its spaces made single; None when empty."""
-    return " ".join(full_name.split()) or None if isinstance(full_name, str) else None
+    """A person's name as typed, its spaces made single and what it carries unseen taken away; None when empty."""
+    return " ".join(unseen_removed(full_name).split()) or None if isinstance(full_name, str) else None
 
 
 def name_problem(name: str, what: str, shortest: int, longest: int) -> str | None:
@@ -71,23 +72,27 @@ def name_problem(name: str, what: str, shortest: int, longest: int) -> str | Non
         return f"{what} memuat karakter tak terlihat (pembalik arah teks, spasi lebar-nol); tulis ulang namanya."
     scripts = _scripts(name)
     if len(scripts) > 1:
-        # "Pemerintah Kabupatеn Contoh" with a Cyrillic е reads exactly like the real agency in every list
-        odd = "".join(sorted({c for c in name if c.isalpha() and _script(c) != "LATIN"}))
-        named = " dan ".join(SCRIPT_NAMES.get(s, s.title()) for s in sorted(scripts, key=lambda s: (s != "LATIN", s)))
+        # "Pemerintah Kabupatеn Contoh" with a Cyrillic е reads exactly like the real agency in every list;
+        # Latin beside Arabic (Jawi on a letterhead) or a modifier letter (Maʼruf) deceives nobody
+        odd = "".join(sorted({c for c in name if _script(c) in scripts - {"LATIN"}}))
+        named = " dan ".join(SCRIPT_NAMES[s] for s in sorted(scripts, key=lambda s: (s != "LATIN", s)))
         return (f"{what} mencampur huruf {named} "
                 f"({odd}), yang tampak sama tetapi berbeda; ketik ulang namanya dengan satu jenis huruf.")
     return None
 
 
-SCRIPT_NAMES = {"LATIN": "Latin", "CYRILLIC": "Sirilik", "GREEK": "Yunani", "ARABIC": "Arab"}
+# The scripts whose letters pass for one another (Latin a, Cyrillic а, Greek α): only mixing these deceives.
+SCRIPT_NAMES = {"LATIN": "Latin", "CYRILLIC": "Sirilik", "GREEK": "Yunani"}
 
 
-def _script(letter: str) -> str:
-    return unicodedata.name(letter, "?").split(" ")[0]
+def _script(letter: str) -> str | None:
+    """LATIN, CYRILLIC or GREEK for a letter of those scripts (fullwidth Latin too); None for any other."""
+    words = unicodedata.name(letter, "").split(" ")
+    return next((w for w in words if w in SCRIPT_NAMES), None) if letter.isalpha() else None
 
 
 def _scripts(name: str) -> set[str]:
-    return {_script(c) for c in name if c.isalpha()}
+    return {s for s in map(_script, name) if s}
 
 
 def name_problems(full_name: str | None) -> list[dict]:

@@ -22,8 +22,13 @@ DIGIT_SEPARATORS = re.compile(r"[\s.\-]")
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
 
-INVISIBLE = {"Cc", "Cf", "Cn", "Co", "Cs", "Mn", "Me", "Zs", "Zl", "Zp"}
+INVISIBLE = {"Cc", "Cf", "Cs", "Mn", "Me", "Zs", "Zl", "Zp"}  # (not Cn: a letter newer than Python's Unicode)
 FILLERS = "\u115f\u1160\u3164\uffa0\u2800"
+# What text pasted from a PDF or a letter carries unseen, and means nothing in a field: a soft hyphen, a
+# zero-width space, left-to-right and right-to-left marks, a word joiner, a byte-order mark. Taken away, so a
+# name is what it shows (and a look-alike made with them is the plain name); the controls that reorder text
+# (overrides, isolates) are not taken away but refused where names are checked.
+HARMLESS_UNSEEN = dict.fromkeys(map(ord, "\u00ad\u200b\u200e\u200f\u2060\ufeff"))
 
 
 def blank(value: str) -> bool:
@@ -31,24 +36,28 @@ def blank(value: str) -> bool:
     return all(c in FILLERS or c.isspace() or unicodedata.category(c) in INVISIBLE for c in value)
 
 
+def unseen_removed(value: str) -> str:
+    return value.translate(HARMLESS_UNSEEN)
+
+
 def _digits(value: str) -> str:
-    tidy = DIGIT_SEPARATORS.sub("", value)
+    tidy = DIGIT_SEPARATORS.sub("", unseen_removed(value))
     return tidy if DIGITS.fullmatch(tidy) else value
 
 
 def _domain(value: str) -> str:
     """A domain name as a browser's address bar shows it ("https://Contoh.go.id/beranda") -> contoh.go.id."""
-    tidy = SCHEME.sub("", value.strip())
+    tidy = SCHEME.sub("", unseen_removed(value).strip())
     tidy = re.split(r"[/?#]", tidy, maxsplit=1)[0].rstrip(".").lower()
     return tidy or value
 
 
 def _line(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(unseen_removed(value).split())
 
 
 def _area(value: str) -> str:
-    return value.replace("\r\n", "\n").strip()
+    return unseen_removed(value).replace("\r\n", "\n").strip()
 
 
 def _whole(value):

@@ -513,13 +513,22 @@ def test_empty_or_invisible_text_is_missing_and_names_carry_no_hidden_characters
     said = {e["field"]: e["message"] for e in body["errors"]}
     for field in ("contact.name", "dispute.description", "letter.subject", "letter.number", "letter.addressee"):
         assert said.get(field) == "Wajib diisi.", (field, said)
-    for name in ("\u202eRina", "Rina\u200bKartika", "Rina Kart\u0456ka"):  # the last: a Cyrillic і
+    for name in ("\u202eRina", "Rina \u2066Kartika\u2069", "Rina Kart\u0456ka"):  # the last: a Cyrillic і
         body = problem(ani.post("/cases", data=multipart(request_data(**{"contact.name": name}),
                                                          letter=[("s.pdf", make_pdf())]),
                                 content_type="multipart/form-data"), 422)
         assert [e["field"] for e in body["errors"]] == ["contact.name"], name
         assert "Nama ini" in body["errors"][0]["message"]
     nothing_changed(ani)
+    # the review: real names are not refused — a modifier letter (Maʼruf, ʿAbdullah), Jawi beside Latin on a
+    # letterhead, Nº, fullwidth letters; and what a pasted name carries unseen (a soft hyphen, a zero-width
+    # space, a byte-order mark) is taken away, not refused
+    for name, kept in (("Maʼruf Amin", "Maʼruf Amin"), ("ʿAbdullah Nº 2", "ʿAbdullah Nº 2"),
+                       ("Dinas Kominfo (دينس)", "Dinas Kominfo (دينس)"), ("Ｒｉｎａ", "Ｒｉｎａ"),
+                       ("\ufeffRina Kar\u00adtika\u200b", "Rina Kartika")):
+        filed = file_case(ani, request_data(**{"contact.name": name}))
+        stored = ani.get(f"/cases/{filed['id']}").get_json()["data"]["permohonan"]["contact"]["name"]
+        assert stored == kept, (name, stored)
     case = file_case(ani, request_data(**{"agency.parent": "", "domain.held_domain": "  ",
                                           "domain.current_holder": "\ufeff"}))
     stored = ani.get(f"/cases/{case['id']}").get_json()["data"]["permohonan"]
@@ -529,7 +538,7 @@ def test_empty_or_invisible_text_is_missing_and_names_carry_no_hidden_characters
 
 def test_a_filing_does_not_name_its_agency_with_invisible_or_blank_text(engine, people):
     ani = people["ani"]  # her agency is still named by its code (kab-contoh)
-    for name in ("\u202eadrakaJ", "   ", "K\u200bab", "Pemerintah Kabupat\u0435n Contoh"):  # the last: a Cyrillic е
+    for name in ("\u202eadrakaJ", "   ", "K\u2066ab", "Pemerintah Kabupat\u0435n Contoh"):  # the last: a Cyrillic е
         data = request_data(**{"agency.name": name})
         response = ani.post("/cases", data=multipart(data, letter=[("s.pdf", make_pdf())]),
                             content_type="multipart/form-data")
