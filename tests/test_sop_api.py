@@ -162,15 +162,35 @@ def test_rejected_request_skips_pandi_and_still_answers_the_agency(people):
 
 
 def conforms(person, body, schema_name):
-    """A response body is what the served OpenAPI document says it is (its schemas are JSON Schema 2020-12)."""
+    """A response body is what the served OpenAPI document says it is (its schemas are JSON Schema 2020-12), field
+    for field at every depth: each object schema where it is used is closed to undeclared properties."""
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
-    spec = person.get("/openapi.json").get_json()
+    spec = closed(person.get("/openapi.json").get_json())
     registry = Registry().with_resource("urn:sengketa-api", Resource(contents=spec, specification=DRAFT202012))
     schema = {"$ref": f"urn:sengketa-api#/components/schemas/{schema_name}", "unevaluatedProperties": False}
     errors = [e.message for e in Draft202012Validator(schema, registry=registry).iter_errors(body)]
     assert not errors, errors
+
+
+def closed(node, in_all_of=False):
+    """The document with every object schema closed where it is used: a $ref or an inline object gets
+    `unevaluatedProperties: false`, except as a member of an allOf (closed once, at the allOf) and as a
+    component itself (closed where it is referred to, since an allOf may extend it)."""
+    if isinstance(node, list):
+        return [closed(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: {name: closed(sub, key == "schemas") for name, sub in value.items()}
+           if key in ("properties", "schemas") and isinstance(value, dict) else closed(value)
+           for key, value in node.items()}
+    if "allOf" in node:
+        out["allOf"] = [closed(member, True) for member in node["allOf"]]
+    objectish = "$ref" in node or "allOf" in node or node.get("type") == "object" and "properties" in node
+    if objectish and not in_all_of and "unevaluatedProperties" not in node:
+        out["unevaluatedProperties"] = False
+    return out
 
 
 def test_openapi_document_describes_the_api(client):
