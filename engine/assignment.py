@@ -86,6 +86,11 @@ class Assignments:
             statement = sql.ASSIGN_HELD if task.claimed_by else sql.CLAIM  # from its holder, or from the queue
             if tx.run(statement, {"task_id": task.id, "holder": task.claimed_by, "at": now,
                                   **sql.claimer(officer)}) != 1:
+                now_is = tx.first(sql.CLAIMER_NOW, {"user_id": officer.id})
+                if now_is is None or (now_is.active, now_is.role, now_is.lane, now_is.agency_id) != \
+                        (True, officer.role, officer.lane, officer.agency_id):
+                    raise Conflict("stale", f"Akun {officer.username} baru saja dinonaktifkan atau diubah; lihat "
+                                            "lagi siapa yang dapat diberi tugas ini.")
                 raise Conflict("stale", "Tugas ini baru saja berubah (diambil, dilepas atau diselesaikan); muat "
                                         "ulang dan coba lagi.")
             tx.run(sql.ADD_HISTORY, sql.history_row(

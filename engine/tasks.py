@@ -230,6 +230,8 @@ class Tasks:
                 if tx.run(sql.CLAIM, {"task_id": task.id, "at": now, **sql.claimer(actor)}) == 1:
                     _history(tx, task, actor, "task_claimed", now)
                     task = task._replace(claimed_by=actor.id)
+                elif tx.scalar(sql.TASK_NOW, {"task_id": task.id}) == "ready":
+                    _still_as_checked(tx, actor)  # an account changed meanwhile is said so, not "take it first"
             self._check_ready_and_mine(tx, actor, task)
             locked = Locked(task.instance_id, task.definition_id, task.revision, task.status)
             deployed = self.execution.definitions.get(tx, locked.definition_id)

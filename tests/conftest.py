@@ -151,3 +151,15 @@ def people(app, engine):
         engine.identity.add_user(name, role, f"{name}@contoh.go.id", PASSWORD, agency, lane)
     client = app.test_client()
     return {name: ApiUser(client, name, engine.identity.new_token(name)) for name in PEOPLE}
+
+
+# Row locks are PostgreSQL's (SQLite serializes every writer: its worker waits on the one write lock by design):
+# these run there only, without a skipped SQLite twin.
+on_postgresql = pytest.mark.parametrize("database_url", [
+    "postgresql" if "postgresql" in BACKENDS else pytest.param("postgresql", marks=pytest.mark.skip("no PostgreSQL"))],
+    indirect=True)
+
+
+@pytest.fixture
+def pg_only(database_url):
+    return database_url

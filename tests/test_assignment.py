@@ -7,7 +7,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from conftest import PASSWORD, ApiUser
+from conftest import PASSWORD, ApiUser, on_postgresql
 from engine.errors import Conflict
 from engine.models import HistoryEvent, HumanTask
 from samples import CHECK_COMPLETE, CHECK_INCOMPLETE
@@ -205,3 +205,22 @@ def test_the_task_page_offers_the_officers_of_the_lane_to_its_supervisor_only(ap
     assert "diberikan kepada Dodi Pratama" in given.get_data(as_text=True)
     history = supervisor.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert "Tugas diberikan</strong>: Periksa permohonan dari citra kepada Dodi Pratama" in history
+
+
+@on_postgresql
+def test_a_gift_to_an_officer_whose_account_changed_meanwhile_says_so(pg_only, engine, people, monkeypatch):
+    """The review: a gift refused because the officer was moved at that moment blamed the step ("taken, released
+    or done"). The officer is changed between the gift's look at them and its update (another connection)."""
+    from engine import assignment
+    fajar = people["fajar"]
+    step = open_task(fajar, file_case(people["ani"]))
+    admin = engine.identity.add_user("root", "admin", "root@contoh.go.id", PASSWORD)
+    looked = assignment._refusal
+
+    def moved_meanwhile(officer, to, task):
+        engine.identity.change_user(admin, "dodi", "pandi", "dodi@contoh.go.id")
+        return looked(officer, to, task)
+    monkeypatch.setattr(assignment, "_refusal", moved_meanwhile)
+    refused = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi"})
+    assert refused.status_code == 409 and "Akun dodi baru saja dinonaktifkan atau diubah" in refused.get_json()["detail"]
+    assert open_task(fajar, {"id": step["case_id"]})["claimed_by"] is None

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from conftest import ApiUser
+from engine.errors import Forbidden
 from samples import CHECK_COMPLETE
 from test_sop_api import file_case, open_task
 
@@ -97,26 +100,51 @@ def test_a_claim_made_as_an_account_that_changed_meanwhile_takes_nothing(engine,
     only that the account was active), unable to send it and out of every queue. A claim is made as the account
     the command checked; one changed since takes nothing. (The command reads the account when it starts: here
     that account is kept from before the change, as a claim in flight has it.)"""
-    from engine.errors import Forbidden
     case = file_case(people["ani"])
     step = open_task(people["citra"], case)
     as_read = engine.identity.by_username("citra")  # what a request in flight checked
     admin = engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", "rahasia-123")
     engine.identity.change_user(admin, "citra", "pandi", "citra@contoh.go.id")
-    try:
+    with pytest.raises(Forbidden) as refused:
         engine.tasks.claim(as_read, step["id"])
-    except Forbidden as refused:
-        assert refused.code == "account_changed", refused.code
-    else:
-        raise AssertionError("the claim took the step")
+    assert refused.value.code == "account_changed" and "diubah (peran, lajur atau instansi)" in refused.value.message
     assert open_task(people["dodi"], case)["claimed_by"] is None  # still in Tim Layanan's queue
-    engine.identity.set_active(admin, "dodi", False)
     dodi_as_read = engine.identity.by_username("dodi")
-    assert not engine.identity.accounts(admin, "dodi")[0].active
-    try:
+    engine.identity.set_active(admin, "dodi", False)
+    with pytest.raises(Forbidden) as refused:
         engine.tasks.claim(dodi_as_read, step["id"])
-    except Forbidden as refused:
-        assert refused.code in ("account_changed", "inactive")
-    else:
-        raise AssertionError("a deactivated account took the step")
+    assert refused.value.code == "inactive"
     assert open_task(people["fajar"], case)["claimed_by"] is None
+
+
+def test_one_officers_claims_sent_at_once_all_answer_that_the_step_is_theirs(app, people):
+    """The race probe: of an officer's own double click, the second was told someone else had taken it."""
+    case = file_case(people["ani"])
+    step = open_task(people["citra"], case)
+    clients = []
+    for _ in range(4):
+        clients.append(ApiUser(app.test_client(), "citra", people["citra"].token))
+    answers = run_together(*(lambda c=c: c.post(f"/tasks/{step['id']}/claim") for c in clients))
+    assert [a.status_code for a in answers] == [200] * 4, [a.get_json() for a in answers]
+    assert {a.get_json()["claimed_by"] for a in answers} == {"citra"}
+    claims = [h for h in people["citra"].get(f"/cases/{case['id']}").get_json()["history"]
+              if h["event"] == "task_claimed"]
+    assert len(claims) == 1  # one claim recorded
+
+
+def test_a_claim_as_its_holder_lets_go_takes_the_step_or_is_told_who_has_it(app, people):
+    """The race probe: a claim that lost to the holder and then found the step free was told the claimer's own
+    account was inactive. It tries again: it takes the step, or learns who took it first."""
+    case = file_case(people["ani"])
+    step = open_task(people["citra"], case)
+    for _ in range(6):
+        holder, other = (ApiUser(app.test_client(), n, people[n].token) for n in ("citra", "dodi"))
+        assert holder.post(f"/tasks/{step['id']}/claim").status_code == 200
+        let_go, claim = run_together(lambda: holder.post(f"/tasks/{step['id']}/unclaim"),
+                                     lambda: other.post(f"/tasks/{step['id']}/claim"))
+        assert let_go.status_code == 200
+        assert claim.status_code in (200, 409), claim.get_json()
+        if claim.status_code == 409:
+            assert claim.get_json()["code"] == "claimed"
+            assert other.post(f"/tasks/{step['id']}/claim").status_code == 200  # it was free after all
+        assert other.post(f"/tasks/{step['id']}/unclaim").status_code == 200

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from engine import Engine, sql, store, timers
 from engine.errors import Conflict, Unavailable
 from engine.models import HistoryEvent, HumanTask, Timer, utcnow
-from conftest import BACKENDS
+from conftest import on_postgresql
 from samples import CHECK_COMPLETE
 from test_sop_api import file_case, open_task
 
@@ -58,16 +58,6 @@ def test_a_completion_that_waited_for_the_case_is_recorded_when_it_ran(database_
     assert completed_at >= released - timedelta(milliseconds=200), (completed_at, released)
 
 
-# Row locks are PostgreSQL's (SQLite serializes every writer: its worker waits on the one write lock by design):
-# these run there only, without a skipped SQLite twin.
-on_postgresql = pytest.mark.parametrize("database_url", [
-    "postgresql" if "postgresql" in BACKENDS else pytest.param("postgresql", marks=pytest.mark.skip("no PostgreSQL"))],
-    indirect=True)
-
-
-@pytest.fixture
-def pg_only(database_url):
-    return database_url
 
 
 @on_postgresql
