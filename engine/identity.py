@@ -85,7 +85,7 @@ class Identity:
         if not USERNAME.fullmatch(username or ""):
             errors.append({"field": "username", "message": "Gunakan 3–80 karakter: huruf kecil, angka, titik, garis "
                                                           "bawah atau tanda hubung (tanpa spasi dan huruf besar)."})
-        errors += account_problems(role, email, agency, lane) or self._unknown_agency(agency, new_agency)
+        errors += self._account_problems(role, email, agency, lane, new_agency)
         errors += password_problems(password)
         if errors:
             raise Invalid("invalid", "Pengguna belum ditambahkan.", errors)
@@ -109,11 +109,15 @@ class Identity:
                     raise Conflict("user_exists", f"Pengguna {username} baru saja ditambahkan bersamaan; "
                                                   "muat ulang daftar pengguna.") from None
 
-    def _unknown_agency(self, code: str | None, new_agency: bool) -> list[dict]:
-        if new_agency or not code or code in {known for known, _name in self.agencies()}:
-            return []
-        return [{"field": "agency", "message": f"Kode instansi {code} belum ada. Periksa ejaannya, atau nyatakan "
-                                               "bahwa ini instansi baru."}]
+    def _account_problems(self, role, email, agency, lane, new_agency: bool) -> list[dict]:
+        """account_problems, and an agency code that does not exist yet unless it may be made — in one round with
+        the others (a wrong e-mail and a mistyped code are both said at once)."""
+        errors = account_problems(role, email, agency, lane)
+        if new_agency or not agency or any(e["field"] == "agency" for e in errors) or \
+                agency in {known for known, _name in self.agencies()}:
+            return errors
+        return errors + [{"field": "agency", "message": f"Kode instansi {agency} belum ada. Periksa ejaannya, atau "
+                                                        "nyatakan bahwa ini instansi baru."}]
 
     def authenticate(self, username: str, password: str) -> Actor | None:
         """The actor, or None for a wrong name or password (alike, and as slow); a deactivated account with
@@ -253,7 +257,7 @@ class Identity:
             require_admin(admin)
         if full_name is not KEEP:
             full_name = tidy_name(full_name)
-        errors = (account_problems(role, email, agency, lane) or self._unknown_agency(agency, new_agency)) + \
+        errors = self._account_problems(role, email, agency, lane, new_agency) + \
             name_problems(None if full_name is KEEP else full_name)
         if errors:
             raise Invalid("invalid", "Pengguna belum diubah.", errors)

@@ -21,6 +21,7 @@ from .store import Store, worker_name
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 20
+FAILED_SHOWN_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class MailStatus:
     """How mail fares, for the administrator (who gets no notifications, so would never see a mail not sent)."""
     server: str | None  # "host:port", or None: no mail server is set, mail waits
     pending: int
-    failed: int
+    failed: int  # in the last FAILED_SHOWN_DAYS: a failure long fixed does not stay on the page for ever
     oldest_pending: datetime | None
 
 
@@ -69,11 +70,13 @@ class Outbox:
         self.lease = lease
 
     def status(self) -> MailStatus:
-        with self.store.transaction() as session:
+        since = utcnow() - timedelta(days=FAILED_SHOWN_DAYS)
+        with self.store.transaction() as session:  # (by the outbox's index: what waits or failed, not all mail)
             pending, failed, oldest = session.execute(select(
                 func.count().filter(Notification.delivery == "pending"),
-                func.count().filter(Notification.delivery == "failed"),
-                func.min(Notification.created_at).filter(Notification.delivery == "pending"))).one()
+                func.count().filter(Notification.delivery == "failed", Notification.created_at >= since),
+                func.min(Notification.created_at).filter(Notification.delivery == "pending"))
+                .where(Notification.delivery.in_(("pending", "failed")))).one()
         server = f"{self.smtp.host}:{self.smtp.port}" if self.smtp else None
         return MailStatus(server, pending, failed, oldest)
 

@@ -242,6 +242,9 @@ def test_a_new_agency_code_is_made_only_when_the_administrator_says_it_is_new(cl
     assert 'name="new_agency" value="1"' in page and "Buat instansi baru dengan kode kab-conto" in page
     assert 'aria-describedby="error-agency hint-agency" aria-invalid="true"' in page  # read with its control
     assert "kab-conto" not in dict(engine.identity.agencies())
+    both = client.post("/admin/pengguna", data={"username": "sekda", "role": "pemohon", "email": "s at desa",
+                                                "password": NEW, "agency": "kab-conto"})
+    assert set(marked(both)) == {"email", "agency"}  # in one round (the review: the agency came second)
     made = client.post("/admin/pengguna", data={"username": "sekda", "role": "pemohon", "email": "s@desa.id",
                                                 "password": NEW, "agency": "desa-maju", "new_agency": "1"},
                        follow_redirects=True)

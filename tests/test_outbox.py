@@ -160,4 +160,8 @@ def test_the_administrator_sees_how_mail_fares(engine, people, smtp, client, app
     engine.outbox.deliver_due()
     status = client.get("/admin/pengguna").get_data(as_text=True)
     line = status[status.index('id="mail-status"'):].split("</p>")[0]
-    assert "1 menunggu dikirim" in line and "1 gagal dikirim" in line
+    assert "1 menunggu dikirim" in line and "1 gagal dikirim</strong> dalam 7 hari terakhir" in line
+    with time_machine.travel(utcnow() + timedelta(days=8)):  # a failure long past no longer stands out
+        login(client, "gita")  # (a day's login has ended by then)
+        later = client.get("/admin/pengguna").get_data(as_text=True)
+    assert "tidak ada yang gagal dalam 7 hari terakhir" in later
