@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import forms, search, sql, tidy
+from . import forms, outcome, search, sql, tidy
 from .errors import Forbidden, Invalid, Malformed, NotFound
 from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
@@ -71,6 +71,7 @@ class CaseView(CaseSummary):
     data_forms: dict = field(default_factory=dict)      # data object id -> (name, form schema that made it)
     targets: dict = field(default_factory=dict)         # task element id -> SLA target in minutes
     agency_id: int | None = None
+    answer_key: str | None = None  # the data object that states the outcome (the answer), once there is one
 
 
 def case_number(instance_id: int, when: datetime) -> str:
@@ -217,6 +218,8 @@ class Instances:
                             targets={e: deployed.model.target_minutes(e) for e in deployed.model.targets},
                             agency_id=instance.agency_id)
             view.history = self.history.entries(session, instance.id)
+            view.answer_key = next((key for key, (_name, form) in data_forms.items() if outcome.states_it(form)),
+                                   None)
             return view
 
     def list(self, actor: Actor, status: str | None = None, query: str | None = None, version: int | None = None,

@@ -28,6 +28,11 @@ def of(schema: dict, data: dict) -> Outcome | None:
     return None
 
 
+def states_it(schema: dict) -> bool:
+    """Whether this form states the case's outcome (its data is the answer the case ends with)."""
+    return any(isinstance(p, dict) and p.get("x-outcome") is True for p in (schema.get("properties") or {}).values())
+
+
 def problem(schema: dict) -> str | None:
     """What is wrong with a form's outcome markings, checked when it is deployed."""
     for name, prop in (schema.get("properties") or {}).items():

@@ -130,7 +130,8 @@ def test_an_ended_case_says_at_its_top_who_ended_it_when_and_why(client, people)
     people["ani"].post(f"/cases/{case['id']}/cancel", json={"reason": "Sudah disepakati antarinstansi."})
     page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     notice = re.search(r'<p class="notice ended" id="case-ended">(.*?)</p>', page, re.S).group(1)
-    assert notice.startswith("Ditarik oleh instansi oleh ani pada ") and "Alasan: Sudah disepakati antarinstansi." in notice
+    assert notice.startswith("Permohonan ditarik oleh ani (instansi pemohon) pada ")
+    assert "Alasan: Sudah disepakati antarinstansi." in notice and "· ditarik " in page  # the header agrees
     assert 'id="case-answer"' not in page
 
 
@@ -147,7 +148,7 @@ def test_a_case_page_says_how_the_dispute_ended_once_answered(client, people):
     # was on the fifth screen of seven), with when and by whom it was sent
     box = re.search(r'<section class="card answer" id="case-answer".*?</section>', page, re.S).group(0)
     assert page.index('id="case-answer"') < page.index('id="steps"')
-    assert "Jawaban Tim Layanan Domain" in box and "oleh citra" in box and "dikirim" in box
+    assert "Konfirmasi/jawaban ke pemohon" in box and "oleh citra" in box and "dikirim" in box  # its own name
     assert html.escape(ANSWER_REJECTED["answer"]) in box
     # The case list says it too, beside the step a case still waits on.
     other = file_case(people["ani"])

@@ -106,15 +106,14 @@ ENDINGS = ("case_withdrawn", "case_cancelled")
 
 
 def _answer(case):
-    """The answer to the applicant, for the top of the page (the agency came for it): the data object whose form
-    states the case's outcome, and the history entry of the step that sent it; None before it is sent."""
-    for key, value in case.data.items():
-        name, schema = case.data_forms[key]
-        if any(isinstance(p, dict) and p.get("x-outcome") for p in schema.get("properties", {}).values()):
-            sent = next((h for h in reversed(case.history)
-                         if h.event == "task_completed" and key in (h.detail or {})), None)
-            return {"key": key, "value": value, "schema": schema, "sent": sent}
-    return None
+    """The answer to the applicant, for the top of the page (the agency came for it): the data object that states
+    the case's outcome, under its own name, and the history entry of the step that sent it; None before."""
+    if case.answer_key is None or case.answer_key not in case.data:
+        return None
+    name, schema = case.data_forms[case.answer_key]
+    sent = next((h for h in reversed(case.history)
+                 if h.event == "task_completed" and case.answer_key in (h.detail or {})), None)
+    return {"name": name, "value": case.data[case.answer_key], "schema": schema, "sent": sent}
 
 
 def _last(history, events):
