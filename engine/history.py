@@ -25,7 +25,7 @@ EVENT_LABELS = {
 }
 # A release says why, since the account change that caused it (older rows do not: the label above covers both).
 RELEASED_BECAUSE = {"deactivated": "Tugas dikembalikan ke antrian (akun pemegangnya dinonaktifkan)",
-                    "changed": "Tugas dikembalikan ke antrian (peran atau instansi pemegangnya diubah)"}
+                    "changed": "Tugas dikembalikan ke antrian (peran, lajur atau instansi pemegangnya diubah)"}
 
 
 def label(event: str, detail: dict | None) -> str:

@@ -77,7 +77,7 @@ class User(Base):
     @known_as.inplace.expression
     @classmethod
     def _known_as_expression(cls):
-        return func.coalesce(cls.full_name, cls.username)
+        return func.coalesce(func.nullif(cls.full_name, ""), cls.username)  # as `or` does in Python
 
 
 class LoginSession(Base):

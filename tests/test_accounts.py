@@ -453,7 +453,7 @@ def test_an_administrator_corrects_a_users_email_role_agency_and_lane(app, clien
     released = [h for h in dodi.get(f"/cases/{case['id']}").get_json()["history"] if h["event"] == "task_released"]
     assert [(h["user"], h["name"]) for h in released] == [(admin, "Periksa permohonan")]
     # said as it happened: her role changed, her account was not deactivated (the UX walk-through)
-    assert released[0]["label"] == "Tugas dikembalikan ke antrian (peran atau instansi pemegangnya diubah)"
+    assert released[0]["label"] == "Tugas dikembalikan ke antrian (peran, lajur atau instansi pemegangnya diubah)"
     assert citra.post(f"/tasks/{step['id']}/claim").status_code == 403  # her new role holds at once
 
 

@@ -613,7 +613,7 @@ def test_a_notification_opens_in_this_app_and_says_mail_is_not_set_up(app, engin
     assert engine.notifications.unread_count(fajar) == 1
     lured = client.get(f"/notifications/{mail.id}/buka", headers={"Sec-Fetch-Site": "cross-site"})
     assert lured.status_code == 302 and engine.notifications.unread_count(fajar) == 1
-    opened = client.get(f"/notifications/{mail.id}/buka", headers={"Sec-Fetch-Site": "none"})  # from the mail
+    opened = client.get(f"/notifications/{mail.id}/buka", headers={"Sec-Fetch-Site": "same-origin"})  # the page's
     assert opened.status_code == 302 and opened.headers["Location"] == f"/tasks/{task['id']}"
     assert engine.notifications.unread_count(fajar) == 0
     # someone else's notification, or none, is not found (and marks nothing)
@@ -816,3 +816,10 @@ def test_forms_leave_their_messages_to_the_server_in_indonesian(client, people):
                 assert "novalidate" in form.split(">", 1)[0], (template.name, form[:120])
     empty = client.post("/login", data={"username": "", "password": ""})
     assert empty.status_code == 401 and "Isi nama pengguna dan kata sandi." in empty.get_data(as_text=True)
+
+
+def test_a_target_reads_in_days_and_hours_not_thousands_of_minutes(app):
+    """The review: a three-day target would have read "target 4320 menit" in the diagram's step list."""
+    said = app.jinja_env.filters["menit"]
+    assert [said(m) for m in (10, 60, 90, 4320, 1441)] == ["10 menit", "1 jam", "1 jam 30 menit", "3 hari",
+                                                           "1 hari 1 menit"]

@@ -126,7 +126,8 @@ def list_notifications():
 @bp.get("/tasks")
 def list_tasks():
     limit, offset = _paging()
-    view = request.args.get("view") or ("mine" if _flag("mine") else None)
+    mine = _flag("mine")  # checked even beside a view, so a wrong word is said either way
+    view = request.args.get("view") or ("mine" if mine else None)
     state = request.args.get("state") or "ready"
     if state not in (*STATES, "all"):
         raise Malformed("bad_filter", f"Filter 'state' tidak dikenal; pilih salah satu: {', '.join(STATES)}, all.")

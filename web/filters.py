@@ -63,6 +63,14 @@ def init_app(app) -> None:
     def durasi(start: datetime | None, end: datetime | None) -> str:
         return _minutes(end - start) if start and end else "–"
 
+    @app.template_filter("menit")
+    def minutes_said(minutes: int) -> str:
+        """A target in words: "15 menit", "2 jam", "3 hari" (not "4320 menit")."""
+        days, rest = divmod(int(minutes), 24 * 60)
+        hours, mins = divmod(rest, 60)
+        said = [f"{n} {unit}" for n, unit in ((days, "hari"), (hours, "jam"), (mins, "menit")) if n]
+        return " ".join(said) or "0 menit"
+
     @app.template_global()
     def sisa_waktu(due: datetime | None) -> tuple[str, bool]:
         """Remaining time to a target, or how far past it; and whether it is overdue."""

@@ -42,10 +42,11 @@ def mark_read():
 @bp.get("/<int:notification_id>/buka")
 @login_required
 def open_one(notification_id):
-    """'Buka': what the notification is about, and it counts as read — when the person opened it themselves: from
-    this app, or from their mail (the browser says `Sec-Fetch-Site: none` or same-origin). A link on another
-    site does not mark it (the authorization probe: a page elsewhere could clear a supervisor's unread escalation
-    by linking here); browsers that send no such header are taken at their word."""
+    """'Buka' on the notifications page: what the notification is about, and it counts as read — when the person
+    opened it themselves, from this app (`Sec-Fetch-Site: same-origin`) or typed or bookmarked (`none`). A link on
+    another site does not mark it (the authorization probe: a page elsewhere could clear a supervisor's unread
+    escalation by linking here); browsers that send no such header are taken at their word. (Mails link to the
+    step or case itself, not here.)"""
     item = next((n for n in engine().notifications.list(actor(), limit=1, only=notification_id)), None)
     if item is None:
         abort(404)

@@ -87,6 +87,10 @@ def document() -> dict:
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["reason"],
                     "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}}}}}},
+                "description": "Jawabannya kasus itu sesudah diakhiri. Bila kasus tidak dapat dibaca ulang sesudah "
+                               "pengakhiran tersimpan (basis data terputus sejenak), jawabannya tetap 200 dengan "
+                               "id, case_number, status dan history berisi satu entri {event} saja: pengakhiran "
+                               "sudah tersimpan; baca kasusnya lagi nanti.",
                 "responses": _responses("200", _ref("Case"), "400", "401", "403", "404", "409", "413", "422")}},
             "/cases/{case_id}/documents/{document_id}": {"get": {
                 "summary": "Unduh dokumen kasus", "operationId": "getDocument",
