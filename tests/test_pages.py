@@ -384,6 +384,9 @@ def test_filing_on_the_page_with_a_bad_pdf_shows_the_error_and_files_nothing(cli
     form["letter"] = (io.BytesIO(b"bukan pdf"), "surat.pdf")
     response = client.post("/cases/new", data=form, content_type="multipart/form-data")
     assert response.status_code == 422 and "bukan berkas PDF" in response.get_data(as_text=True)
+    # the refused file is not asked for again as if it had been lost (the walk-through): its own error says it
+    assert "pilih lagi: surat.pdf" not in response.get_data(as_text=True)
+    assert "pilih kembali berkas Anda" not in response.get_data(as_text=True)
     assert people["ani"].get("/cases").get_json()["total"] == 0
     form = _flatten(request_data())
     form["letter"] = (io.BytesIO(make_pdf()), "surat.pdf")

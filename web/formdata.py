@@ -258,5 +258,8 @@ def submit(schema: dict, command) -> Submission:
     except Invalid as exc:
         if not exc.errors:  # else the summary at the form's top says it, once
             flash(exc.message, "error")
-        return Submission(values, _placed(schema, errors_by_field(exc.errors)), 422,
-                          files_lost={name: [u.filename for u in items] for name, items in files.items()})
+        errors = _placed(schema, errors_by_field(exc.errors))
+        # a file refused itself is not "lost": its own error says to choose another (the walk-through)
+        return Submission(values, errors, 422, files_lost={name: [u.filename for u in items]
+                                                           for name, items in files.items()
+                                                           if f"file:{name}" not in errors})
