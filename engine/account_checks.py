@@ -69,7 +69,7 @@ def name_problem(name: str, what: str, shortest: int, longest: int) -> str | Non
         return f"{what} memuat karakter kendali; tulis ulang namanya."
     if any(unicodedata.category(c) in ("Cf", "Cs") and c not in JOINERS for c in name):
         # a right-to-left override shows "Saraswati" as "itawsaraS"; zero-width spaces make look-alikes
-        return f"{what} memuat karakter tak terlihat yang membalik arah teks; tulis ulang namanya."
+        return f"{what} memuat karakter tak terlihat (misalnya pembalik arah teks); tulis ulang namanya."
     scripts = _scripts(name)
     if len(scripts) > 1:
         # "Pemerintah Kabupatеn Contoh" with a Cyrillic е reads exactly like the real agency in every list;
