@@ -227,10 +227,11 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     expect(ani.get_by_role("heading", name=STEP_CHECK, exact=True)).to_be_visible()
     expect(ani.locator("main")).to_contain_text("langkah ini dikerjakan oleh Tim Layanan Domain")
     expect(ani.get_by_role("button", name="Ambil tugas ini")).to_have_count(0)
+    # Her worklist holds her agency's own steps only: the team's check is on the case page, not there.
     menu(ani, "Daftar kerja")
-    ani.get_by_role("link", name=re.compile(r"^Semua terbuka")).click()
-    expect(ani.locator("tr[data-task]").filter(has_text=STEP_CHECK)).to_have_count(1)
-    expect(ani.locator("tr[data-task]").get_by_role("button", name="Ambil")).to_have_count(0)
+    expect(ani.locator("#agency-steps")).to_be_visible()
+    expect(ani.locator("tr[data-task]")).to_have_count(0)
+    expect(ani.locator(".tabs")).to_have_count(0)
 
     # 2. citra (Tim Layanan) takes "Periksa permohonan" from the queue and finds the request complete.
     citra = login("citra")
@@ -326,7 +327,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     expect(ani.locator("#history li").filter(has_text="Kasus selesai")).to_have_count(1)
     ani.screenshot(path=f"/tmp/browser-case-{live.backend}.png", full_page=True)
     menu(ani, "Daftar kerja")
-    expect(ani.locator("p.empty")).to_have_text("Tidak ada tugas di sini.")
+    expect(ani.locator("p.empty")).to_have_text("Tidak ada langkah yang menunggu instansi Anda.")
     assert live.case_count() == 1
 
     # Another agency's officer neither lists nor opens the case.

@@ -482,6 +482,13 @@ def test_an_officer_with_work_waiting_sees_no_pointer(client, people):
     login(client, "ani")  # the correction now waits in ani's queue
     page = client.get("/worklist").get_data(as_text=True)
     assert 'id="worklist"' in page and "Lihat kasus Anda" not in page
+    # one list of the agency's own steps: no tabs, no lateness filter, none of the helpdesk's steps (the
+    # walk-through: the agency saw Tim Layanan's analysis under "Semua terbuka" and an always-empty "Tugas saya")
+    assert 'class="tabs"' not in page and "Hanya yang terlambat" not in page and 'id="agency-steps"' in page
+    assert "Lengkapi permohonan" in page
+    other = file_case(people["ani"])  # its check waits at Tim Layanan: not the agency's to do
+    page = client.get("/worklist?tab=semua&lajur=tim_layanan").get_data(as_text=True)
+    assert other["case_number"] not in page and "Lengkapi permohonan" in page
 
 
 def test_a_search_longer_than_the_box_takes_is_said_so_not_a_server_error(client, people):

@@ -57,6 +57,9 @@ def tasks():
         tab = default
     overdue = request.args.get("terlambat") == "1"
     lane = request.args.get("lajur") if request.args.get("lajur") in LANE_LABELS else None
+    agency = actor().role == "pemohon"
+    if agency:  # one list: their agency's own steps (the helpdesk's are on the case pages); no targets to filter
+        tab, lane, overdue = "semua", "pemohon", False
     if "lajur" not in request.args and "tab" not in request.args and watches:
         lane = actor().lane  # ("lajur=semua" asks for every lane)
     page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
@@ -75,10 +78,10 @@ def tasks():
     late_in_lane = (engine().tasks.list(actor(), lane=actor().lane, overdue=True, state="ready", limit=1)[1]
                     if actor().role == "supervisor" and actor().lane else 0)
     # an officer's own work is rare (a correction, the answer); an empty list points them to their cases
-    nothing_to_do = actor().role == "pemohon" and not overdue and counts["antrian"] == counts["saya"] == 0
+    nothing_to_do = agency and counts["semua"] == 0
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
                            lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
-                           watches_only=actor().role in START_ON_CASES,
+                           watches_only=actor().role in START_ON_CASES, agency=agency,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
