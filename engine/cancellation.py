@@ -13,7 +13,7 @@ from .execution import Execution, Mirror
 from .forms import CONTROL
 from .actors import Actor
 from .instances import _find, visible
-from .models import HumanTask, Notification, utcnow
+from .models import HumanTask, Instance, Notification, utcnow
 from .notifications import CASE_ENDED, tell_ended
 from .store import Store
 from .tidy import blank
@@ -65,6 +65,10 @@ class Cancellations:
             now = utcnow()  # once the case is ours: a target that fired while we waited is history before this
             if locked.status != "running":
                 raise Conflict("not_running", "Kasus ini sudah selesai atau diakhiri; tidak ada yang dibatalkan.")
+            if actor.role == "pemohon" and tx.session.scalar(  # (read under the lock: an answer sent meanwhile)
+                    select(Instance.outcome).where(Instance.id == locked.id)) is not None:  # it may be done already
+                raise Conflict("answered", "Permohonan ini sudah dijawab dan tidak dapat ditarik lagi; konfirmasi "
+                                           "penerimaan jawabannya.")
             # The open steps, locked: a claim at this moment waits for the ending and then finds the step gone,
             # instead of landing between this read and the steps' cancellation, its holder never told.
             open_steps = tx.session.execute(select(HumanTask.id, HumanTask.claimed_by).where(

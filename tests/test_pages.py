@@ -148,7 +148,20 @@ def test_a_case_page_says_how_the_dispute_ended_once_answered(client, people):
     # was on the fifth screen of seven), with when and by whom it was sent
     box = re.search(r'<section class="card answer" id="case-answer".*?</section>', page, re.S).group(0)
     assert page.index('id="case-answer"') < page.index('id="steps"')
-    assert "Konfirmasi/jawaban ke pemohon" in box and "oleh citra" in box and "dikirim" in box  # its own name
+    assert "Jawaban atas permohonan Anda" in box and "oleh citra" in box and "dikirim" in box  # said to the agency
+    # its one thing left to do is in the box (the walk-through: the seventh row of the steps, far below), and
+    # withdrawing is no longer offered once the request is answered
+    confirm = re.search(r'id="confirm-answer" href="(/tasks/[^"]+)">Terima konfirmasi/jawaban</a>', box)
+    assert confirm and client.get(confirm.group(1)).status_code == 200
+    assert "Tarik permohonan" not in page
+    refused = people["ani"].post(f"/cases/{case['id']}/cancel", json={"reason": "Berubah pikiran."})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "answered"
+    client.post("/logout")
+    login(client, "citra")  # the helpdesk reads the box under the data object's own name, with nothing to do
+    staff = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert '<h2 id="case-answer-title">Konfirmasi/jawaban ke pemohon</h2>' in staff and "confirm-answer" not in staff
+    client.post("/logout")
+    login(client, "ani")
     assert html.escape(ANSWER_REJECTED["answer"]) in box
     # The case list says it too, beside the step a case still waits on.
     other = file_case(people["ani"])
