@@ -11,7 +11,8 @@ import time_machine
 
 from engine import date_bounds, forms
 from engine.errors import DeploymentError, Invalid
-from samples import ANALYSIS_REJECT, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, make_pdf, multipart, request_data
+from samples import (ANALYSIS_FORWARD, ANALYSIS_REJECT, CHECK_COMPLETE, CHECK_INCOMPLETE, PANDI, make_pdf, multipart,
+                     request_data)
 from test_sop_api import file_case, open_task, work
 
 FORMS = Path(__file__).resolve().parent.parent / "forms"
@@ -51,7 +52,7 @@ def test_malformed_json_is_400(people):
     ({"contact.nip": "١٩٨٦٠٩٢٦٢٠١٥٠٥١٠٠١"}, "contact.nip", "18 angka"),          # digits, but not 0-9
     ({"contact.email": "budi@gmail.com"}, "contact.email", "e-mail dinas"),
     ({"letter.signatory.position": "Kepala Dinas"}, "letter.signatory.position", "Sekretaris"),
-    ({"dispute.category": None}, "dispute.category", "Wajib diisi"),
+    ({"dispute.category": None}, "dispute.category", "Pilih kategori sengketa"),
     ({"dispute.category": "bukan_pilihan"}, "dispute.category", "Pilihan tidak dikenal"),
     ({"agency.level": "Kabupaten"}, "agency.level", "Pilihan tidak dikenal"),   # the label's case, not the value
     ({"contact.email": "budi.santoso@contohkab.go.id\nBcc: x@contoh.go.id"}, "contact.email",
@@ -594,3 +595,28 @@ def test_a_form_body_nothing_can_be_read_of_is_said_so_not_called_an_expired_ses
     text = response.get_data(as_text=True)
     assert response.status_code == 400 and "Badan permintaan rusak" in text and "kedaluwarsa" not in text
     app.extensions["engine"].close()
+
+
+def test_a_choice_left_unmade_asks_to_choose_in_its_own_words(people):
+    """The walk-through: "Kategori sengketa: Wajib diisi." on a list of options; a choice asks to be made."""
+    ani, citra = people["ani"], people["citra"]
+    body = problem(ani.post("/cases", data=multipart(request_data(**{"dispute.category": None,
+                                                                     "agency.level": None}),
+                                                     letter=[("s.pdf", make_pdf())]),
+                            content_type="multipart/form-data"), 422)
+    said = {e["field"]: e["message"] for e in body["errors"]}
+    assert said == {"dispute.category": "Pilih kategori sengketa.", "agency.level": "Pilih jenis instansi."}
+    case = file_case(ani)
+    step = open_task(citra, case)
+    citra.post(f"/tasks/{step['id']}/claim")
+    no_missing = citra.post(f"/tasks/{step['id']}/complete",
+                            json={"data": {k: v for k, v in CHECK_INCOMPLETE.items() if k != "missing"}})
+    assert {e["field"]: e["message"] for e in problem(no_missing, 422)["errors"]}.get("missing") == \
+        "Sebutkan kekurangan yang harus dilengkapi pemohon."
+    work(citra, step, CHECK_COMPLETE)
+    analysis = open_task(citra, case, "Task_Analisa")
+    citra.post(f"/tasks/{analysis['id']}/claim")
+    forwarded = {k: v for k, v in ANALYSIS_FORWARD.items() if k != "recommended_action"}
+    said = {e["field"]: e["message"] for e in problem(
+        citra.post(f"/tasks/{analysis['id']}/complete", json={"data": forwarded}), 422)["errors"]}
+    assert said.get("recommended_action", "").startswith("Pilih tindakan yang direkomendasikan")

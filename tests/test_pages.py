@@ -186,6 +186,8 @@ def test_completing_a_task_on_its_page(client, people):
     client.post(f"/tasks/{task['id']}/claim")
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'name="decision"' in page and "Budi Santoso" in page and "surat-permohonan.pdf" in page
+    # the form's title is not the page's heading again in Title Case (the walk-through)
+    assert "<h2>Periksa Permohonan</h2>" not in page and re.search(r"<h1[^>]*>Periksa permohonan", page)
     # what the upload was, in its form's words, and its type by name (not a MIME type)
     assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan bertanda tangan · PDF, [0-9]+,[0-9] KB", page)
     invalid = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"})
