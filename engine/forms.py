@@ -33,7 +33,8 @@ NAME = "x-name"
 
 def _name(validator, wanted, instance, schema):
     """`"x-name": true`: a name people read (a person's, an agency's) follows the accounts' rule: no invisible
-    characters (a right-to-left override, a zero-width space) and one script (no Cyrillic е in "Kabupatеn")."""
+    characters (a right-to-left override; what is merely unseen the text rule takes away) and one script (no
+    Cyrillic е in "Kabupatеn")."""
     if wanted is True and validator.is_type(instance, "string"):
         problem = name_problem(instance, "Nama ini", 0, 10 ** 6)
         if problem:
