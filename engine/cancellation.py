@@ -27,9 +27,11 @@ class Ended(NamedTuple):
     case_number: str
 
 
-def may_end(actor: Actor, agency_id: int) -> bool:
-    """The agency's own officers withdraw; process owners and administrators cancel any case."""
-    return actor.role in ("process_owner", "admin") or (actor.role == "pemohon" and actor.agency_id == agency_id)
+def may_end(actor: Actor, agency_id: int, answered: bool = False) -> bool:
+    """The agency's own officers withdraw until their request is answered (what it asked may be done already);
+    process owners and administrators cancel any case."""
+    return actor.role in ("process_owner", "admin") or (
+        actor.role == "pemohon" and actor.agency_id == agency_id and not answered)
 
 
 def _reason(reason) -> str:
@@ -65,8 +67,8 @@ class Cancellations:
             now = utcnow()  # once the case is ours: a target that fired while we waited is history before this
             if locked.status != "running":
                 raise Conflict("not_running", "Kasus ini sudah selesai atau diakhiri; tidak ada yang dibatalkan.")
-            if actor.role == "pemohon" and tx.session.scalar(  # (read under the lock: an answer sent meanwhile)
-                    select(Instance.outcome).where(Instance.id == locked.id)) is not None:  # it may be done already
+            answered = tx.session.scalar(select(Instance.outcome).where(Instance.id == locked.id)) is not None
+            if not may_end(actor, found.agency_id, answered):  # (read under the lock: an answer sent meanwhile)
                 raise Conflict("answered", "Permohonan ini sudah dijawab dan tidak dapat ditarik lagi; konfirmasi "
                                            "penerimaan jawabannya.")
             # The open steps, locked: a claim at this moment waits for the ending and then finds the step gone,

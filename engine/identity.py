@@ -113,8 +113,7 @@ class Identity:
         """account_problems, and an agency code that does not exist yet unless it may be made — in one round with
         the others (a wrong e-mail and a mistyped code are both said at once)."""
         errors = account_problems(role, email, agency, lane)
-        if new_agency or not agency or any(e["field"] == "agency" for e in errors) or \
-                agency in {known for known, _name in self.agencies()}:
+        if new_agency or any(e["field"] == "agency" for e in errors) or not self.is_new_agency(agency):
             return errors
         return errors + [{"field": "agency", "message": f"Kode instansi {agency} belum ada. Periksa ejaannya, atau "
                                                         "nyatakan bahwa ini instansi baru."}]
@@ -327,6 +326,13 @@ class Identity:
         """(code, name) of every agency, for choosing one."""
         with self.store.transaction() as session:
             return [tuple(row) for row in session.execute(select(Agency.code, Agency.name).order_by(Agency.name))]
+
+    def is_new_agency(self, code: str | None) -> bool:
+        """Whether a user given this agency code would make a new agency (a code no agency has yet)."""
+        if not code:
+            return False
+        with self.store.transaction() as session:
+            return session.scalar(select(Agency.id).where(Agency.code == code)) is None
 
     def agency_names(self) -> dict[int, str]:
         with self.store.transaction() as session:

@@ -122,13 +122,14 @@ def _users_page(errors: dict, sent: dict, filters, reset: tuple[str, str] | None
     return render_template("users.html", accounts=shown, total=len(everyone), query=query,
                            role_filter=role if role in ROLES else "", errors=errors, sent=sent,
                            problems=problems, mail=engine().outbox.status(), reset=reset,
+                           new_code=_makes_agency(sent),
                            roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors or reset else 200)
 
 
 def _makes_agency(sent: dict) -> bool:
     """Whether the form names an agency code that does not exist yet (it asks to confirm it as new)."""
-    return bool(sent.get("agency")) and sent["agency"] not in {code for code, _name in engine().identity.agencies()}
+    return engine().identity.is_new_agency(sent.get("agency"))
 
 
 @bp.route("/admin/pengguna/<username>/ubah", methods=["GET", "POST"])
@@ -164,7 +165,8 @@ def change_user(username):
             return redirect(url_for("accounts.users"))
     problems = [Problem(f"f-{name}", label, errors[name]) for name, label in USER_FIELDS.items() if name in errors]
     return render_template("user_edit.html", account=account, own=username == actor().username, errors=errors,
-                           sent=sent, problems=problems, roles=ROLES, lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
+                           sent=sent, problems=problems, new_code=_makes_agency(sent), roles=ROLES,
+                           lanes=SUPERVISED_LANES, role_labels=ROLE_LABELS,
                            agencies=engine().identity.agencies()), (422 if errors else 200)
 
 

@@ -13,9 +13,8 @@ from . import openapi
 from .cases import download
 from .context import actor, engine
 from .errors import problem
-from .formdata import uploads
+from .formdata import NO, YES, uploads
 
-FLAG_YES, FLAG_NO = ("1", "true", "yes", "ya"), ("", "0", "false", "no", "tidak")
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -140,8 +139,8 @@ def list_tasks():
 def _flag(name: str) -> bool:
     """A yes/no filter: absent or empty is no; a word that is neither is refused, not read as no."""
     said = request.args.get(name, "").strip().lower()
-    if said in FLAG_YES or said in FLAG_NO:
-        return said in FLAG_YES
+    if not said or said in YES or said in NO:
+        return said in YES
     raise Malformed("bad_filter", f"Filter '{name}' harus true atau false (juga 1/0, ya/tidak), bukan {said!r}.")
 
 

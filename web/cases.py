@@ -97,8 +97,8 @@ def show(case_ref, reason: str | None = None, reason_error: str | None = None):
     tasks, _ = engine().tasks.list(actor(), case_id=case.id, state=None, limit=200)
     return render_template("case.html", case=case, tasks=tasks, step_names={t.id: t.name for t in tasks},
                            related=engine().instances.same_domain(actor(), case.id, case.domain),
-                           may_end=case.status == "running" and may_end(actor(), case.agency_id)
-                           and not (actor().role == "pemohon" and case.outcome is not None),  # answered: receipt
+                           may_end=case.status == "running" and may_end(actor(), case.agency_id,
+                                                                         answered=case.outcome is not None),
                            answer=_answer(case), ended=_last(case.history, ENDINGS),
                            reason=reason, reason_error=reason_error), 422 if reason_error else 200
 

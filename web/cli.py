@@ -140,14 +140,14 @@ def deploy(path: Path, forms_dir: Path | None):
 @needs_schema
 def users_add(username, role, email, password, agency, lane, full_name):
     """Adds a user."""
-    known = {code for code, _name in engine().identity.agencies()}
+    new_agency = engine().identity.is_new_agency(agency)
     try:
         added = engine().identity.add_user(username, role, email, password, agency, lane, full_name=full_name)
     except EngineError as exc:
         _fail(exc, {"username": "USERNAME", "full_name": "--name",
                     **{o: f"--{o}" for o in ("role", "email", "password", "agency", "lane")}})
     click.echo(f"Pengguna {added.username} ({added.role}) ditambahkan.")
-    if agency and agency not in known:  # a mistyped code would part the officer from their agency's cases
+    if new_agency:  # a mistyped code would part the officer from their agency's cases
         click.echo(f"Instansi baru {agency} dibuat (belum ada sebelumnya); beri namanya dengan "
                    f"`flask --app wsgi agencies rename {agency} NAMA`, atau periksa kodenya bila salah ketik.")
 

@@ -162,7 +162,8 @@ def _paths(schema: dict, prefix: str = ""):
             yield from _paths(prop, f"{prefix}{name}.")
 
 
-YES, NO = ("on", "true", "1", "ya"), ("off", "false", "0", "tidak")
+# The words a yes/no takes, on the pages (a ticked box says "on") and in the API's filters alike.
+YES, NO = ("on", "true", "1", "yes", "ya"), ("off", "false", "0", "no", "tidak")
 
 
 def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:

@@ -65,9 +65,11 @@ def tasks():
     page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
     rows, total = engine().tasks.list(actor(), view=TABS[tab], lane=lane, overdue=overdue, state="ready",
                                       limit=PAGE, offset=(page - 1) * PAGE)
+    one_list = agency or actor().role in START_ON_CASES  # no queue, nothing held: only "semua" is counted
     counts = {name: engine().tasks.list(actor(), view=view, lane=lane, overdue=overdue, state="ready", limit=1)[1]
-              for name, view in TABS.items()}  # the tabs count what they would show under the filter
-    late_mine = engine().tasks.list(actor(), view="mine", lane=lane, overdue=True, state="ready", limit=1)[1]
+              for name, view in TABS.items() if not one_list or name == "semua"}  # what each tab would show
+    late_mine = 0 if one_list else \
+        engine().tasks.list(actor(), view="mine", lane=lane, overdue=True, state="ready", limit=1)[1]
     if "tab" not in request.args and tab == "antrian" and (late_mine or not counts["antrian"] and counts["saya"]):
         # a step of theirs missed its target (given to them because it did, say), or the queue is empty but a
         # step was given to them: open where the work is
