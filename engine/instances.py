@@ -5,7 +5,7 @@ import copy
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -72,6 +72,15 @@ class CaseView(CaseSummary):
     targets: dict = field(default_factory=dict)         # task element id -> SLA target in minutes
     agency_id: int | None = None
     answer_key: str | None = None  # the data object that states the outcome (the answer), once there is one
+
+
+def _with_decision(entry: HistoryEntry, data_forms: dict) -> HistoryEntry:
+    """A step's completion with what it decided: its output (the detail's data object) read by its form."""
+    if entry.event != "task_completed" or not isinstance(entry.detail, dict):
+        return entry
+    decided = tuple(title for key, value in entry.detail.items() if key in data_forms
+                    for title in outcome.decided(data_forms[key][1], value))
+    return replace(entry, decided=decided) if decided else entry
 
 
 def case_number(instance_id: int, when: datetime) -> str:
@@ -217,7 +226,7 @@ class Instances:
                             documents=[_doc_info(d) for d in documents],
                             targets={e: deployed.model.target_minutes(e) for e in deployed.model.targets},
                             agency_id=instance.agency_id)
-            view.history = self.history.entries(session, instance.id)
+            view.history = [_with_decision(h, data_forms) for h in self.history.entries(session, instance.id)]
             view.answer_key = next((key for key, (_name, form) in data_forms.items() if outcome.states_it(form)),
                                    None)
             return view

@@ -100,6 +100,9 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     assert ani.get(f"/cases/{case['id']}").get_json()["domain"] == "kabcontoh.go.id"
     history = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert '<small class="amended">memperbaiki: Nama domain yang disengketakan</small>' in history
+    # the check that sent it back says so beside itself
+    assert ('<small class="decided">Hasil: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi</small>'
+            in history)
 
 
 @pytest.mark.parametrize("target, words", [

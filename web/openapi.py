@@ -205,7 +205,10 @@ def document() -> dict:
                                                                     "case_cancelled)."},
                         "to": {"type": "string", "description": "Petugas yang diberi tugas (task_assigned)."},
                         "from": {"type": "string", "description": "Petugas yang tugasnya dilepas atau diberikan "
-                                                                  "kepada orang lain (task_unclaimed, task_assigned)."}}}}}}]},
+                                                                  "kepada orang lain (task_unclaimed, task_assigned)."},
+                        "decided": {"type": "array", "items": {"type": "string"},
+                                    "description": "Yang diputuskan langkah itu, dengan kata-kata formulirnya: "
+                                                   "pilihan pada isian pilihan yang wajib (task_completed)."}}}}}}]},
                 "TaskList": _list("Task"),
                 "NotificationList": {"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Notification")},
