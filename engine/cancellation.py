@@ -21,10 +21,17 @@ from .tidy import blank
 REASON_MAX = 1000
 
 
+STATUS_AFTER = {"case_withdrawn": "withdrawn", "case_cancelled": "cancelled"}  # the case's status once ended
+
+
 class Ended(NamedTuple):
     event: str  # case_withdrawn or case_cancelled
     case_id: int
     case_number: str
+
+    @property
+    def status(self) -> str:
+        return STATUS_AFTER[self.event]
 
 
 def may_end(actor: Actor, agency_id: int, answered: bool = False) -> bool:
@@ -86,7 +93,8 @@ class Cancellations:
             event = "case_withdrawn" if actor.role == "pemohon" else "case_cancelled"
             row = sql.history_row(instance_id=locked.id, at=now, user_id=actor.id, event=event,
                                   detail={"reason": reason})
-            self.execution.save(tx, locked, deployed, workflow, now, before, events=(row,), cancelled=True)
+            self.execution.save(tx, locked, deployed, workflow, now, before, events=(row,),
+                                ended=STATUS_AFTER[event])
             tx.run(sql.WITHDRAW_CASE_MAIL, {"instance_id": locked.id, "why": CASE_ENDED})
             tell_ended(tx.session, self.execution.settings, found, actor, told, event, reason, now)
         return Ended(event, found.id, found.case_number)

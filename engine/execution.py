@@ -119,11 +119,13 @@ class Execution:
 
     def save(self, tx: Tx, locked: Locked, deployed: Deployed, workflow: BpmnWorkflow,
              now: datetime, before: Mirror, done: str | None = None, case_number: str | None = None,
-             events: tuple[dict, ...] = (), case: CaseFacts | None = None, cancelled: bool = False) -> list[NewTask]:
+             events: tuple[dict, ...] = (), case: CaseFacts | None = None,
+             ended: str | None = None) -> list[NewTask]:
         """Writes the state and brings human-task, timer and escalation rows in line with it, in the
         command's transaction; `done` is the human task the command itself completed, `events` its own
         history rows (written first, with those of the tasks it created), `case` what announcements say of the
-        case if the command has it at hand; `cancelled`: the command ended the case before its process did.
+        case if the command has it at hand; `ended`: the command ended the case before its process did, with this
+        status (`cancelled`, or `withdrawn` by its agency).
         Returns the new tasks."""
         workflow.get_events()  # escalations are read from the task tree below; nothing else listens outside
         after = Mirror.of(workflow)
@@ -136,7 +138,7 @@ class Execution:
         for task_id in after.thrown - before.thrown:
             self._escalate(tx, locked, deployed, workflow.tasks[task_id], now)
         created = self._write_tasks(tx, locked, deployed, workflow, before, after, now, done,
-                                    CASE_ENDED if cancelled else STEP_DONE)
+                                    CASE_ENDED if ended else STEP_DONE)
         self._add_timers(tx, locked, workflow, before, after)  # after the tasks they are attached to
         history = list(events) + [
             sql.history_row(instance_id=locked.id, at=now, event="task_created", task_id=t.id,
@@ -154,16 +156,16 @@ class Execution:
             statement, params["case_number"] = sql.SAVE_STATE_NUMBERED, case_number
         # Nothing ready and no timer waiting: only then can the case have ended (saves a walk of the tree).
         completed = not after.ready and not after.waiting and locked.status == "running" and workflow.is_completed()
-        if cancelled:
-            statement, params["at"], completed = sql.SAVE_STATE_CANCELLED, now, False
+        if ended:
+            statement, params["at"], params["status"], completed = sql.SAVE_STATE_ENDED, now, ended, False
         if completed:
             statement, params["at"] = sql.SAVE_STATE_COMPLETED, now
             tx.run(sql.ADD_HISTORY, sql.history_row(instance_id=locked.id, at=now, event="case_completed"))
         if tx.run(statement, params) != 1:
             raise Conflict("stale", "Kasus ini baru saja diubah oleh perintah lain; coba lagi.")
         locked.revision += 1
-        if completed or cancelled:
-            locked.status = "cancelled" if cancelled else "completed"
+        if completed or ended:
+            locked.status = ended or "completed"
         return created
 
     def remember(self, locked: Locked, workflow: BpmnWorkflow) -> None:

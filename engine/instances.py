@@ -21,6 +21,8 @@ from .models import Agency, Definition, Document, HumanTask, Instance, User, utc
 from .store import Store
 
 CASE_PREFIX = "SNG"
+# A case runs, completes, or is ended early: cancelled (process owner, administrator) or withdrawn (its agency).
+STATUSES = ("running", "completed", "cancelled", "withdrawn")
 
 
 @dataclass(frozen=True)

@@ -125,7 +125,7 @@ class Instance(Base):
     """A case: one running (or finished) process instance and its serialized engine state."""
     __tablename__ = "process_instance"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'completed', 'cancelled')", name="ck_instance_status"),
+        CheckConstraint("status IN ('running', 'completed', 'cancelled', 'withdrawn')", name="ck_instance_status"),
         Index("uq_instance_filing_key", "started_by", "filing_key", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

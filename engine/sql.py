@@ -118,7 +118,7 @@ SET_DOMAIN = update(instance).where(instance.c.id == bindparam("instance_id")).v
 SET_SEARCH = update(instance).where(instance.c.id == bindparam("instance_id")).values(
     search_text=bindparam("search_text"))
 SAVE_STATE_COMPLETED = SAVE_STATE.values(status="completed", completed_at=bindparam("at"))
-SAVE_STATE_CANCELLED = SAVE_STATE.values(status="cancelled", completed_at=bindparam("at"))
+SAVE_STATE_ENDED = SAVE_STATE.values(status=bindparam("status"), completed_at=bindparam("at"))  # cancelled, withdrawn
 
 AGENCY = select(agency.c.code, agency.c.name).where(agency.c.id == bindparam("agency_id"))
 NAME_AGENCY = update(agency).where(agency.c.id == bindparam("agency_id")).values(name=bindparam("name"))

@@ -26,8 +26,26 @@ def run_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    if connection.dialect.name != "sqlite":
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    # SQLite changes a table's constraints by copying it (Alembic's batch mode): a new table, the rows, DROP the
+    # old one, RENAME. With foreign keys enforced, that DROP first deletes the old table's rows, which every
+    # table referring to them refuses (or follows, were a reference to cascade), so they are off while migrating, as SQLite's documentation says to do, and every reference
+    # is checked before the migration commits. (The pragma only takes effect outside a transaction.)
+    raw = connection.connection.driver_connection
+    if raw.in_transaction:  # a caller's transaction: the pragma would be ignored, so nothing is rebuilt unsafely
+        raise RuntimeError("SQLite migrations run outside a transaction (foreign keys are turned off for them).")
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left references to missing rows: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

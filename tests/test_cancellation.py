@@ -27,7 +27,8 @@ def test_the_agency_withdraws_a_duplicate_and_it_leaves_every_worklist(engine, p
     body = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Pengajuan ganda dengan kasus sebelumnya."})
     assert body.status_code == 200, body.get_json()
     view = body.get_json()
-    assert view["status"] == "cancelled" and view["completed_at"] and view["open_tasks"] == []
+    # withdrawn by its agency, not cancelled: the agency's list and a process owner's filter tell the two apart
+    assert view["status"] == "withdrawn" and view["completed_at"] and view["open_tasks"] == []
     assert [h["event"] for h in view["history"]][-1] == "case_withdrawn" and view["history"][-1]["user"] == "ani"
     assert view["history"][-1]["reason"] == "Pengajuan ganda dengan kasus sebelumnya."  # API clients read it too
     assert citra.get("/tasks?view=mine").get_json()["items"] == [] and citra.get("/tasks").get_json()["items"] == []
@@ -48,8 +49,9 @@ def test_the_agency_withdraws_a_duplicate_and_it_leaves_every_worklist(engine, p
     assert citra.post(f"/tasks/{step['id']}/complete", json={"data": CHECK_COMPLETE}).status_code == 409
     again = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Lagi."})
     assert again.status_code == 409 and "sudah selesai atau diakhiri" in again.get_json()["detail"]
-    cancelled = fajar.get("/cases?status=cancelled").get_json()["items"]
-    assert [c["case_number"] for c in cancelled] == [case["case_number"]]
+    withdrawn = fajar.get("/cases?status=withdrawn").get_json()["items"]
+    assert [c["case_number"] for c in withdrawn] == [case["case_number"]]
+    assert fajar.get("/cases?status=cancelled").get_json()["items"] == []
 
 
 def test_only_the_agency_a_process_owner_or_an_administrator_ends_a_case(app, engine, people):
@@ -77,6 +79,7 @@ def test_only_the_agency_a_process_owner_or_an_administrator_ends_a_case(app, en
     owner = ApiUser(app.test_client(), "pemilik", engine.identity.new_token("pemilik"))
     done = owner.post(f"/cases/{case['id']}/cancel", json={"reason": "Diselesaikan antarinstansi."})
     assert done.status_code == 200 and done.get_json()["history"][-1]["event"] == "case_cancelled"
+    assert done.get_json()["status"] == "cancelled"  # (the agency's own ending is "withdrawn")
     # the agency that filed it is told (nobody held a step: only Ani, not Bayu of another agency)
     [told] = engine.notifications.list(engine.identity.by_username("ani"))
     assert "dibatalkan" in told.subject and "Diselesaikan antarinstansi." in told.body
@@ -113,7 +116,7 @@ def test_withdrawing_on_the_case_page_says_why_in_the_history(client, people):
     done = client.post(f"/cases/{case['case_number']}/akhiri", data={"reason": "Pengajuan ganda."},
                        follow_redirects=True)
     page = done.get_data(as_text=True)
-    assert "Permohonan ditarik." in page and 'id="case-status">Dibatalkan<' in page
+    assert "Permohonan ditarik." in page and 'id="case-status">Ditarik<' in page
     assert re.search(r"Permohonan ditarik oleh instansi</strong> — <span class=\"user\">ani</span>"
                      r"<br><small class=\"reason\">Alasan: Pengajuan ganda\.</small>", page)
     assert 'id="end-case"' not in page  # nothing left to end
@@ -226,7 +229,7 @@ def test_an_ending_saved_is_said_to_be_saved_even_if_reading_the_case_back_fails
     monkeypatch.setattr(engine.instances, "get", gone)
     answer = ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Pengajuan ganda."})
     assert answer.status_code == 200, answer.get_json()
-    assert answer.get_json() == {"id": case["id"], "case_number": case["case_number"], "status": "cancelled",
+    assert answer.get_json() == {"id": case["id"], "case_number": case["case_number"], "status": "withdrawn",
                                  "history": [{"event": "case_withdrawn"}]}
     monkeypatch.undo()
-    assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "cancelled"
+    assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "withdrawn"

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from conftest import PROCESS, ROOT
+from conftest import PASSWORD, PROCESS, ROOT
 from engine import migrate
 from engine.models import Document, Instance
 from samples import (ANALYSIS_REJECT, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, make_pdf,
@@ -109,7 +109,7 @@ def test_demo_is_repeatable(runner, engine):
 
 def test_db_upgrade_is_at_head(runner, app):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0011"
+    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0012"
 
 
 def test_tokens_and_passwords_are_stored_hashed(engine):
@@ -193,6 +193,33 @@ def test_migration_0004_gives_earlier_cases_their_outcome_and_documents_their_ti
     command.downgrade(migrate.alembic_config(url), "0003")
     migrate.upgrade(url)
     assert stored() == before
+
+
+def test_migration_0012_tells_withdrawn_requests_from_cancelled_cases_and_keeps_every_row(app, engine, people):
+    """0012 changes the case table's status constraint, which SQLite does by copying the table: every row that
+    refers to a case (steps, timers, history, files, mail) stays, and a request its agency withdrew before
+    then (the history says so) becomes `withdrawn` while a cancelled case stays `cancelled`."""
+    from engine.models import HistoryEvent, HumanTask, Notification, Timer
+    ani = people["ani"]
+    withdrawn, cancelled, running = file_case(ani), file_case(ani), file_case(ani)
+    assert ani.post(f"/cases/{withdrawn['id']}/cancel", json={"reason": "Ganda."}).status_code == 200
+    engine.identity.add_user("pemilik", "process_owner", "pemilik@komdigi.go.id", PASSWORD)
+    engine.cancellations.end(engine.identity.by_username("pemilik"), cancelled["id"], "Selesai antarinstansi.")
+
+    def stored():
+        with engine.store.transaction() as session:
+            return ({i: s for i, s in session.execute(select(Instance.id, Instance.status))},
+                    [session.scalar(select(func.count()).select_from(table))
+                     for table in (HumanTask, Timer, HistoryEvent, Document, Notification)])
+    before = stored()
+    assert before[0] == {withdrawn["id"]: "withdrawn", cancelled["id"]: "cancelled", running["id"]: "running"}
+    url = app.config["DATABASE_URL"]
+    engine.store.sql.dispose()
+    command.downgrade(migrate.alembic_config(url), "0011")
+    assert stored() == ({**before[0], withdrawn["id"]: "cancelled"}, before[1])
+    migrate.upgrade(url)
+    assert stored() == before
+    assert engine.tasks.list(engine.identity.by_username("citra"), view="queue")[1] == 1  # the running one's
 
 
 def test_stepping_back_a_migration_keeps_the_data_it_does_not_own(app, engine, people):

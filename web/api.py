@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 
 from engine.errors import Conflict, Invalid, Malformed, TooLarge, Unavailable
+from engine.instances import STATUSES as CASE_STATUSES
 from engine.tasks import STATES, TaskRow
 
 from . import openapi
@@ -61,8 +62,8 @@ def start_case():
 def list_cases():
     limit, offset = _paging()
     status = request.args.get("status") or None
-    if status not in (None, "running", "completed", "cancelled"):
-        raise Malformed("bad_filter", "Filter 'status' harus running, completed atau cancelled.")
+    if status not in (None, *CASE_STATUSES):
+        raise Malformed("bad_filter", "Filter 'status' harus running, completed, cancelled atau withdrawn.")
     rows, total = engine().instances.list(actor(), status=status, query=request.args.get("q"), limit=limit,
                                           offset=offset)
     return jsonify({"items": [_case_summary(c) for c in rows], "total": total, "limit": limit, "offset": offset})
@@ -103,7 +104,7 @@ def cancel_case(case_ref):
     try:
         return get_case(case_ref)
     except (Unavailable, Conflict):  # (the race probe) the ending is saved: say so, not that nothing was
-        return jsonify({"id": ended.case_id, "case_number": ended.case_number, "status": "cancelled",
+        return jsonify({"id": ended.case_id, "case_number": ended.case_number, "status": ended.status,
                         "history": [{"event": ended.event}]})
 
 

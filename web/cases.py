@@ -11,6 +11,7 @@ from flask_login import login_required
 from engine import PROCESS_KEY
 from engine.cancellation import may_end
 from engine.errors import Invalid
+from engine.instances import STATUSES
 
 from . import formdata
 from .context import actor, engine
@@ -25,7 +26,7 @@ PAGE = 50
 def index():
     page = max(formdata.whole_number(request.args.get("halaman"), 1), 1)
     status = request.args.get("status") or None
-    if status not in (None, "running", "completed", "cancelled"):
+    if status not in (None, *STATUSES):
         status = None
     query = request.args.get("q", "").strip() or None
     raw_version = request.args.get("versi", "").strip() if actor().sees_all_cases() else ""
@@ -39,8 +40,8 @@ def index():
     if known:
         rows, total = engine().instances.list(actor(), status=status, query=query, version=version, limit=PAGE,
                                               offset=(page - 1) * PAGE)
-    return render_template("cases.html", rows=rows, total=total, status=status, q=query or "", page=page,
-                           version=version, version_known=known, pages=max((total + PAGE - 1) // PAGE, 1))
+    return render_template("cases.html", rows=rows, total=total, status=status, statuses=STATUSES, q=query or "",
+                           page=page, version=version, version_known=known, pages=max((total + PAGE - 1) // PAGE, 1))
 
 
 def warn_same_domain(case_id: int, domain: str) -> None:

@@ -15,7 +15,7 @@ from engine.models import utcnow
 from .context import engine
 
 LANE_LABELS = {"pemohon": "Instansi (K/L/D/Desa)", "tim_layanan": "Tim Layanan Domain", "pandi": "PANDI"}
-STATUS_LABELS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan",
+STATUS_LABELS = {"running": "Berjalan", "completed": "Selesai", "cancelled": "Dibatalkan", "withdrawn": "Ditarik",
                  "ready": "Menunggu", "claimed": "Diambil"}
 
 

@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document of /api/v1 (3.1 so form schemas, JSON Schema 2020-12, fit as they are)."""
 from __future__ import annotations
 
+from engine.instances import STATUSES
+
 
 def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
@@ -69,8 +71,7 @@ def document() -> dict:
                                        "200": {"description": "Sudah diajukan dengan kunci ini: kasus itu",
                                                "content": {"application/json": {"schema": _ref("FiledCase")}}}}},
                 "get": {"summary": "Daftar kasus yang boleh Anda lihat", "operationId": "listCases",
-                        "parameters": [{"name": "status", "in": "query", "schema": {
-                            "enum": ["running", "completed", "cancelled"]}},
+                        "parameters": [{"name": "status", "in": "query", "schema": {"enum": list(STATUSES)}},
                             {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
                             {"$ref": "#/components/parameters/Limit"}, {"$ref": "#/components/parameters/Offset"}],
                         "responses": _responses("200", _ref("CaseList"), "400", "401")}},
@@ -171,7 +172,7 @@ def document() -> dict:
                         "message": {"type": "string"}}}}}},
                 "CaseSummary": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case_number": {"type": "string"},
-                    "status": {"enum": ["running", "completed", "cancelled"]}, "agency": {"type": "string"},
+                    "status": {"enum": list(STATUSES)}, "agency": {"type": "string"},
                     "domain": {"type": "string"}, "version": {"type": "integer"},
                     "started_at": {"type": "string", "format": "date-time"},
                     "completed_at": {"type": ["string", "null"], "format": "date-time"},
