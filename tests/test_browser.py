@@ -577,3 +577,33 @@ def test_a_refused_new_user_gives_the_cursor_to_its_problems_though_the_page_ope
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Gunakan 3–80 karakter: huruf kecil, angka, titik")
     context.close()
+
+
+def test_the_filing_form_says_the_domain_is_already_in_a_running_case_before_it_is_sent(login, live: Live):
+    """Left alone in the fourteenth session: a second request for a domain already in dispute was pointed out
+    only after it was filed. The form now says it when the domain is typed, with the case to look at."""
+    from engine.forms import Upload
+    first = live.engine.instances.start(live.actors["ani"], REQUEST, {
+        "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
+    ani = login("ani")
+    form = open_start_form(ani)
+    ani.wait_for_load_state("load")  # same_domain.js (deferred) is listening
+    domain = form.locator("#f-domain\\.name")
+    domain.fill("https://Contoh.go.id/beranda")  # as pasted from the address bar
+    domain.blur()
+    note = form.locator("#same-domain")
+    expect(note).to_contain_text(f"contoh.go.id sudah disengketakan dalam kasus berjalan {first.case_number}")
+    expect(note.get_by_role("link", name=first.case_number)).to_have_attribute("href",
+                                                                               f"/cases/{first.case_number}")
+    expect(form.locator("#hint-domain\\.name #same-domain")).to_have_count(1)  # in the hint the field names
+    domain.fill("lain.go.id")
+    domain.blur()
+    expect(note).to_have_count(0)
+    # another agency's officer is not told of (nor shown) a case it cannot see
+    bayu = login("bayu")
+    other = open_start_form(bayu)
+    bayu.wait_for_load_state("load")
+    other.locator("#f-domain\\.name").fill("contoh.go.id")
+    other.locator("#f-domain\\.name").blur()
+    bayu.wait_for_timeout(500)
+    expect(other.locator("#same-domain")).to_have_count(0)

@@ -841,3 +841,27 @@ def test_a_target_reads_in_days_and_hours_not_thousands_of_minutes(app):
     said = app.jinja_env.filters["menit"]
     assert [said(m) for m in (10, 60, 90, 4320, 1441)] == ["10 menit", "1 jam", "1 jam 30 menit", "3 hari",
                                                            "1 hari 1 menit"]
+
+
+def test_the_filing_form_asks_which_running_cases_name_a_domain_as_it_is_typed(client, people):
+    """What same_domain.js asks while the domain is typed: the running cases the officer may see, by the
+    domain however it was pasted; not a finished case, not another agency's; a clear 400 for nonsense."""
+    ani, citra = people["ani"], people["citra"]
+    running, finished = file_case(ani), file_case(ani)
+    work(citra, open_task(citra, finished, "Task_PeriksaPermohonan"), CHECK_COMPLETE)
+    work(citra, open_task(citra, finished, "Task_Analisa"), ANALYSIS_REJECT)
+    work(citra, open_task(citra, finished, "Task_JawabPemohon"), ANSWER_REJECTED)
+    work(ani, open_task(ani, finished, "Task_TerimaJawaban"), RECEIPT)
+    assert client.get("/cases/serupa?domain=contoh.go.id").status_code == 302  # to the login page
+    login(client, "ani")
+    found = client.get("/cases/serupa?domain=https://CONTOH.go.id/beranda").get_json()
+    assert found == {"domain": "contoh.go.id", "running": [
+        {"case_number": running["case_number"], "agency": "Pemerintah Kabupaten Contoh",
+         "url": f"/cases/{running['case_number']}"}]}
+    assert client.get("/cases/serupa?domain=lain.go.id").get_json()["running"] == []
+    assert client.get("/cases/serupa?domain=").get_json() == {"domain": "", "running": []}
+    too_long = client.get("/cases/serupa?domain=" + "a" * 300)
+    assert too_long.status_code == 400 and "paling panjang 253 karakter" in too_long.get_json()["detail"]
+    client.post("/logout")
+    login(client, "bayu")  # another agency: its officer is not told of a case it cannot open
+    assert client.get("/cases/serupa?domain=contoh.go.id").get_json()["running"] == []

@@ -11,6 +11,7 @@ from flask_login import login_required
 from engine import PROCESS_KEY
 from engine.cancellation import may_end
 from engine.errors import Invalid
+from engine import tidy
 from engine.instances import STATUSES
 
 from . import formdata
@@ -52,6 +53,23 @@ def warn_same_domain(case_id: int, domain: str) -> None:
     if running:
         flash(f"Perhatian: domain ini juga sedang disengketakan dalam kasus {', '.join(running)} dari instansi "
               "Anda. Bila ini pengajuan ganda, tarik salah satunya dari halaman kasusnya.", "info")
+
+
+DOMAIN_MAX = 253  # the longest name DNS has
+
+
+@bp.get("/serupa")
+@login_required
+def same_domain():
+    """The running cases the reader may see about a domain, for the filing form to say so while the domain is
+    typed (same_domain.js), before a second request for it is sent rather than after: JSON."""
+    typed = request.args.get("domain", "")
+    if len(typed) > DOMAIN_MAX + 20:  # (room for a pasted "https://" and a path)
+        return {"detail": f"Nama domain paling panjang {DOMAIN_MAX} karakter."}, 400
+    domain = tidy.KINDS["domain"](typed) if typed.strip() else ""
+    running = [c for c in engine().instances.same_domain(actor(), 0, domain) if c.status == "running"]
+    return {"domain": domain, "running": [{"case_number": c.case_number, "agency": c.agency,
+                                           "url": url_for("cases.show", case_ref=c.case_number)} for c in running]}
 
 
 @bp.route("/new", methods=["GET", "POST"])
