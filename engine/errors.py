@@ -44,6 +44,11 @@ class Throttled(EngineError):
     kind = "throttled"
 
 
+class Unauthenticated(EngineError):
+    """A credential that no longer lets its holder in (an API token past its end)."""
+    kind = "unauthenticated"
+
+
 class Invalid(EngineError):
     """Input that breaks its form's rules; `errors` has one entry per field: {field, message}."""
     kind = "invalid"

@@ -7,14 +7,14 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .account_checks import KEEP, USERNAME, account_problems, name_problems, password_problems, tidy_name
 from .actors import Actor, actor_of, active_admins, require_admin, still_admin
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from . import sql
 from .models import Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
@@ -43,6 +43,22 @@ def check_password(stored: str, password: str) -> bool:
 # A wrong name is checked against this, so it takes as long as a wrong password: the time does not tell
 # which names exist.
 _NOBODY = hash_password(secrets.token_urlsafe(16))
+
+
+TOKEN_DAYS_MAX = 3650
+TOKEN_USE_NOTED_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    created_at: datetime
+    expires_at: datetime | None  # None: until revoked
+    last_used_at: datetime | None  # to the nearest TOKEN_USE_NOTED_EVERY; None: never used
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _token_hash(token: str) -> str:
@@ -136,10 +152,14 @@ class Identity:
                 raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
             return actor_of(user)
 
-    def new_token(self, username: str, after: int | None = None) -> str:
+    def new_token(self, username: str, after: int | None = None, days: int | None = None) -> str:
         """A new API token; only its hash is stored, so this is the one time it can be read. `after` is the
         newest token id the caller saw (0: none): if another was made since, this request was sent twice
-        (a reload, a replayed form) and makes nothing. The account row is locked, so of two at once one wins."""
+        (a reload, a replayed form) and makes nothing. The account row is locked, so of two at once one wins.
+        `days`: it ends by itself that many days from now (None: when revoked)."""
+        if days is not None and not (isinstance(days, int) and 1 <= days <= TOKEN_DAYS_MAX):
+            raise Invalid("bad_days", "Masa berlaku token tidak valid.",
+                          [{"field": "days", "message": f"Masa berlaku token 1–{TOKEN_DAYS_MAX} hari."}])
         token = secrets.token_urlsafe(32)
         with self.store.transaction(write=True) as session:
             user = session.scalar(select(User).where(User.username == username).with_for_update())
@@ -149,20 +169,22 @@ class Identity:
                 raise Forbidden("inactive", f"Akun {username} tidak aktif; aktifkan dulu, lalu buat tokennya.")
             if after is not None and self._newest_token(session, user.id) != after:
                 raise Conflict("token_sent_twice", "Token baru sudah dibuat dari formulir ini.")
-            session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
-        audit.info("api token made for %s", username)
+            now = utcnow()
+            session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now,
+                                 expires_at=now + timedelta(days=days) if days else None))
+        audit.info("api token made for %s%s", username, f" for {days} days" if days else "")
         return token
 
     @staticmethod
     def _newest_token(session, user_id: int) -> int:
         return session.scalar(select(func.max(ApiToken.id)).where(ApiToken.user_id == user_id)) or 0
 
-    def tokens(self, actor: Actor) -> list[tuple[int, datetime]]:
-        """One's own API tokens as (id, made at), newest first; the tokens themselves are not kept."""
+    def tokens(self, actor: Actor) -> list[TokenInfo]:
+        """One's own API tokens, newest first; the tokens themselves are not kept."""
         with self.store.transaction() as session:
-            return [tuple(row) for row in session.execute(
-                select(ApiToken.id, ApiToken.created_at).where(ApiToken.user_id == actor.id)
-                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))]
+            return [TokenInfo(*row) for row in session.execute(
+                select(ApiToken.id, ApiToken.created_at, ApiToken.expires_at, ApiToken.last_used_at)
+                .where(ApiToken.user_id == actor.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))]
 
     def revoke_token(self, actor: Actor, token_id: int) -> None:
         """Ends one of one's own tokens (someone else's is "not found", as if it did not exist)."""
@@ -173,10 +195,25 @@ class Identity:
             audit.info("api token %d revoked by %s", token_id, actor.username)
 
     def by_token(self, token: str) -> Actor | None:
+        """Whose token this is (None: no such token, or its account is inactive); a token past its end is
+        refused in words that say so. Its use is noted at most every few minutes (a write, not one a request)."""
+        now = utcnow()
         with self.store.transaction() as session:
-            user = session.scalar(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                                  .where(ApiToken.token_hash == _token_hash(token), User.active.is_(True)))
-            return actor_of(user) if user is not None else None
+            found = session.execute(select(User, ApiToken.id, ApiToken.expires_at, ApiToken.last_used_at)
+                                    .join(ApiToken, ApiToken.user_id == User.id)
+                                    .where(ApiToken.token_hash == _token_hash(token), User.active.is_(True))).first()
+        if found is None:
+            return None
+        user, token_id, expires_at, last_used_at = found
+        if expires_at is not None and expires_at <= now:
+            raise Unauthenticated("token_expired", f"Token API ini berakhir pada {_when(expires_at)}; buat token "
+                                                   "baru di halaman Akun dan pasang di sistem yang memakainya.")
+        if last_used_at is None or now - last_used_at >= TOKEN_USE_NOTED_EVERY:
+            with self.store.transaction(write=True) as session:  # (two at once both write the same minute)
+                session.execute(update(ApiToken).where(ApiToken.id == token_id, or_(
+                    ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_NOTED_EVERY))
+                    .values(last_used_at=now))
+        return actor_of(user)
 
     # -- one's own account ----------------------------------------------------------------------
     def change_password(self, actor: Actor, current: str, new: str, repeated: str) -> Actor:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 
 import pytest
+import time_machine
 
 from conftest import PASSWORD
-from engine.errors import Conflict
+from engine.errors import Conflict, Invalid
+from engine.models import utcnow
 from samples import CHECK_COMPLETE
 from test_pages import login
 from test_sop_api import file_case, open_task, work
@@ -71,6 +74,47 @@ def test_an_api_token_made_on_the_account_page_works_and_is_shown_once(client, e
     assert len(engine.identity.tokens(citra)) == 2  # the fixture's and this one
 
 
+def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client, engine, people):
+    """A token lived until revoked and its owner could not tell one still used from one forgotten: the page
+    makes a token for a year unless told otherwise, lists when each was last used, and one past its end is
+    refused in words that say so (401 token_expired), while a token without an end goes on."""
+    login(client, "citra")
+    ticket = re.search(r'name="tiket" value="([^"]+)"', client.get("/akun").get_data(as_text=True)).group(1)
+    forged = client.post("/akun/token", data={"tiket": ticket, "berlaku": "9999"}, follow_redirects=True)
+    assert "Tidak ada token yang dibuat: pilih masa berlaku" in forged.get_data(as_text=True)
+    citra = engine.identity.by_username("citra")
+    assert len(engine.identity.tokens(citra)) == 1  # the fixture's only
+    token, _page = make_token(client)  # (the form as shown: a year)
+    [new, old] = engine.identity.tokens(citra)
+    assert new.expires_at - new.created_at == timedelta(days=365) and old.expires_at is None
+    assert new.last_used_at is None
+    page = client.get("/akun").get_data(as_text=True)
+    assert re.search(rf'<tr data-token="{new.id}">.*?belum pernah', page, re.S)
+
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
+    first = engine.identity.tokens(citra)[0].last_used_at
+    assert first is not None and abs(first - utcnow()) < timedelta(minutes=1)
+    with time_machine.travel(utcnow() + timedelta(minutes=2), tick=False):  # noted at most every 5 minutes
+        assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
+    assert engine.identity.tokens(citra)[0].last_used_at == first
+    with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
+        assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
+    assert engine.identity.tokens(citra)[0].last_used_at > first
+
+    with time_machine.travel(utcnow() + timedelta(days=366), tick=False):
+        refused = client.get("/api/v1/tasks", headers=bearer)
+        assert refused.status_code == 401 and refused.get_json()["code"] == "token_expired"
+        assert "berakhir pada" in refused.get_json()["detail"] and "halaman Akun" in refused.get_json()["detail"]
+        assert 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+        assert people["citra"].get("/tasks").status_code == 200  # the fixture's token has no end
+        login(client, "citra")  # (a login lasts a working day)
+        listed = client.get("/akun").get_data(as_text=True)
+        assert re.search(rf'<tr data-token="{new.id}">.*?<strong class="late">berakhir ', listed, re.S)
+    with pytest.raises(Invalid):
+        engine.identity.new_token("citra", days=0)
+
+
 def test_reloading_the_page_that_shows_a_token_makes_no_second_token(client, engine, people):
     """A reload re-sends the POST: its one-time ticket is spent, so nothing new is made and the page says so."""
     login(client, "citra")
@@ -107,7 +151,7 @@ def test_a_replayed_session_cookie_makes_no_second_token(client, engine, people)
 
 def test_of_two_token_requests_on_one_ticket_one_makes_a_token(engine, people):
     citra = engine.identity.by_username("citra")
-    seen = engine.identity.tokens(citra)[0][0]
+    seen = engine.identity.tokens(citra)[0].id
     results, barrier = [], threading.Barrier(4)
 
     def press():
@@ -123,7 +167,7 @@ def test_of_two_token_requests_on_one_ticket_one_makes_a_token(engine, people):
     for t in threads:
         t.join()
     assert sorted(r == "token_sent_twice" for r in results) == [False, True, True, True], results
-    assert engine.identity.tokens(citra)[0][0] != seen
+    assert engine.identity.tokens(citra)[0].id != seen
 
 
 def test_users_added_at_the_same_moment_are_one_user_and_one_agency(engine):
@@ -159,10 +203,10 @@ def test_one_revokes_ones_own_tokens_and_only_those(client, engine, people):
     login(client, "citra")
     token, _ = make_token(client)
     citra, dodi = engine.identity.by_username("citra"), engine.identity.by_username("dodi")
-    newest = engine.identity.tokens(citra)[0][0]
+    newest = engine.identity.tokens(citra)[0].id
     page = client.get("/akun").get_data(as_text=True)
-    assert set(re.findall(r'<tr data-token="(\d+)">', page)) == {str(i) for i, _ in engine.identity.tokens(citra)}
-    others = engine.identity.tokens(dodi)[0][0]
+    assert set(re.findall(r'<tr data-token="(\d+)">', page)) == {str(t.id) for t in engine.identity.tokens(citra)}
+    others = engine.identity.tokens(dodi)[0].id
     refused = client.post(f"/akun/token/{others}/cabut", follow_redirects=True)
     assert "Token ini tidak ditemukan" in refused.get_data(as_text=True)
     assert people["dodi"].get("/tasks").status_code == 200  # dodi's token still works

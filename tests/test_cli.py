@@ -109,7 +109,7 @@ def test_demo_is_repeatable(runner, engine):
 
 def test_db_upgrade_is_at_head(runner, app):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0012"
+    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0013"
 
 
 def test_tokens_and_passwords_are_stored_hashed(engine):
@@ -336,3 +336,15 @@ def test_a_database_that_cannot_be_opened_is_said_in_a_line(tmp_path):
         app.extensions["engine"].close()
     with pytest.raises(SystemExit, match="DATABASE_URL tidak valid"):
         create_app({"DATABASE_URL": "bukan-driver://x", "TESTING": True})
+
+
+def test_a_token_made_on_the_command_line_may_be_given_an_end(runner, engine, people):
+    made = runner.invoke(args=["users", "token", "eka", "--days", "30"])
+    assert made.exit_code == 0 and "berlaku 30 hari" in made.output
+    newest = engine.identity.tokens(engine.identity.by_username("eka"))[0]
+    assert (newest.expires_at - newest.created_at).days == 30
+    for days in ("0", "3651"):
+        refused = runner.invoke(args=["users", "token", "eka", "--days", days])
+        assert refused.exit_code == 1 and "Galat: Masa berlaku token tidak valid." in refused.output, refused.output
+        assert "--days: Masa berlaku token 1–3650 hari." in refused.output
+    assert len(engine.identity.tokens(engine.identity.by_username("eka"))) == 2  # the fixture's and the one

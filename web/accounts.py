@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user, login_required, login_user
 
 from engine.errors import Conflict, Invalid, NotFound
-from engine.models import ROLES, SUPERVISED_LANES
+from engine.models import ROLES, SUPERVISED_LANES, utcnow
 
 from .auth import ROLE_LABELS, LoginUser
 from .formdata import Problem, errors_by_field
@@ -16,6 +16,9 @@ from .context import actor, engine
 
 bp = Blueprint("accounts", __name__)
 TICKET = "token_ticket"
+# How long a token made on the page lasts (the form's choices; a year unless chosen otherwise).
+TOKEN_DAYS = {"90": 90, "365": 365, "tanpa-batas": None}
+DEFAULT_TOKEN_DAYS = "365"
 USER_FIELDS = {"username": "Nama pengguna", "full_name": "Nama lengkap", "role": "Peran", "email": "E-mail",
                "agency": "Kode instansi",
                "lane": "Lajur yang diawasi", "password": "Kata sandi awal"}
@@ -47,10 +50,15 @@ def new_token():
     # The ticket names the newest token the page saw, and the engine refuses it once a newer one exists: the
     # session cookie alone could be replayed (it is the client's), the database cannot.
     ticket, sent = session.pop(TICKET, None), request.form.get("tiket", "")
+    lasts = request.form.get("berlaku", DEFAULT_TOKEN_DAYS)
+    if lasts not in TOKEN_DAYS:
+        flash("Tidak ada token yang dibuat: pilih masa berlaku 90 hari, 1 tahun atau tanpa batas waktu.", "error")
+        return redirect(url_for("accounts.own") + "#tokens")
     token = None
     if ticket and secrets.compare_digest(ticket.encode(), sent.encode()):  # bytes: any text may be posted
         try:
-            token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]))
+            token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]),
+                                                days=TOKEN_DAYS[lasts])
         except Conflict:  # spent: a newer token exists than the page saw
             pass
     if token is None:
@@ -76,9 +84,9 @@ def revoke_token(token_id):
 
 def _own_page(errors=None, token=None):
     tokens = engine().identity.tokens(actor())  # newest first
-    session[TICKET] = f"{tokens[0][0] if tokens else 0}.{secrets.token_urlsafe(16)}"
+    session[TICKET] = f"{tokens[0].id if tokens else 0}.{secrets.token_urlsafe(16)}"
     return render_template("account.html", errors=errors or {}, token=token, ticket=session[TICKET],
-                           tokens=tokens,
+                           tokens=tokens, now=utcnow(),
                            role_label=ROLE_LABELS.get(actor().role, actor().role),
                            agency=engine().identity.agency_names().get(actor().agency_id))
 

@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from engine.errors import Conflict, Invalid, Malformed, TooLarge, Unavailable
+from engine.errors import Conflict, Invalid, Malformed, TooLarge, Unauthenticated, Unavailable
 from engine.instances import STATUSES as CASE_STATUSES
 from engine.tasks import STATES, TaskRow
 
@@ -25,7 +25,12 @@ def authenticate():
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    found = engine().identity.by_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    try:
+        found = engine().identity.by_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    except Unauthenticated as exc:  # a token past its end, said so (its holder knows it existed)
+        response = problem(401, exc.message, exc.code)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="sengketa", error="invalid_token"'
+        return response
     if found is None:
         response = problem(401, "Token API tidak ada atau tidak berlaku (Authorization: Bearer <token>).")
         response.headers["WWW-Authenticate"] = 'Bearer realm="sengketa"'

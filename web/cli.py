@@ -186,14 +186,17 @@ def users_change(username, role, email, agency, lane, full_name):
 
 @users.command("token")
 @click.argument("username")
+@click.option("--days", type=int, default=None,
+              help="Token berakhir sendiri setelah sekian hari (tanpa opsi ini: sampai dicabut).")
 @needs_schema
-def users_token(username):
+def users_token(username, days):
     """Prints a new API token (last line); only its hash is stored."""
     try:
-        token = engine().identity.new_token(username)
+        token = engine().identity.new_token(username, days=days)
     except EngineError as exc:
-        _fail(exc)
-    click.echo(f"Token API baru untuk {username} (simpan sekarang; tidak dapat ditampilkan lagi):")
+        _fail(exc, {"days": "--days"})
+    lasts = f"berlaku {days} hari" if days else "berlaku sampai dicabut"
+    click.echo(f"Token API baru untuk {username}, {lasts} (simpan sekarang; tidak dapat ditampilkan lagi):")
     click.echo(token)
 
 

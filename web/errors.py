@@ -12,7 +12,7 @@ from engine.errors import EngineError
 log = logging.getLogger(__name__)
 
 STATUS = {"malformed": 400, "not_found": 404, "forbidden": 403, "conflict": 409, "too_large": 413,
-          "invalid": 422, "deployment": 422, "throttled": 429, "unavailable": 503}
+          "invalid": 422, "deployment": 422, "unauthenticated": 401, "throttled": 429, "unavailable": 503}
 TITLES = {400: "Permintaan tidak dapat dibaca", 401: "Perlu masuk", 403: "Tidak diizinkan",
           404: "Tidak ditemukan", 405: "Metode tidak diizinkan", 409: "Konflik", 413: "Permintaan terlalu besar",
           422: "Isian belum benar", 429: "Tunggu sebentar", 500: "Kesalahan server", 503: "Coba lagi sebentar"}
