@@ -42,6 +42,11 @@ def test_changing_ones_password_names_every_problem_and_ends_other_logins(app, c
     login(elsewhere, "ani")
     refused = client.post("/akun", data={"current": "salah-sekali", "new": "pendek", "repeated": "lain"})
     assert refused.status_code == 422
+    # the page says so at the form's top, where the cursor goes (the accessibility audit: a refused change
+    # reloaded silently, the cursor at the page's start)
+    summary = refused.get_data(as_text=True)
+    assert '<div class="error-summary" id="form-problems" role="alert" tabindex="-1" autofocus>' in summary
+    assert '<li><a href="#f-new">Kata sandi baru</a>: Kata sandi minimal 8 karakter.</li>' in summary
     assert marked(refused) == {"current": "Kata sandi saat ini salah.", "new": "Kata sandi minimal 8 karakter.",
                                "repeated": "Ulangan kata sandi baru tidak sama."}
     same = client.post("/akun", data={"current": PASSWORD, "new": PASSWORD, "repeated": PASSWORD})

@@ -172,6 +172,37 @@ def test_every_page_fits_a_phone_and_the_top_bar_keeps_its_items(live: Live):
     on_chromium(check)
 
 
+def test_pages_do_not_scroll_sideways_at_200_percent_zoom_nor_at_320_px(live: Live):
+    """WCAG 1.4.10, found by the accessibility audit: at 640 CSS px (a 1280 px screen zoomed to 200%) the
+    worklist was 1541 px wide and the users page 1193 px — the tables' visually hidden labels escaped their
+    scrolling box — and at 320 px the correction form's nested fieldsets spilled past their card."""
+    case = file_a_case(live)
+    live.engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    step = live.engine.tasks.list(live.actors["citra"], view="queue", case_id=case.id)[0][0].id
+    live.engine.tasks.claim(live.actors["citra"], step)
+    live.engine.tasks.complete(live.actors["citra"], step, CHECK_INCOMPLETE)
+    correction = live.engine.tasks.list(live.actors["ani"], case_id=case.id)[0][0].id
+    live.engine.instances.start(live.actors["ani"], {**REQUEST, "domain": {**REQUEST["domain"], "name": "lain.go.id"}},
+                                {"letter": [Upload("surat.pdf", minimal_pdf("Surat"))]})  # one row in the queue
+
+    def check(browser: Browser):
+        zoomed = {"width": 640, "height": 400}
+        citra = open_as(browser, live, "citra", zoomed)
+        expect(citra.locator("tr[data-task]")).to_have_count(1)
+        assert_fits(citra, zoomed["width"])
+        admin = open_as(browser, live, "gita", zoomed)
+        for path in ("/admin/pengguna", "/admin/instansi", "/cases", "/notifications"):
+            admin.goto(path)
+            assert_fits(admin, zoomed["width"])
+        narrow = {"width": 320, "height": 640}
+        ani = open_as(browser, live, "ani", narrow)
+        for path in (f"/tasks/{correction}", "/cases/new"):
+            ani.goto(path)
+            assert_fits(ani, narrow["width"])
+
+    on_chromium(check)
+
+
 def test_the_desktop_top_bar_stays_one_row(live: Live):
     file_a_case(live)
 

@@ -315,7 +315,9 @@ def test_an_agency_officer_sends_their_own_step_straight_from_its_page(client, p
     login(client, "ani")
     row = re.search(rf'<tr[^>]*data-task="{task["id"]}".*?</tr>', client.get("/worklist").get_data(as_text=True),
                     re.S).group(0)
-    assert ">Kerjakan</a>" in row and ">Ambil</button>" not in row
+    # each row's action names its step and case to a screen reader (a list of "Ambil, Ambil, Ambil" says nothing)
+    assert f'>Kerjakan<span class="visually-hidden"> Lengkapi permohonan {case["case_number"]}</span></a>' in row
+    assert ">Ambil<" not in row
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert 'id="task-form"' in page and "Ambil tugas ini" not in page and 'class="sop"' not in page
     assert '<button class="primary" type="submit">Kirim perbaikan</button>' in page
@@ -376,7 +378,7 @@ def test_an_optional_choice_can_be_taken_back_on_the_page(client, people):
     empty = re.findall(r'<input type="radio" name="([a-z_]+)" value="" ?(checked)? aria-describedby', page)
     assert empty == [("recommended_action", "checked")]  # not for the required decision
     # the action is required once the request is forwarded: the page says so beside its title (UX review)
-    assert ('Tindakan yang direkomendasikan <span class="req">*</span> <small class="when">(wajib bila Keputusan: '
+    assert ('Tindakan yang direkomendasikan <span class="req" aria-hidden="true">*</span> <small class="when">(wajib bila Keputusan: '
             'Diteruskan ke PANDI untuk diselesaikan)</small>') in page
     # and "unless": PANDI's date is needed unless the action could not be carried out (the walk-through met the
     # refusal with no mark beside the field)
@@ -477,7 +479,7 @@ def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(c
     # and nothing asks to choose files again when none were chosen.
     assert page.count("Berkas wajib diunggah.") == 2
     # the file's control says it is invalid and why, as the other fields do (the accessibility walk-through)
-    assert re.search(r'<input id="file-letter"[^>]* aria-describedby="[^"]*error-file-letter" aria-invalid="true">',
+    assert re.search(r'<input id="file-letter"[^>]* aria-describedby="[^"]*error-file-letter" aria-invalid="true" aria-required="true">',
                      page)
     assert "pilih kembali berkas" not in page
     assert people["ani"].get("/cases").get_json()["total"] == 0
@@ -865,3 +867,47 @@ def test_the_filing_form_asks_which_running_cases_name_a_domain_as_it_is_typed(c
     client.post("/logout")
     login(client, "bayu")  # another agency: its officer is not told of a case it cannot open
     assert client.get("/cases/serupa?domain=contoh.go.id").get_json()["running"] == []
+
+
+def test_an_unread_notification_says_so_in_words_and_the_filter_says_which_is_shown(client, people):
+    """The accessibility audit: unread was a pale yellow border only (1.24:1), and the filter's links did not
+    say which one was shown."""
+    from samples import CHECK_INCOMPLETE
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)  # the agency is told
+    login(client, "ani")
+    page = client.get("/notifications").get_data(as_text=True)
+    assert '<h2><span class="badge unread-mark">Belum dibaca</span> ' in page
+    assert '<nav class="tabs" aria-label="Saring notifikasi">' in page
+    assert re.search(r'<a href="/notifications" class="active" aria-current="page">Semua</a>', page)
+    unread = client.get("/notifications?belum=1").get_data(as_text=True)
+    assert re.search(r'class="active" aria-current="page">Belum dibaca', unread)
+    client.post("/notifications/read")
+    assert "Belum dibaca</span> " not in client.get("/notifications").get_data(as_text=True)
+
+
+def test_required_fields_are_required_to_a_screen_reader_too_and_headings_do_not_skip(client, people):
+    """The accessibility audit: a required field was marked by a "*" only (read as "star", or not at all, and
+    explained nowhere); the agency's correction page went from the page's h1 straight to an h3."""
+    from samples import CHECK_INCOMPLETE
+    login(client, "ani")
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert '<p class="hint" id="required-note">Isian bertanda <span class="req">*</span> wajib diisi.</p>' in page
+    assert re.search(r'<input id="f-agency.name" [^>]*aria-required="true">', page)
+    assert not re.search(r'<input id="f-agency.parent" [^>]*aria-required', page)  # optional
+    assert re.search(r'<input id="file-letter" [^>]*aria-required="true">', page)
+    assert page.count('<span class="req">*</span>') == 1  # the note's; each field's own star is hidden
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    step = open_task(people["ani"], case, "Task_LengkapiPermohonan")
+    task = client.get(f"/tasks/{step['id']}").get_data(as_text=True)
+    headings = re.findall(r"<h([1-6])[ >]", task[task.index("<main"):])
+    assert all(int(b) <= int(a) + 1 for a, b in zip(headings, headings[1:])), headings
+    assert '<div class="from-helpdesk" id="from-helpdesk"><h2>' in task
+    # what a command just did is where the cursor starts on the page it leads to (a status already on the page
+    # as it loads is not read out)
+    login(client, "citra")
+    claimed = client.post(f"/tasks/{open_task(people['citra'], file_case(people['ani']))['id']}/claim",
+                          follow_redirects=True).get_data(as_text=True)
+    assert re.search(r'<div class="flash success" role="status" tabindex="-1" autofocus>Tugas .* kini menjadi tugas '
+                     r'Anda\.</div>', claimed)

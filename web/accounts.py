@@ -42,6 +42,9 @@ def own():
     return _own_page(errors=errors), (422 if errors else 200)
 
 
+PASSWORD_FIELDS = {"current": "Kata sandi saat ini", "new": "Kata sandi baru", "repeated": "Ulangi kata sandi baru"}
+
+
 @bp.post("/akun/token")
 @login_required
 def new_token():
@@ -85,7 +88,10 @@ def revoke_token(token_id):
 def _own_page(errors=None, token=None):
     tokens = engine().identity.tokens(actor())  # newest first
     session[TICKET] = f"{tokens[0].id if tokens else 0}.{secrets.token_urlsafe(16)}"
+    problems = [Problem(f"f-{name}", label, (errors or {})[name]) for name, label in PASSWORD_FIELDS.items()
+                if name in (errors or {})]  # a refused change says so at the form's top, where the cursor goes
     return render_template("account.html", errors=errors or {}, token=token, ticket=session[TICKET],
+                           problems=problems,
                            tokens=tokens, now=utcnow(),
                            role_label=ROLE_LABELS.get(actor().role, actor().role),
                            agency=engine().identity.agency_names().get(actor().agency_id))

@@ -117,9 +117,9 @@ def assign(task_id):
     try:
         task = engine().assignments.give(actor(), task_id, request.form.get("to"),
                                          seen=request.form.get("seen") or None)  # as the page showed it
-    except Invalid as exc:  # nobody chosen, or someone who may no longer work the lane
-        flash(f"{exc.message} {exc.errors[0]['message']}", "error")
-        return redirect(url_for("worklist.task", task_id=task_id))
+    except Invalid as exc:  # nobody chosen, or someone who may no longer work the lane: beside the choice
+        detail = engine().tasks.get(actor(), task_id)
+        return _task_page(detail, _first_look(detail), 422, give_error=f"{exc.message} {exc.errors[0]['message']}")
     except Conflict as exc:  # taken, released or done meanwhile: the page says how it is now
         flash(exc.message, "error")
         return redirect(url_for("worklist.task", task_id=task_id))
@@ -151,15 +151,20 @@ def task(task_id):
         if sent.result.domain != detail.domain:  # a correction renamed the domain
             warn_same_domain(detail.case_id, sent.result.domain)
         return redirect(url_for("cases.show", case_ref=detail.case_number))
-    # A first look starts from what the case holds: the data the step corrects, the choice the case decided.
-    values = sent.values if request.method == "POST" else {**detail.current, **detail.suggested}
-    decided = frozenset(_paths(detail.suggested)) if request.method != "POST" else frozenset()
-    return _task_page(detail, formdata.fields(detail.form, values, sent.errors, decided=decided), sent.status,
+    fields = formdata.fields(detail.form, sent.values, sent.errors) if request.method == "POST" else _first_look(detail)
+    return _task_page(detail, fields, sent.status,
                       sent.errors, files_lost=sent.files_lost,
                       unsent=sent.values if take and detail.claimed_by is None else None)  # still theirs to take
 
 
-def _task_page(detail, fields, status, errors=None, unsent=None, files_lost=None):
+def _first_look(detail):
+    """The form as a first look shows it: from what the case holds (the data the step corrects, the choice the
+    case decided)."""
+    return formdata.fields(detail.form, {**detail.current, **detail.suggested}, {},
+                           decided=frozenset(_paths(detail.suggested)))
+
+
+def _task_page(detail, fields, status, errors=None, unsent=None, files_lost=None, give_error=None):
     """The step's page; it is the viewer's to send when they hold it, or when it is their agency's own step
     (even one a colleague took through the API: the agency's steps are the agency's)."""
     mine = detail.claimed_by == actor().username or actor().sends_own_step(detail.lane)
@@ -172,7 +177,7 @@ def _task_page(detail, fields, status, errors=None, unsent=None, files_lost=None
                            officers=[o for o in officers if o.username != detail.claimed_by],
                            errors=errors or {}, problems=formdata.problems(fields, attachments, errors or {}),
                            files_sent=bool(files_lost), files_lost=files_lost or {}, unsent=unsent,
-                           related=related), status
+                           related=related, give_error=give_error), status
 
 
 def _overtaken(task_id, refusal: Conflict | Unavailable, status: int = 409):
