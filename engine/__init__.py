@@ -28,9 +28,11 @@ PROCESS_KEY = "sengketa_domain"
 
 class Engine:
     """`settings` are plain strings, as from the environment: PUBLIC_URL, DISPLAY_TIMEZONE, SLA_* (calendar),
-    SMTP_* and MAIL_FROM (mail)."""
+    SMTP_* and MAIL_FROM (mail). `secret`: the app's secret key, which keys what the engine stores hashed but
+    must not let a copy of the database confirm by guessing (the login attempts' names and addresses)."""
 
-    def __init__(self, database_url: str, process_key: str = PROCESS_KEY, settings: dict | None = None):
+    def __init__(self, database_url: str, process_key: str = PROCESS_KEY, settings: dict | None = None,
+                 secret: str | bytes | None = None):
         settings = settings or {}
         self.store = Store(database_url)
         self.definitions = Definitions(self.store)
@@ -41,7 +43,7 @@ class Engine:
         self.execution = Execution(self.definitions, calendar.from_settings(settings), notify)
         self.history = History()
         self.identity = Identity(self.store)
-        self.logins = Logins(self.store, self.identity)
+        self.logins = Logins(self.store, self.identity, secret)
         self.agencies = Agencies(self.store)
         self.instances = Instances(self.store, self.execution, self.history, process_key)
         self.tasks = Tasks(self.store, self.execution)

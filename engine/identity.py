@@ -333,23 +333,27 @@ class Identity:
                        (role, email, user.agency_id, lane), released)
         return released
 
-    def reset_password(self, admin: Actor, username: str, password: str) -> int:
+    def reset_password(self, admin: Actor | None, username: str, password: str) -> int:
         """A new password the administrator hands over, for an account that may be in the wrong hands: its
         logins end and its API tokens are revoked. Returns how many tokens were. One's own password is changed
-        on one's account page, which asks for the current one."""
-        require_admin(admin)
-        if username == admin.username:
-            raise Conflict("own_account", "Kata sandi Anda sendiri diubah di halaman Akun, dengan kata sandi "
-                                          "saat ini.")
+        on one's account page, which asks for the current one. `admin` None: an operator on the command line
+        (who may reset any account, the last administrator's included: there is nobody else to ask)."""
+        if admin is not None:
+            require_admin(admin)
+            if username == admin.username:
+                raise Conflict("own_account", "Kata sandi Anda sendiri diubah di halaman Akun, dengan kata sandi "
+                                              "saat ini.")
         errors = password_problems(password)
         if errors:
             raise Invalid("invalid", errors[0]["message"], errors)
         with self.store.transaction(write=True) as session:
-            still_admin(session, admin)
+            if admin is not None:
+                still_admin(session, admin)
             user = self._user(session, username)
             user.password_hash = hash_password(password)
             revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
-            audit.info("password of %s reset by %s (%d api tokens revoked)", username, admin.username, revoked)
+            audit.info("password of %s reset by %s (%d api tokens revoked)", username,
+                       admin.username if admin else "the command line", revoked)
         return revoked
 
     @staticmethod

@@ -4,6 +4,7 @@ password cannot be guessed at the speed of the network."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
 from datetime import timedelta
@@ -27,9 +28,12 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _key(username: str, address: str) -> str:
-    """The row's key: a hash, so a password typed into the name box is not kept in the clear."""
-    return _hash(f"{_name(username)}|{address[:64]}")
+def _key(secret: bytes, username: str, address: str) -> str:
+    """The row's key: a hash, so a password typed into the name box is not kept in the clear; keyed with the
+    app's secret, so a copy of the database cannot be checked against guessed names and addresses. Rows written
+    under an earlier key (the unkeyed SHA-256 of before, a replaced SECRET_KEY) simply stop counting: a wait
+    lasts minutes at most, and they are removed after FORGET_AFTER."""
+    return hmac.new(secret, f"{_name(username)}|{address[:64]}".encode(), hashlib.sha256).hexdigest()
 
 
 def _name(username: str) -> str:
@@ -37,9 +41,14 @@ def _name(username: str) -> str:
 
 
 class Logins:
-    def __init__(self, store: Store, identity):
+    def __init__(self, store: Store, identity, secret: str | bytes | None = None):
+        """`secret`: the app's secret key. Without one (an engine built outside the app: tests, benchmarks) a
+        random key, so failures count within this engine only."""
         self.store = store
         self.identity = identity
+        secret = secret.encode() if isinstance(secret, str) else secret or secrets.token_bytes(32)
+        # a key of its own, derived: the secret also signs the app's session cookies
+        self._secret = hmac.new(secret, b"sengketa login attempts", hashlib.sha256).digest()
 
     def log_in(self, username: str, password: str, address: str = "") -> tuple[Actor, str] | None:
         """The actor and the login's token, or None for a wrong name or password. Each attempt is counted
@@ -47,7 +56,7 @@ class Logins:
         failed FREE_FAILURES times in a row from one address waits there (a guesser elsewhere does not lock
         the officer out at their desk), known account or not (a refusal that said which names exist would
         help the guesser), right password or not."""
-        key = _key(username, address)
+        key = _key(self._secret, username, address)
         self._count(key, username, address)
         actor = self.identity.authenticate(username, password)
         if actor is None:

@@ -92,7 +92,7 @@ class LoginSession(Base):
 class LoginAttempt(Base):
     """Logins tried in a row under one name (an account or not) from one address, and until when they wait."""
     __tablename__ = "login_attempt"
-    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # sha256 of "name|address", name lower case
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)  # HMAC-SHA256 of "name|address", name lower case
     failures: Mapped[int] = mapped_column(Integer)
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

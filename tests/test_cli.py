@@ -14,6 +14,8 @@ from engine import migrate
 from engine.models import Document, Instance
 from samples import (ANALYSIS_REJECT, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, make_pdf,
                      multipart)
+from test_accounts import can_log_in
+from test_pages import login
 from test_sop_api import file_case, open_task, work
 
 
@@ -298,6 +300,50 @@ def test_a_token_is_not_made_for_a_deactivated_account(runner, engine, people):
     assert runner.invoke(args=["users", "token", "eka"]).exit_code == 0
 
 
+NEW = "ganti-sandi-77"
+
+
+def test_users_password_resets_a_password_and_ends_the_old_logins(runner, app, engine, people):
+    """Without the Pengguna page (the last administrator locked out, an account in the wrong hands): the reset
+    the page makes, so the old password, the logins made with it and the API tokens end."""
+    desk = app.test_client()
+    login(desk, "dodi")
+    result = runner.invoke(args=["users", "password", "dodi", "--password", NEW])
+    assert result.exit_code == 0, result.output
+    assert "Kata sandi dodi diganti" in result.output and "1 token API-nya dicabut." in result.output
+    assert not can_log_in(app, "dodi", PASSWORD) and can_log_in(app, "dodi", NEW)
+    assert desk.get("/worklist").status_code == 302  # sent to the login page
+    assert people["dodi"].get("/tasks").status_code == 401
+    # the page refuses an administrator their own reset; the command line is nobody's own account
+    engine.identity.add_user("gita", "admin", "gita@kominfo.go.id", PASSWORD)
+    assert runner.invoke(args=["users", "password", "gita", "--password", NEW]).exit_code == 0
+    assert can_log_in(app, "gita", NEW)
+
+
+def test_users_password_refuses_what_the_page_refuses_and_changes_nothing(runner, app, people):
+    desk = app.test_client()
+    login(desk, "dodi")
+    for password, why in (("pendek", "Kata sandi minimal 8 karakter."),
+                          (" " * 10, "Kata sandi tidak boleh hanya spasi atau memuat karakter kendali."),
+                          ("x" * 201, "Kata sandi maksimal 200 karakter.")):
+        refused = runner.invoke(args=["users", "password", "dodi", "--password", password])
+        assert refused.exit_code == 1 and refused.output.startswith(f"Galat: {why}"), refused.output
+    missing = runner.invoke(args=["users", "password", "nobody", "--password", NEW])
+    assert missing.exit_code == 1 and missing.output.startswith("Galat: Pengguna nobody tidak ditemukan.")
+    assert desk.get("/worklist").status_code == 200 and people["dodi"].get("/tasks").status_code == 200
+    assert can_log_in(app, "dodi", PASSWORD) and not can_log_in(app, "nobody", NEW)
+
+
+def test_users_password_not_given_is_asked_hidden_and_twice(runner, app, people):
+    result = runner.invoke(args=["users", "password", "dodi"], input=f"{NEW}\n{NEW}\n")
+    assert result.exit_code == 0 and "Kata sandi baru" in result.output and NEW not in result.output
+    assert can_log_in(app, "dodi", NEW)
+    mistyped = runner.invoke(args=["users", "password", "dodi"], input="lain-sandi-1\nlain-sandi-2\n")
+    short = runner.invoke(args=["users", "password", "dodi"], input="pendek\npendek\n")
+    assert mistyped.exit_code != 0 and short.exit_code == 1 and "Galat: Kata sandi minimal 8 karakter." in short.output
+    assert can_log_in(app, "dodi", NEW)
+
+
 def test_users_change_with_nothing_to_change_says_so(runner, engine):
     engine.identity.add_user("hana", "pandi", "h@pandi.id", "rahasia-123")
     result = runner.invoke(args=["users", "change", "hana"])
@@ -320,6 +366,10 @@ def test_the_command_line_s_account_changes_reach_the_audit_log(tmp_path):
     made = subprocess.run([*flask, "users", "token", "wati"], cwd=ROOT, env=env, capture_output=True, text=True)
     assert "sengketa.audit: api token made for wati" in made.stderr
     assert made.stdout.strip().splitlines()[-1] not in made.stderr  # the token itself is never logged
+    reset = subprocess.run([*flask, "users", "password", "wati", "--password", "rahasia-456"], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    assert "sengketa.audit: password of wati reset by the command line (1 api tokens revoked)" in reset.stderr
+    assert "rahasia-456" not in reset.stderr
 
 
 def test_a_database_that_cannot_be_opened_is_said_in_a_line(tmp_path):

@@ -99,6 +99,28 @@ def test_a_password_typed_into_the_name_box_is_kept_nowhere_in_the_clear(client,
     assert not any("rahasia" in m.lower() for m in caplog.messages)
 
 
+def test_a_copy_of_the_database_does_not_tell_which_names_were_tried_from_where(database_url, people):
+    """The attempt's key was the unkeyed SHA-256 of name and address, so a stolen copy of the table could be
+    checked against guesses. It is keyed with the app's SECRET_KEY now: another key makes other rows (its own
+    count, the older rows no longer counted), and under one key the count goes on as before."""
+    import hashlib
+    from sqlalchemy import select
+    from engine.models import LoginAttempt
+    ours, renewed = (create_app({"DATABASE_URL": database_url, "TESTING": True, "WTF_CSRF_ENABLED": False,
+                                 "SECRET_KEY": key}).test_client() for key in ("kunci-lama", "kunci-baru"))
+    for client in (renewed, ours):
+        assert client.post("/login", data={"username": "citra", "password": "salah"}).status_code == 401
+    with ours.application.extensions["engine"].store.transaction() as session:
+        keys = set(session.scalars(select(LoginAttempt.key)))
+    assert len(keys) == 2 and hashlib.sha256(b"citra|127.0.0.1").hexdigest() not in keys
+    for _ in range(4):
+        assert ours.post("/login", data={"username": "citra", "password": "salah"}).status_code == 401
+    assert ours.post("/login", data={"username": "citra", "password": PASSWORD}).status_code == 429
+    assert renewed.post("/login", data={"username": "citra", "password": PASSWORD}).status_code == 302
+    for client in (ours, renewed):
+        client.application.extensions["engine"].close()
+
+
 def test_a_guesser_elsewhere_does_not_keep_the_officer_out_at_their_desk(app, client, people):
     """Per name and address (the review: per name alone, one wrong password a minute from anywhere kept a real
     officer out all day)."""

@@ -44,7 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = {key: app.config.get(key, os.environ.get(key)) for key in ENGINE_SETTINGS}
     app.config["MAIL_CONFIGURED"] = bool(settings.get("SMTP_HOST"))  # pages say when mail cannot go out
     try:
-        app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings)
+        app.extensions["engine"] = Engine(app.config["DATABASE_URL"], settings=settings,
+                                          secret=app.config["SECRET_KEY"])
     except (ValueError, ZoneInfoNotFoundError) as exc:  # SLA_*, SMTP_PORT: said in a line, not a traceback
         raise SystemExit(f"Pengaturan tidak valid: {exc}") from None
     except ArgumentError as exc:

@@ -1,4 +1,4 @@
-"""Operators' commands: `flask --app wsgi db upgrade | deploy | users add | users change | users token | demo`."""
+"""Operators' commands: `flask --app wsgi db upgrade | deploy | users add | change | password | token | demo`."""
 from __future__ import annotations
 
 import functools
@@ -182,6 +182,23 @@ def users_change(username, role, email, agency, lane, full_name):
         _fail(exc, {"full_name": "--name", **{o: f"--{o}" for o in ("role", "email", "agency", "lane")}})
     back = f"; {released} tugas yang dipegangnya kembali ke antrian" if released else ""
     click.echo(f"Pengguna {username} diubah{back}.")
+
+
+@users.command("password")
+@click.argument("username")
+# asked (hidden, twice) when not given, as for `users add`: on the command line it stays in ps and history
+@click.option("--password", prompt="Kata sandi baru", hide_input=True, confirmation_prompt="Ulangi kata sandi baru",
+              help="Ditanyakan bila tidak diberikan.")
+@needs_schema
+def users_password(username, password):
+    """Sets a new password, as an administrator's reset on the Pengguna page does: the user's logins end and
+    their API tokens are revoked."""
+    try:
+        revoked = engine().identity.reset_password(None, username, password)
+    except EngineError as exc:
+        _fail(exc, {"password": "--password"})
+    tokens = f" {revoked} token API-nya dicabut." if revoked else ""
+    click.echo(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Sesi masuknya berakhir.{tokens}")
 
 
 @users.command("token")
