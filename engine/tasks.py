@@ -17,7 +17,7 @@ from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .actors import Actor
 from .instances import DocumentInfo, _doc_info, _domain_of, _store_documents, visible
-from .models import LANES, Agency, Document, HumanTask, Instance, User, utcnow
+from .models import LANES, Agency, Document, HistoryEvent, HumanTask, Instance, User, utcnow
 from .notifications import STEP_DONE, CaseFacts, tell_released, title_of
 from .store import Store
 
@@ -66,10 +66,26 @@ class TaskDetail(TaskRow):
     inputs: dict = field(default_factory=dict)       # data object id -> (name, value, schema of its form)
     suggested: dict = field(default_factory=dict)    # choices the case leaves one option for (x-case-rules)
     current: dict = field(default_factory=dict)      # the data object the step amends, as it is (amends.KEY)
+    corrected: dict = field(default_factory=dict)    # input id -> (when, field titles) of its last correction
     documents: list[DocumentInfo] = field(default_factory=list)
 
 
 _claimer, _completer = aliased(User, name="claimer"), aliased(User, name="completer")
+def _corrections(session, detail: TaskDetail, inputs: dict) -> dict:
+    """Which of the step's inputs the agency corrected before the step came (Lengkapi permohonan), when, and
+    which fields: the second check reads what changed, not the whole request again. The completions' history
+    rows keep it (`x-amended`); a case has a few dozen rows."""
+    corrected = {}
+    for at, said in session.execute(
+            select(HistoryEvent.at, HistoryEvent.detail)
+            .where(HistoryEvent.instance_id == detail.case_id, HistoryEvent.event == "task_completed",
+                   HistoryEvent.at <= detail.created_at).order_by(HistoryEvent.id.desc())):
+        for key, titles in ((said or {}).get("x-amended") or {}).items():
+            if key in inputs and key not in corrected and titles:
+                corrected[key] = (at, list(titles))
+    return corrected
+
+
 # Built once: a statement is immutable, and compiling it again for every row costs more than running it.
 TASK_ROWS = (select(HumanTask.id, HumanTask.instance_id, Instance.case_number, HumanTask.name,
                     HumanTask.element_id, HumanTask.lane, HumanTask.state, _claimer.username,
@@ -155,6 +171,7 @@ class Tasks:
             detail.documentation = meta.documentation if meta else ""
             for name, value in values.items():
                 detail.inputs[name] = (deployed.model.data_objects.get(name, name), value, deployed.form_of(name))
+            detail.corrected = _corrections(session, detail, values)
             docs = session.scalars(select(Document).where(Document.instance_id == instance.id)
                                    .order_by(Document.id)).all()
             detail.documents = [_doc_info(d) for d in docs]

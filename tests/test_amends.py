@@ -59,7 +59,13 @@ def test_the_agency_corrects_the_requests_domain_and_the_case_follows(engine, pe
     recheck = open_task(citra, case, "Task_PeriksaPermohonan")
     inputs = citra.get(f"/tasks/{recheck['id']}").get_json()["inputs"]
     assert inputs["permohonan"]["value"]["domain"]["name"] == "kabcontoh.go.id"
+    # ... and is told which fields the agency corrected, not left to compare the whole request again
+    assert inputs["permohonan"]["corrected"]["fields"] == ["Nama domain yang disengketakan", "Nama penandatangan"]
+    assert inputs["permohonan"]["corrected"]["at"] == done.at.isoformat()
+    assert "corrected" not in inputs["correction"]  # (the agency's note itself is not a correction)
     work(citra, recheck, CHECK_COMPLETE)
+    analysis = citra.get(f"/tasks/{open_task(citra, case, 'Task_Analisa')['id']}").get_json()["inputs"]
+    assert analysis["complaint"].get("corrected") is None
 
 
 def test_a_wrong_correction_is_refused_field_by_field_and_changes_nothing(people):
@@ -100,6 +106,12 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     assert ani.get(f"/cases/{case['id']}").get_json()["domain"] == "kabcontoh.go.id"
     history = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert '<small class="amended">memperbaiki: Nama domain yang disengketakan</small>' in history
+    # the second check's page says which fields were corrected, above the request
+    login(client, "citra")
+    recheck = open_task(people["citra"], case, "Task_PeriksaPermohonan")
+    page = client.get(f"/tasks/{recheck['id']}").get_data(as_text=True)
+    assert re.search(r'<p class="notice corrected" id="corrected-permohonan">Diperbaiki instansi pada [^:]+:\d\d '
+                     r'\w+: Nama domain yang disengketakan\.</p>', page)
     # the check that sent it back says so beside itself
     assert ('<small class="decided">Hasil: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi</small>'
             in history)

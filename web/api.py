@@ -156,9 +156,17 @@ def get_task(task_id):
     detail = engine().tasks.get(actor(), task_id)
     body = _task(detail)
     body.update(form=detail.form, documentation=detail.documentation,
-                inputs={k: {"name": name, "value": value} for k, (name, value, _s) in detail.inputs.items()},
+                inputs={k: {"name": name, "value": value, **_corrected(detail.corrected.get(k))}
+                        for k, (name, value, _s) in detail.inputs.items()},
                 suggested=detail.suggested, current=detail.current)
     return jsonify(body)
+
+
+def _corrected(correction) -> dict:
+    if correction is None:
+        return {}
+    at, fields = correction
+    return {"corrected": {"at": _iso(at), "fields": fields}}
 
 
 @bp.post("/tasks/<task_id>/claim")

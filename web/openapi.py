@@ -242,7 +242,10 @@ def document() -> dict:
                                     "description": "Status kasus setelah penyelesaian ini"}}}]},
                 "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                     "form": {"type": "object", "description": "JSON Schema 2020-12 formulir langkah ini"},
-                    "documentation": {"type": "string"}, "inputs": {"type": "object"},
+                    "documentation": {"type": "string"},
+                    "inputs": {"type": "object", "description": "Objek data yang dibaca langkah ini, menurut id: "
+                                                                "{name, value} dan, bila instansi memperbaikinya "
+                                                                "sebelum langkah ini, corrected {at, fields}"},
                     "suggested": {"type": "object", "description": "Pilihan yang ditentukan keputusan langkah "
                                                                    "sebelumnya (x-case-rules formulir)"},
                     "current": {"type": "object", "description": "Objek data yang diperbaiki langkah ini (x-amends "
