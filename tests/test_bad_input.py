@@ -443,6 +443,18 @@ def test_a_request_found_complete_and_valid_has_a_letter_found_valid(people):
     forms.validate_data(schema, {**CHECK_INCOMPLETE, "letter_valid": False})
 
 
+def test_a_request_sent_back_needs_what_is_missing_not_a_summary_of_a_complaint_not_yet_made(people):
+    """Left alone in the fourteenth session: "Ringkasan aduan" was required to send an incomplete request
+    back, though a complaint is recorded only once the request is complete (SOP step 2's output)."""
+    schema = json.loads((FORMS / "periksa_permohonan.json").read_text())
+    forms.validate_data(schema, {k: v for k, v in CHECK_INCOMPLETE.items() if k != "summary"})
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(schema, {k: v for k, v in CHECK_COMPLETE.items() if k != "summary"})
+    [error] = raised.value.errors
+    assert error == {"field": "summary", "message": "Tulis ringkasan aduan: permohonan yang lengkap dicatat sebagai "
+                                                   "aduan."}
+
+
 def test_a_letter_or_an_action_dated_in_the_future_is_refused(people):
     """The UX review: a letter dated 2030 and a resolution 'carried out' in 2031 were accepted. Both record
     what has happened. Today is today where it begins first in Indonesia (WIT), so no agency's today is refused."""
