@@ -249,9 +249,11 @@ class Instances:
                     query = tidy.KINDS["domain"](query)
                 text = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 like = f"%{text}%"
-                found = (func.lower(Instance.domain_name).like(like, escape="\\") |
+                # the agencies named so first (a few hundred rows): a condition on the case's own column
+                agencies = select(Agency.id).where(func.lower(Agency.name).like(like, escape="\\"))
+                found = (Instance.domain_name.like(like, escape="\\") |  # (stored lower case)
                          func.lower(Instance.case_number).like(like, escape="\\") |
-                         func.lower(Agency.name).like(like, escape="\\") |
+                         Instance.agency_id.in_(agencies.scalar_subquery()) |
                          Instance.search_text.like(like, escape="\\"))  # stored lower-cased
                 digits = re.sub(r"[\s.\-]", "", query)
                 if digits != query.strip() and digits.isascii() and digits.isdigit() and len(digits) >= 6:
@@ -282,7 +284,8 @@ class Instances:
         if not domain:
             return []
         with self.store.transaction() as session:
-            stmt = _summaries(actor).where(func.lower(Instance.domain_name) == domain.lower(), Instance.id != case_id)
+            # (stored lower case, as filed and corrected: its index finds them — on every case page and filing)
+            stmt = _summaries(actor).where(Instance.domain_name == domain.lower(), Instance.id != case_id)
             rows = session.execute(stmt.order_by((Instance.status == "running").desc(), Instance.id.desc())
                                    .limit(limit)).all()
             return [CaseSummary(*row) for row in rows]

@@ -253,6 +253,7 @@ class Notification(Base):
                         name="ck_notification_delivery"),
         Index("ix_notification_outbox", "delivery", "next_attempt_at"),
         Index("ix_notification_user_read", "user_id", "read_at"),
+        Index("ix_notification_user_id_id", "user_id", "id"),  # one's notifications, newest first
         Index("ix_notification_task", "task_id"),  # a step's announcements, settled when it ends
     )
     id: Mapped[int] = mapped_column(primary_key=True)

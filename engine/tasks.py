@@ -132,8 +132,10 @@ class Tasks:
             stmt = stmt.where(HumanTask.state == "ready", HumanTask.due_at < (now or utcnow()))
         with self.store.transaction() as session:
             total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-            rows = session.execute(stmt.order_by(HumanTask.due_at.is_(None), HumanTask.due_at,
-                                                 HumanTask.created_at).limit(limit).offset(offset)).all()
+            # due first, those without a target last: in words the due_at index can serve (the scale probe:
+            # "due_at IS NULL, due_at" sorted every task, 122 ms at 55,000)
+            rows = session.execute(stmt.order_by(HumanTask.due_at.asc().nulls_last(), HumanTask.created_at)
+                                   .limit(limit).offset(offset)).all()
             return [TaskRow(*row) for row in rows], total
 
     def waiting_count(self, actor: Actor) -> int:

@@ -111,7 +111,7 @@ def test_demo_is_repeatable(runner, engine):
 
 def test_db_upgrade_is_at_head(runner, app):
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0013"
+    assert migrate.current(app.config["DATABASE_URL"]) == migrate.head() == "0014"
 
 
 def test_tokens_and_passwords_are_stored_hashed(engine):

@@ -138,3 +138,35 @@ def test_a_whole_read_is_recognised_in_postgresql_s_plans():
     found = {"Node Type": "Index Scan", "Relation Name": "notification", "Index Name": "ix_notification_task",
              "Index Cond": "(task_id = $1)"}
     assert whole_reads(found) == [] and whole_reads({"Node Type": "Seq Scan", "Relation Name": "timer"}) == ["timer"]
+
+
+def test_what_every_case_page_and_person_asks_finds_its_rows_by_an_index(engine, people):
+    """The scale probe (11,000 cases on PostgreSQL): every case page and filing asked for the domain's other
+    cases with lower(domain_name), which no index serves, and a person's notifications walked the whole table
+    backwards. What the pages ask through the ORM is planned here as it was sent, parameters and all."""
+    from sqlalchemy import event
+    seed(engine)
+    sent = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT"):
+            sent.append((statement, parameters))
+    event.listen(engine.store.sql, "before_cursor_execute", keep)
+    try:
+        engine.instances.same_domain(engine.identity.by_username("fajar"), 0, "D5.go.id")
+        engine.instances.same_domain(engine.identity.by_username("ani"), 0, "d5.go.id")
+        engine.notifications.list(engine.identity.by_username("citra"))
+    finally:
+        event.remove(engine.store.sql, "before_cursor_execute", keep)
+    asked = [(s, p) for s, p in sent if re.search(r"\bFROM (process_instance|notification)\b", s)]
+    assert len(asked) >= 3, sent
+    for statement, parameters in asked:
+        with engine.store.command() as tx:
+            cursor = tx._cursor
+            if engine.store.sql.dialect.name == "sqlite":
+                cursor.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+                assert full_scans("\n".join(row[3] for row in cursor.fetchall())) == [], statement
+            else:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+                assert whole_reads(cursor.fetchone()[0][0]["Plan"]) == [], statement
