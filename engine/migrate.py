@@ -9,6 +9,18 @@ from alembic.config import Config
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
+class BrokenReferences(Exception):
+    """Rows that refer to rows that do not exist, found before an upgrade committed (SQLite, whose tables
+    are copied with foreign keys off): the upgrade is rolled back. `rows`: (table, rowid, parent, fk index)."""
+
+    def __init__(self, rows: list):
+        super().__init__(f"{len(rows)} rows refer to missing rows")
+        self.rows = rows
+
+    def tables(self) -> list[str]:
+        return sorted({f"{table} → {parent}" for table, _rowid, parent, _fk in self.rows})
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -398,3 +398,61 @@ def test_a_token_made_on_the_command_line_may_be_given_an_end(runner, engine, pe
         assert refused.exit_code == 1 and "Galat: Masa berlaku token tidak valid." in refused.output, refused.output
         assert "--days: Masa berlaku token 1–3650 hari." in refused.output
     assert len(engine.identity.tokens(engine.identity.by_username("eka"))) == 2  # the fixture's and the one
+
+
+def test_an_upgrade_that_would_leave_broken_references_commits_nothing_on_sqlite(tmp_path, monkeypatch):
+    """The review: SQLite's upgrade ran each migration in a transaction of its own, so the reference check
+    (migrations/env.py: the tables are copied with foreign keys off) came after everything had committed —
+    the database was left at the new revision and every later upgrade failed with a traceback."""
+    import sqlite3
+    from web import create_app
+    db = tmp_path / "lama.db"
+    url = f"sqlite:///{db}"
+    migrate.upgrade(url, "0011")
+    raw = sqlite3.connect(db)
+    raw.execute("PRAGMA foreign_keys=OFF")
+    raw.execute("INSERT INTO history_event (instance_id, at, event) VALUES (999, '2026-01-01', 'case_started')")
+    raw.commit()
+    raw.close()
+    monkeypatch.setenv("DATABASE_URL", url)
+    runner = create_app({"DATABASE_URL": url, "TESTING": True}).test_cli_runner()
+    refused = runner.invoke(args=["db", "upgrade"])
+    assert refused.exit_code == 1 and "Galat: Migrasi dibatalkan; tidak ada yang diubah: 1 baris merujuk ke baris " \
+        "yang tidak ada (history_event → process_instance)" in refused.output, refused.output
+    assert migrate.current(url) == "0011"  # nothing of 0012 onwards committed
+    raw = sqlite3.connect(db)
+    assert "withdrawn" not in raw.execute("SELECT sql FROM sqlite_master WHERE name = 'process_instance'").fetchone()[0]
+    raw.execute("DELETE FROM history_event WHERE instance_id = 999")
+    raw.commit()
+    raw.close()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0 and migrate.current(url) == migrate.head()
+
+
+def test_an_upgrade_on_sqlite_waits_for_a_command_writing_meanwhile(tmp_path):
+    """The review: the upgrade read first and asked to write later, so a command that committed in between
+    failed it at once ("database is locked", which the CLI calls a database that cannot be opened). It now
+    takes the write lock first, waiting like any command."""
+    import sqlite3
+    import threading
+    import time
+    db = tmp_path / "sibuk.db"
+    url = f"sqlite:///{db}"
+    migrate.upgrade(url, "0011")
+    holding = threading.Event()
+
+    def command():
+        raw = sqlite3.connect(db, isolation_level=None)
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("INSERT INTO agency (code, name) VALUES ('lain', 'Instansi Lain')")
+        holding.set()
+        time.sleep(1.0)
+        raw.execute("COMMIT")
+        raw.close()
+    writer = threading.Thread(target=command)
+    writer.start()
+    holding.wait(5)
+    try:
+        migrate.upgrade(url)
+    finally:
+        writer.join()
+    assert migrate.current(url) == migrate.head()

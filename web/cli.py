@@ -106,7 +106,12 @@ def _reachable():
 def db_upgrade():
     """Migrates the schema to the newest revision."""
     with _reachable():
-        migrate.upgrade(current_app.config["DATABASE_URL"])
+        try:
+            migrate.upgrade(current_app.config["DATABASE_URL"])
+        except migrate.BrokenReferences as exc:
+            raise Refused(f"Migrasi dibatalkan; tidak ada yang diubah: {len(exc.rows)} baris merujuk ke baris yang "
+                          f"tidak ada ({', '.join(exc.tables())}). Perbaiki atau hapus baris itu, lalu ulangi.") \
+                from None
     click.echo("Skema basis data mutakhir.")
 
 
