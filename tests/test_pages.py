@@ -912,3 +912,15 @@ def test_required_fields_are_required_to_a_screen_reader_too_and_headings_do_not
                           follow_redirects=True).get_data(as_text=True)
     assert re.search(r'<div class="flash success" role="status" tabindex="-1" autofocus>Tugas .* kini menjadi tugas '
                      r'Anda\.</div>', claimed)
+
+
+def test_a_page_that_gives_the_cursor_to_its_own_field_keeps_it_from_the_message_above(client, people):
+    """The review: the message of what was just done took the cursor (autofocus) from the login page's name box
+    after a logout, and from the agencies page's refused name."""
+    login(client, "ani")
+    client.post("/logout")
+    page = client.get("/login").get_data(as_text=True)
+    assert 'class="flash' in page and 'role="status" tabindex="-1" autofocus' not in page
+    assert re.search(r'<input name="username"[^>]*autofocus', page)
+    client.get("/worklist")  # "Silakan masuk terlebih dahulu."
+    assert 'role="status" tabindex="-1" autofocus' not in client.get("/login").get_data(as_text=True)
