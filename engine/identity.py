@@ -7,20 +7,21 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .account_checks import KEEP, USERNAME, account_problems, name_problems, password_problems, tidy_name
 from .actors import Actor, actor_of, active_admins, require_admin, still_admin
-from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, Unavailable
 from . import sql
 from .models import Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 audit = logging.getLogger("sengketa.audit")  # who changed which account (the case history covers cases)
+log = logging.getLogger(__name__)
 
 
 def hash_password(password: str) -> str:
@@ -58,7 +59,7 @@ class TokenInfo:
 
 
 def _when(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")  # (PostgreSQL answers in its own zone)
 
 
 def _token_hash(token: str) -> str:
@@ -209,10 +210,13 @@ class Identity:
             raise Unauthenticated("token_expired", f"Token API ini berakhir pada {_when(expires_at)}; buat token "
                                                    "baru di halaman Akun dan pasang di sistem yang memakainya.")
         if last_used_at is None or now - last_used_at >= TOKEN_USE_NOTED_EVERY:
-            with self.store.transaction(write=True) as session:  # (two at once both write the same minute)
-                session.execute(update(ApiToken).where(ApiToken.id == token_id, or_(
-                    ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_NOTED_EVERY))
-                    .values(last_used_at=now))
+            try:  # bookkeeping: a request is not refused because the note could not be written
+                with self.store.transaction(write=True) as session:  # (two at once both write the same minute)
+                    session.execute(update(ApiToken).where(ApiToken.id == token_id, or_(
+                        ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - TOKEN_USE_NOTED_EVERY))
+                        .values(last_used_at=now))
+            except (Conflict, Unavailable) as exc:  # the database busy with a long write, or gone a moment
+                log.warning("api token %d: its use not noted (%s)", token_id, exc.code)
         return actor_of(user)
 
     # -- one's own account ----------------------------------------------------------------------
