@@ -689,3 +689,10 @@ def test_the_users_list_reads_in_the_order_of_the_work_and_finds_people(client, 
     assert kept.headers["Location"].endswith("/admin/pengguna?q=prasetyo")  # the search stays
     nobody = client.get("/admin/pengguna?q=tidak+ada+siapa").get_data(as_text=True)
     assert 'id="no-users"' in nobody and client.get("/admin/pengguna?peran=raja").status_code == 200
+
+
+def test_a_tokens_end_is_said_in_utc_whatever_zone_the_database_answers_in():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    from engine.identity import _when
+    assert _when(datetime(2026, 12, 2, 3, 6, tzinfo=ZoneInfo("Asia/Jakarta"))) == "2026-12-01 20:06 UTC"
