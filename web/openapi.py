@@ -238,7 +238,7 @@ def document() -> dict:
                                                            "properties": {
                     "next_tasks": {"type": "array", "items": _ref("Task"),
                                    "description": "Tugas yang menjadi siap karena penyelesaian ini"},
-                    "case_status": {"enum": ["running", "completed", "cancelled"],
+                    "case_status": {"enum": list(STATUSES),
                                     "description": "Status kasus setelah penyelesaian ini"}}}]},
                 "TaskDetail": {"allOf": [_ref("Task"), {"type": "object", "properties": {
                     "form": {"type": "object", "description": "JSON Schema 2020-12 formulir langkah ini"},
