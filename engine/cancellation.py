@@ -69,7 +69,6 @@ class Cancellations:
             if not may_end(actor, found.agency_id):
                 raise Forbidden("not_allowed", "Kasus hanya dapat ditarik oleh petugas instansi pemohonnya atau "
                                                "dibatalkan oleh pemilik proses atau administrator.")
-            reason = _reason(reason)  # after who may: a case one cannot end is not asked for a reason
             locked = self.execution.lock(tx, found.id)
             now = utcnow()  # once the case is ours: a target that fired while we waited is history before this
             if locked.status != "running":
@@ -78,6 +77,7 @@ class Cancellations:
             if not may_end(actor, found.agency_id, answered):  # (read under the lock: an answer sent meanwhile)
                 raise Conflict("answered", "Permohonan ini sudah dijawab dan tidak dapat ditarik lagi; konfirmasi "
                                            "penerimaan jawabannya.")
+            reason = _reason(reason)  # last: a case one cannot end (who, or how it stands) is not asked for one
             # The open steps, locked: a claim at this moment waits for the ending and then finds the step gone,
             # instead of landing between this read and the steps' cancellation, its holder never told.
             open_steps = tx.session.execute(select(HumanTask.id, HumanTask.claimed_by).where(

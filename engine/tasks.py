@@ -71,18 +71,21 @@ class TaskDetail(TaskRow):
 
 
 _claimer, _completer = aliased(User, name="claimer"), aliased(User, name="completer")
-def _corrections(session, detail: TaskDetail, inputs: dict) -> dict:
-    """Which of the step's inputs the agency corrected before the step came (Lengkapi permohonan), when, and
-    which fields: the second check reads what changed, not the whole request again. The completions' history
-    rows keep it (`x-amended`); a case has a few dozen rows."""
-    corrected = {}
-    for at, said in session.execute(
-            select(HistoryEvent.at, HistoryEvent.detail)
+def _corrections(session, detail: TaskDetail, inputs: dict, steps: dict) -> dict:
+    """Which of the step's inputs the agency corrected (Lengkapi permohonan) since a step that reads them last
+    ran, when, and which fields: the second check reads what changed, not the whole request again; a third
+    only what changed after the second; the analysis, after a check that read the correction, nothing. The
+    completions' history rows keep it (`x-amended`); a case has a few dozen. `steps`: the model's, by id."""
+    corrected, read = {}, set()
+    for at, element_id, said in session.execute(
+            select(HistoryEvent.at, HistoryEvent.element_id, HistoryEvent.detail)
             .where(HistoryEvent.instance_id == detail.case_id, HistoryEvent.event == "task_completed",
                    HistoryEvent.at <= detail.created_at).order_by(HistoryEvent.id.desc())):
         for key, titles in ((said or {}).get("x-amended") or {}).items():
-            if key in inputs and key not in corrected and titles:
+            if key in inputs and key not in corrected and key not in read and titles:
                 corrected[key] = (at, list(titles))
+        meta = steps.get(element_id)
+        read |= set(meta.inputs if meta else ())  # what that step read, it has seen: older corrections with it
     return corrected
 
 
@@ -173,7 +176,7 @@ class Tasks:
             detail.documentation = meta.documentation if meta else ""
             for name, value in values.items():
                 detail.inputs[name] = (deployed.model.data_objects.get(name, name), value, deployed.form_of(name))
-            detail.corrected = _corrections(session, detail, values)
+            detail.corrected = _corrections(session, detail, values, deployed.model.steps)
             docs = session.scalars(select(Document).where(Document.instance_id == instance.id)
                                    .order_by(Document.id)).all()
             detail.documents = [_doc_info(d) for d in docs]

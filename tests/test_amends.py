@@ -65,7 +65,26 @@ def test_the_agency_corrects_the_requests_domain_and_the_case_follows(engine, pe
     assert "corrected" not in inputs["correction"]  # (the agency's note itself is not a correction)
     work(citra, recheck, CHECK_COMPLETE)
     analysis = citra.get(f"/tasks/{open_task(citra, case, 'Task_Analisa')['id']}").get_json()["inputs"]
-    assert analysis["complaint"].get("corrected") is None
+    assert "permohonan" in analysis and [k for k, v in analysis.items() if "corrected" in v] == []  # the check read it
+
+
+def test_a_third_check_is_told_only_of_what_changed_since_the_second(people):
+    """The API probe: sent back twice, corrected the first time only, the third check was still told of the
+    first correction, which the second check had read."""
+    ani, citra = people["ani"], people["citra"]
+    case, step = sent_back(people)
+    fixed = copy.deepcopy(ani.get(f"/tasks/{step['id']}").get_json()["current"]["permohonan"])
+    fixed["contact"]["mobile"] = "081298765432"
+    assert ani.post(f"/tasks/{step['id']}/complete",
+                    json={"data": {**CORRECTION, "permohonan": fixed}}).status_code == 200
+    second = open_task(citra, case, "Task_PeriksaPermohonan")
+    assert citra.get(f"/tasks/{second['id']}").get_json()["inputs"]["permohonan"]["corrected"]["fields"] == [
+        "Nomor ponsel"]
+    work(citra, second, CHECK_INCOMPLETE)
+    again = open_task(ani, case, "Task_LengkapiPermohonan")
+    assert ani.post(f"/tasks/{again['id']}/complete", json={"data": CORRECTION}).status_code == 200  # no change
+    third = open_task(citra, case, "Task_PeriksaPermohonan")
+    assert "corrected" not in citra.get(f"/tasks/{third['id']}").get_json()["inputs"]["permohonan"]
 
 
 def test_a_wrong_correction_is_refused_field_by_field_and_changes_nothing(people):

@@ -23,9 +23,10 @@ def test_a_supervisor_gives_a_held_step_to_another_officer_and_both_hear_of_it(e
     step = open_task(citra, case, "Task_PeriksaPermohonan")
     assert citra.post(f"/tasks/{step['id']}/claim").status_code == 200
 
-    # left out, "from" means nobody holds it: Citra does, so nothing is taken from her unseen
-    unseen = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi"})
-    assert unseen.status_code == 409 and "baru saja diambil oleh citra" in unseen.get_json()["detail"]
+    # left out (or ""), "from" means nobody holds it: Citra does, so nothing is taken from her unseen
+    for said in ({}, {"from": ""}):  # ("" said "tidak dipegang , melainkan": the API probe)
+        unseen = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi", **said})
+        assert unseen.status_code == 409 and "baru saja diambil oleh citra" in unseen.get_json()["detail"], said
     given = fajar.post(f"/tasks/{step['id']}/assign", json={"to": "dodi", "from": "citra"})
     assert given.status_code == 200, given.get_json()
     assert given.get_json()["claimed_by"] == "dodi" and given.get_json()["state"] == "ready"

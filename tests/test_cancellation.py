@@ -95,6 +95,9 @@ def test_a_finished_case_cannot_be_cancelled(people):
     work(ani, open_task(ani, case), RECEIPT)
     assert ani.get(f"/cases/{case['id']}").get_json()["status"] == "completed"
     assert ani.post(f"/cases/{case['id']}/cancel", json={"reason": "Terlambat."}).status_code == 409
+    # a finished case is not asked for a reason first (the API probe: 422 "Wajib diisi", as if one would do)
+    refused = ani.post(f"/cases/{case['id']}/cancel", json={})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "not_running"
 
 
 def test_withdrawing_on_the_case_page_says_why_in_the_history(client, people):

@@ -139,7 +139,7 @@ def test_a_json_body_that_is_not_utf8_is_refused_and_changes_nothing(people):
         "é".encode(), b"\xe9")
     answer = problem(citra.post(f"/tasks/{task['id']}/complete", data=body,
                                 headers={"Content-Type": "application/json"}), 400)
-    assert "bukan UTF-8" in answer["detail"]
+    assert "bukan UTF-8" in answer["detail"] and answer["code"] == "malformed"
     assert open_task(citra, case)["id"] == task["id"]  # still open, nothing stored
 
 

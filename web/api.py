@@ -185,6 +185,7 @@ def assign(task_id):
     gives it to that officer, only if "from" still holds it (left out: only if nobody does)."""
     body = _json_object()
     seen = body.get("from")  # left out: nobody holds it, so a step someone took meanwhile is not taken unseen
+    seen = None if seen == "" else seen  # ("" is how a form says nobody)
     if not (seen is None or isinstance(seen, str)):  # a field of the command, as "to" is: 422 with its name
         raise Invalid("invalid", "Tugas belum diberikan.", [
             {"field": "from", "message": "Nama pengguna pemegang tugas yang Anda lihat, atau null bila tidak ada."}])
@@ -280,12 +281,14 @@ def _json_problem(exc: json.JSONDecodeError) -> str:
     return "susunan tidak sah"
 
 
-PAGING = re.compile(r"-?[0-9]{1,9}")  # ASCII digits: int() alone would also take "١٢" and "1_0"
+PAGING = re.compile(r"-?[0-9]{1,18}")  # ASCII digits: int() alone would also take "١٢" and "1_0"
 
 
 def _paging() -> tuple[int, int]:
     raw = {name: request.args.get(name, default).strip() for name, default in (("limit", "100"), ("offset", "0"))}
     if not all(PAGING.fullmatch(value) for value in raw.values()):
+        if all(re.fullmatch(r"-?[0-9]+", value) for value in raw.values()):  # (beyond what the database takes)
+            raise Malformed("bad_paging", "limit dan offset paling banyak 18 angka.")
         raise Malformed("bad_paging", "limit dan offset harus bilangan bulat (angka 0–9).")
     limit, offset = int(raw["limit"]), int(raw["offset"])
     if not 1 <= limit <= 500 or offset < 0:

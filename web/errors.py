@@ -123,18 +123,21 @@ def init_app(app) -> None:
     def http_error(exc: HTTPException):
         status = exc.code or 500
         detail = HTTP_DETAILS.get(status, f"Permintaan tidak dapat diproses (HTTP {status}).")
+        code = None  # the app's own refusals say which (a plain 401, 404 or 405 does not)
+        if status == 413:
+            code = "too_large"
         if status == 413 and (request.content_length or 0) <= (current_app.config["MAX_CONTENT_LENGTH"] or 0):
             detail = "Satu isian terlalu panjang, atau permintaan berisi terlalu banyak bagian (isian atau berkas)."
         elif status == 413 and request.mimetype != "multipart/form-data":
             detail = "Permintaan melebihi batas ukuran yang diizinkan."  # a JSON body: nothing was uploaded
         if isinstance(exc, (UnreadableBody, NotUtf8)):
-            detail = exc.description
+            detail, code = exc.description, "malformed"
         elif status == 400 and getattr(exc, "description", None) and "CSRF" in exc.description:
             detail = "Sesi formulir telah kedaluwarsa; muat ulang halaman dan coba lagi."
             if request.content_length and not request.form and not request.files:  # nothing could be read of it
                 detail = UnreadableBody.description
         if wants_json():
-            response = problem(status, detail)
+            response = problem(status, detail, code)
         else:
             _anonymous_if_unknown()
             response = current_app.make_response((render_template(
