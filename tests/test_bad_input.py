@@ -637,3 +637,13 @@ def test_a_choice_left_unmade_asks_to_choose_in_its_own_words(people):
     said = {e["field"]: e["message"] for e in problem(
         citra.post(f"/tasks/{analysis['id']}/complete", json={"data": forwarded}), 422)["errors"]}
     assert said.get("recommended_action", "").startswith("Pilih tindakan yang direkomendasikan")
+
+
+def test_a_disputed_domain_written_with_www_is_refused_in_words_that_say_what_to_write(people):
+    """The walk-through: www.dinkescontoh.go.id was filed as the disputed domain (a web address, not the
+    name PANDI registers), got past the duplicate check, and went on to every worklist and mail."""
+    refused = problem(people["ani"].post("/cases", data=multipart(request_data(**{"domain.name": "WWW.contoh.go.id"})),
+                                         content_type="multipart/form-data"), 422)
+    assert {"field": "domain.name", "message": "Tulis nama domainnya saja, tanpa www. (misalnya contoh.go.id, bukan "
+                                               "www.contoh.go.id)."} in refused["errors"]
+    nothing_changed(people["ani"])

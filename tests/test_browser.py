@@ -592,7 +592,8 @@ def test_the_filing_form_says_the_domain_is_already_in_a_running_case_before_it_
     domain.fill("https://Contoh.go.id/beranda")  # as pasted from the address bar
     domain.blur()
     note = form.locator("#same-domain")
-    expect(note).to_contain_text(f"contoh.go.id sudah disengketakan dalam kasus berjalan {first.case_number}")
+    expect(note).to_contain_text(f"Instansi Anda sudah mengajukan sengketa untuk contoh.go.id: {first.case_number} "
+                                 "(masih berjalan; terbuka di tab baru). Tidak perlu mengajukan lagi")
     expect(note.get_by_role("link", name=first.case_number)).to_have_attribute("href",
                                                                                f"/cases/{first.case_number}")
     expect(form.locator("#hint-domain\\.name #same-domain")).to_have_count(1)  # in the hint the field names

@@ -80,6 +80,11 @@ def test_only_the_agency_a_process_owner_or_an_administrator_ends_a_case(app, en
     done = owner.post(f"/cases/{case['id']}/cancel", json={"reason": "Diselesaikan antarinstansi."})
     assert done.status_code == 200 and done.get_json()["history"][-1]["event"] == "case_cancelled"
     assert done.get_json()["status"] == "cancelled"  # (the agency's own ending is "withdrawn")
+    page = app.test_client()
+    login(page, "ani")  # the agency is told who that was, and where to ask (the walk-through: a bare name)
+    notice = re.search(r'<p class="notice ended" id="case-ended">(.*?)</p>',
+                       page.get(f"/cases/{case['case_number']}").get_data(as_text=True)).group(1)
+    assert "Kasus dibatalkan oleh pemilik (Kementerian)" in notice and "hubungi Tim Layanan Domain" in notice
     # the agency that filed it is told (nobody held a step: only Ani, not Bayu of another agency)
     [told] = engine.notifications.list(engine.identity.by_username("ani"))
     assert "dibatalkan" in told.subject and "Diselesaikan antarinstansi." in told.body
@@ -112,7 +117,7 @@ def test_withdrawing_on_the_case_page_says_why_in_the_history(client, people):
     assert refused.status_code == 422 and '<details class="card end-case" id="end-case" open>' in text
     assert re.search(r'<textarea id="f-reason"[^>]*aria-describedby="reason-hint reason-error" aria-invalid="true"',
                      text)
-    assert '<small class="error-text" id="reason-error">Kasus belum diakhiri: Wajib diisi.</small>' in text
+    assert '<small class="error-text" id="reason-error">Permohonan belum ditarik: tuliskan alasannya.</small>' in text
     typed = "Pengajuan ganda. " * 70  # over its 1000 characters: what was typed comes back, to shorten
     too_long = client.post(f"/cases/{case['case_number']}/akhiri", data={"reason": typed})
     assert too_long.status_code == 422 and f">{typed}</textarea>" in too_long.get_data(as_text=True)
@@ -125,7 +130,12 @@ def test_withdrawing_on_the_case_page_says_why_in_the_history(client, people):
     assert 'id="end-case"' not in page  # nothing left to end
     history = people["ani"].get(f"/cases/{case['id']}").get_json()["history"]
     [closed] = [h["task_id"] for h in history if h["event"] == "task_created"]
-    assert "Tugas ini ditutup karena kasusnya diakhiri" in client.get(f"/tasks/{closed}").get_data(as_text=True)
+    assert "Tugas ini ditutup karena permohonannya ditarik oleh instansi pemohon" in client.get(
+        f"/tasks/{closed}").get_data(as_text=True)
+    # the case's steps say so too: closed by the withdrawal, not "Dibatalkan", and not "finished" at a time
+    row = re.search(r'<tr role="row" class="">\s*<td role="cell" data-label="Langkah">Periksa permohonan</td>.*?</tr>',
+                    page, re.S).group(0)
+    assert "Ditutup (permohonan ditarik)" in row and 'data-label="Selesai">–</td>' in row
     client.post("/logout")
     login(client, "citra")  # the helpdesk reads it, and is not offered to end cases
     assert 'id="end-case"' not in client.get(f"/cases/{case['case_number']}").get_data(as_text=True)

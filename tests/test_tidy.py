@@ -43,7 +43,7 @@ def test_a_phone_number_loses_its_separators(typed, kept):
     ("http://contoh.go.id/beranda?x=1", "contoh.go.id"),
     ("CONTOH.GO.ID.", "contoh.go.id"),
     ("contoh.go.id\n", "contoh.go.id"),
-    ("www.contoh.go.id", "www.contoh.go.id"),   # another name: not guessed away
+    ("www.contoh.go.id", "www.contoh.go.id"),   # another name: not guessed away (the form refuses it: test_bad_input)
     ("contoh.com", "contoh.com"),
 ])
 def test_a_domain_copied_from_the_address_bar_is_the_name_alone(typed, kept):

@@ -18,7 +18,7 @@
       note.setAttribute("role", "status");
       hint.appendChild(note);
     }
-    note.textContent = "Perhatian: " + found.domain + " sudah disengketakan dalam kasus berjalan ";
+    note.textContent = "Instansi Anda sudah mengajukan sengketa untuk " + found.domain + ": ";
     found.running.forEach(function (c, i) {
       if (i) { note.appendChild(document.createTextNode(", ")); }
       var link = document.createElement("a");
@@ -28,7 +28,8 @@
       link.textContent = c.case_number;
       note.appendChild(link);
     });
-    note.appendChild(document.createTextNode(" (tab baru). Bila itu permohonan yang sama, jangan ajukan lagi."));
+    note.appendChild(document.createTextNode(" (masih berjalan; terbuka di tab baru). Tidak perlu mengajukan " +
+      "lagi: perkembangannya dapat dipantau di halaman kasus itu."));
   }
 
   function check() {
