@@ -67,6 +67,7 @@ class TaskDetail(TaskRow):
     suggested: dict = field(default_factory=dict)    # choices the case leaves one option for (x-case-rules)
     current: dict = field(default_factory=dict)      # the data object the step amends, as it is (amends.KEY)
     corrected: dict = field(default_factory=dict)    # input id -> (when, field titles) of its last correction
+    asked: dict = field(default_factory=dict)        # what the correction answered (the deficiencies), as inputs
     documents: list[DocumentInfo] = field(default_factory=list)
 
 
@@ -83,7 +84,7 @@ def _corrections(session, detail: TaskDetail, inputs: dict, steps: dict) -> dict
                    HistoryEvent.at <= detail.created_at).order_by(HistoryEvent.id.desc())):
         for key, titles in ((said or {}).get("x-amended") or {}).items():
             if key in inputs and key not in corrected and key not in read and titles:
-                corrected[key] = (at, list(titles))
+                corrected[key] = (at, list(titles), element_id)
         meta = steps.get(element_id)
         read |= set(meta.inputs if meta else ())  # what that step read, it has seen: older corrections with it
     return corrected
@@ -173,10 +174,18 @@ class Tasks:
                     detail.current = {target: copy.deepcopy(workflow.data_objects.get(target))}
                 if meta is not None:  # against the whole case, as completing the step checks it
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
+                corrections = _corrections(session, detail, values, deployed.model.steps)
+                if detail.state == "ready":  # what the correcting step was asked, as the case still holds it
+                    for _at, _titles, by in corrections.values():
+                        for name in getattr(deployed.model.steps.get(by), "inputs", ()):
+                            if name not in values and workflow.data_objects.get(name) is not None:
+                                detail.asked[name] = (deployed.model.data_objects.get(name, name),
+                                                      copy.deepcopy(workflow.data_objects[name]),
+                                                      deployed.form_of(name))
+            detail.corrected = {key: (at, titles) for key, (at, titles, _by) in corrections.items()}
             detail.documentation = meta.documentation if meta else ""
             for name, value in values.items():
                 detail.inputs[name] = (deployed.model.data_objects.get(name, name), value, deployed.form_of(name))
-            detail.corrected = _corrections(session, detail, values, deployed.model.steps)
             docs = session.scalars(select(Document).where(Document.instance_id == instance.id)
                                    .order_by(Document.id)).all()
             detail.documents = [_doc_info(d) for d in docs]

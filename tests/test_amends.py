@@ -78,8 +78,10 @@ def test_a_third_check_is_told_only_of_what_changed_since_the_second(people):
     assert ani.post(f"/tasks/{step['id']}/complete",
                     json={"data": {**CORRECTION, "permohonan": fixed}}).status_code == 200
     second = open_task(citra, case, "Task_PeriksaPermohonan")
-    assert citra.get(f"/tasks/{second['id']}").get_json()["inputs"]["permohonan"]["corrected"]["fields"] == [
-        "Nomor ponsel"]
+    seen = citra.get(f"/tasks/{second['id']}").get_json()
+    assert seen["inputs"]["permohonan"]["corrected"]["fields"] == ["Nomor ponsel"]
+    # beside it, what the agency was asked (the walk-through: a colleague re-checking could not see it)
+    assert seen["asked"]["complaint"]["value"]["missing"] == CHECK_INCOMPLETE["missing"]
     work(citra, second, CHECK_INCOMPLETE)
     again = open_task(ani, case, "Task_LengkapiPermohonan")
     assert ani.post(f"/tasks/{again['id']}/complete", json={"data": CORRECTION}).status_code == 200  # no change
@@ -129,8 +131,11 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     login(client, "citra")
     recheck = open_task(people["citra"], case, "Task_PeriksaPermohonan")
     page = client.get(f"/tasks/{recheck['id']}").get_data(as_text=True)
-    assert re.search(r'<p class="notice corrected" id="corrected-permohonan">Diperbaiki instansi pada [^:]+:\d\d '
-                     r'\w+: Nama domain yang disengketakan\.</p>', page)
+    assert re.search(r'<div class="notice corrected" id="corrected-permohonan"><p>Diperbaiki instansi pada '
+                     r'[^:]+:\d\d \w+: Nama domain yang disengketakan\.</p>', page)
+    asked = re.search(r'<details id="asked-complaint"><summary>Yang diminta dari instansi \(([^)]+)\)</summary>'
+                      r'(.*?)</details>', page, re.S)
+    assert asked and CHECK_INCOMPLETE["missing"] in asked.group(2)
     # the check that sent it back says so beside itself
     assert ('<small class="decided">Hasil: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi</small>'
             in history)

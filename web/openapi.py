@@ -248,6 +248,8 @@ def document() -> dict:
                                                                 "sebelum langkah ini, corrected {at, fields}"},
                     "suggested": {"type": "object", "description": "Pilihan yang ditentukan keputusan langkah "
                                                                    "sebelumnya (x-case-rules formulir)"},
+                    "asked": {"type": "object", "description": "Bila instansi memperbaiki masukan langkah ini: yang "
+                                                               "diminta darinya (mis. kekurangan), {name, value}"},
                     "current": {"type": "object", "description": "Objek data yang diperbaiki langkah ini (x-amends "
                                                                  "formulir), sebagaimana tercatat: kirim versi "
                                                                  "perbaikannya di bawah nama yang sama dalam data"}}}]},
