@@ -18,6 +18,7 @@ from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, Una
 from . import sql
 from .models import Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
+from .tidy import unseen_removed
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 audit = logging.getLogger("sengketa.audit")  # who changed which account (the case history covers cases)
@@ -47,6 +48,7 @@ _NOBODY = hash_password(secrets.token_urlsafe(16))
 
 
 TOKEN_DAYS_MAX = 3650
+TOKEN_LABEL_MAX = 100
 TOKEN_USE_NOTED_EVERY = timedelta(minutes=5)
 
 
@@ -56,6 +58,7 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime | None  # None: until revoked
     last_used_at: datetime | None  # to the nearest TOKEN_USE_NOTED_EVERY; None: never used
+    label: str | None = None  # what uses it, as its owner said
 
 
 def _when(at: datetime) -> str:
@@ -153,14 +156,19 @@ class Identity:
                 raise NotFound("no_user", f"Pengguna {username} tidak ditemukan.")
             return actor_of(user)
 
-    def new_token(self, username: str, after: int | None = None, days: int | None = None) -> str:
+    def new_token(self, username: str, after: int | None = None, days: int | None = None,
+                  label: str | None = None) -> str:
         """A new API token; only its hash is stored, so this is the one time it can be read. `after` is the
         newest token id the caller saw (0: none): if another was made since, this request was sent twice
         (a reload, a replayed form) and makes nothing. The account row is locked, so of two at once one wins.
-        `days`: it ends by itself that many days from now (None: when revoked)."""
+        `days`: it ends by itself that many days from now (None: when revoked). `label`: what uses it."""
         if days is not None and not (isinstance(days, int) and 1 <= days <= TOKEN_DAYS_MAX):
             raise Invalid("bad_days", "Masa berlaku token tidak valid.",
                           [{"field": "days", "message": f"Masa berlaku token 1–{TOKEN_DAYS_MAX} hari."}])
+        label = " ".join(unseen_removed(label or "").split()) or None
+        if label is not None and len(label) > TOKEN_LABEL_MAX:
+            raise Invalid("bad_label", "Keterangan token terlalu panjang.",
+                          [{"field": "label", "message": f"Keterangan paling panjang {TOKEN_LABEL_MAX} karakter."}])
         token = secrets.token_urlsafe(32)
         with self.store.transaction(write=True) as session:
             user = session.scalar(select(User).where(User.username == username).with_for_update())
@@ -171,7 +179,7 @@ class Identity:
             if after is not None and self._newest_token(session, user.id) != after:
                 raise Conflict("token_sent_twice", "Token baru sudah dibuat dari formulir ini.")
             now = utcnow()
-            session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now,
+            session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now, label=label,
                                  expires_at=now + timedelta(days=days) if days else None))
         audit.info("api token made for %s%s", username, f" for {days} days" if days else "")
         return token
@@ -184,7 +192,7 @@ class Identity:
         """One's own API tokens, newest first; the tokens themselves are not kept."""
         with self.store.transaction() as session:
             return [TokenInfo(*row) for row in session.execute(
-                select(ApiToken.id, ApiToken.created_at, ApiToken.expires_at, ApiToken.last_used_at)
+                select(ApiToken.id, ApiToken.created_at, ApiToken.expires_at, ApiToken.last_used_at, ApiToken.label)
                 .where(ApiToken.user_id == actor.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))]
 
     def revoke_token(self, actor: Actor, token_id: int) -> None:

@@ -106,6 +106,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)    # None: until revoked
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the nearest few minutes
+    label: Mapped[str | None] = mapped_column(String(100))  # what uses it, in its owner's words
 
 
 class Definition(Base):

@@ -94,7 +94,7 @@ def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client,
     assert new.expires_at - new.created_at == timedelta(days=365) and old.expires_at is None
     assert new.last_used_at is None
     page = client.get("/akun").get_data(as_text=True)
-    assert re.search(rf'<tr data-token="{new.id}">.*?belum pernah', page, re.S)
+    assert re.search(rf'<tr role="row" data-token="{new.id}">.*?belum pernah', page, re.S)
 
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
@@ -115,9 +115,31 @@ def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client,
         assert people["citra"].get("/tasks").status_code == 200  # the fixture's token has no end
         login(client, "citra")  # (a login lasts a working day)
         listed = client.get("/akun").get_data(as_text=True)
-        assert re.search(rf'<tr data-token="{new.id}">.*?<strong class="late">berakhir ', listed, re.S)
+        assert re.search(rf'<tr role="row" data-token="{new.id}">.*?<strong class="late">berakhir ', listed, re.S)
     with pytest.raises(Invalid):
         engine.identity.new_token("citra", days=0)
+
+
+def test_a_token_says_what_uses_it_and_is_revoked_only_when_confirmed(client, engine, people):
+    """The walk-through: "#1, #2" told an agency officer nothing, and one tap revoked a token a system used."""
+    login(client, "citra")
+    page = client.get("/akun").get_data(as_text=True)
+    ticket = re.search(r'name="tiket" value="([^"]+)"', page).group(1)
+    made = client.post("/akun/token", data={"tiket": ticket, "untuk": "  Aplikasi\u200b persuratan  instansi "})
+    assert made.status_code == 200
+    citra = engine.identity.by_username("citra")
+    newest = engine.identity.tokens(citra)[0]
+    assert newest.label == "Aplikasi persuratan instansi"
+    listed = client.get("/akun").get_data(as_text=True)
+    row = re.search(rf'<tr role="row" data-token="{newest.id}">.*?</tr>', listed, re.S).group(0)
+    assert '<td role="cell" data-label="Dipakai untuk">Aplikasi persuratan instansi</td>' in row
+    # revoking is asked once more, naming what will stop (a summary to open, then the button)
+    assert f"<summary>Cabut<span class=\"visually-hidden\"> token #{newest.id}</span></summary>" in row
+    assert f"Ya, cabut token #{newest.id}</button>" in row and "(Aplikasi persuratan instansi) tidak dapat masuk" in row
+    ticket = re.search(r'name="tiket" value="([^"]+)"', listed).group(1)
+    forged = client.post("/akun/token", data={"tiket": ticket, "untuk": "x" * 101}, follow_redirects=True)
+    assert "Tidak ada token yang dibuat: Keterangan paling panjang 100 karakter." in forged.get_data(as_text=True)
+    assert len(engine.identity.tokens(citra)) == 2  # the fixture's and the labelled one
 
 
 def test_a_token_whose_use_cannot_be_noted_still_lets_its_request_in(client, engine, people, monkeypatch):
@@ -226,7 +248,8 @@ def test_one_revokes_ones_own_tokens_and_only_those(client, engine, people):
     citra, dodi = engine.identity.by_username("citra"), engine.identity.by_username("dodi")
     newest = engine.identity.tokens(citra)[0].id
     page = client.get("/akun").get_data(as_text=True)
-    assert set(re.findall(r'<tr data-token="(\d+)">', page)) == {str(t.id) for t in engine.identity.tokens(citra)}
+    assert set(re.findall(r'<tr role="row" data-token="(\d+)">', page)) == {
+        str(t.id) for t in engine.identity.tokens(citra)}
     others = engine.identity.tokens(dodi)[0].id
     refused = client.post(f"/akun/token/{others}/cabut", follow_redirects=True)
     assert "Token ini tidak ditemukan" in refused.get_data(as_text=True)

@@ -389,10 +389,10 @@ def test_a_database_that_cannot_be_opened_is_said_in_a_line(tmp_path):
 
 
 def test_a_token_made_on_the_command_line_may_be_given_an_end(runner, engine, people):
-    made = runner.invoke(args=["users", "token", "eka", "--days", "30"])
+    made = runner.invoke(args=["users", "token", "eka", "--days", "30", "--label", "Integrasi PANDI"])
     assert made.exit_code == 0 and "berlaku 30 hari" in made.output
     newest = engine.identity.tokens(engine.identity.by_username("eka"))[0]
-    assert (newest.expires_at - newest.created_at).days == 30
+    assert (newest.expires_at - newest.created_at).days == 30 and newest.label == "Integrasi PANDI"
     for days in ("0", "3651"):
         refused = runner.invoke(args=["users", "token", "eka", "--days", days])
         assert refused.exit_code == 1 and "Galat: Masa berlaku token tidak valid." in refused.output, refused.output

@@ -56,14 +56,17 @@ def new_token():
     lasts = request.form.get("berlaku", DEFAULT_TOKEN_DAYS)
     if lasts not in TOKEN_DAYS:
         flash("Tidak ada token yang dibuat: pilih masa berlaku 90 hari, 1 tahun atau tanpa batas waktu.", "error")
-        return redirect(url_for("accounts.own") + "#tokens")
+        return redirect(url_for("accounts.own"))  # (no anchor: the message above takes the cursor)
     token = None
     if ticket and secrets.compare_digest(ticket.encode(), sent.encode()):  # bytes: any text may be posted
         try:
             token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]),
-                                                days=TOKEN_DAYS[lasts])
+                                                days=TOKEN_DAYS[lasts], label=request.form.get("untuk"))
         except Conflict:  # spent: a newer token exists than the page saw
             pass
+        except Invalid as exc:  # (the box stops at its limit: only a forged form gets here)
+            flash(f"Tidak ada token yang dibuat: {exc.errors[0]['message']}", "error")
+            return redirect(url_for("accounts.own"))  # (no anchor: the message above takes the cursor)
     if token is None:
         flash("Tidak ada token baru yang dibuat: formulir itu sudah terpakai (misalnya halaman dimuat ulang) "
               "atau berasal dari tab lain. Tekan tombolnya lagi bila memang perlu token baru.", "info")
@@ -82,7 +85,7 @@ def revoke_token(token_id):
         flash(exc.message, "error")
     else:
         flash("Token dicabut: sistem yang memakainya tidak dapat masuk lagi dengan token itu.", "success")
-    return redirect(url_for("accounts.own") + "#tokens")
+    return redirect(url_for("accounts.own"))  # (no anchor: the message above takes the cursor)
 
 
 def _own_page(errors=None, token=None):

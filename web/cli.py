@@ -210,13 +210,14 @@ def users_password(username, password):
 @click.argument("username")
 @click.option("--days", type=int, default=None,
               help="Token berakhir sendiri setelah sekian hari (tanpa opsi ini: sampai dicabut).")
+@click.option("--label", default=None, help="Yang memakai token ini, mis. 'aplikasi persuratan instansi'.")
 @needs_schema
-def users_token(username, days):
+def users_token(username, days, label):
     """Prints a new API token (last line); only its hash is stored."""
     try:
-        token = engine().identity.new_token(username, days=days)
+        token = engine().identity.new_token(username, days=days, label=label)
     except EngineError as exc:
-        _fail(exc, {"days": "--days"})
+        _fail(exc, {"days": "--days", "label": "--label"})
     lasts = f"berlaku {days} hari" if days else "berlaku sampai dicabut"
     click.echo(f"Token API baru untuk {username}, {lasts} (simpan sekarang; tidak dapat ditampilkan lagi):")
     click.echo(token)
