@@ -926,3 +926,20 @@ def test_a_page_that_gives_the_cursor_to_its_own_field_keeps_it_from_the_message
     assert re.search(r'<input name="username"[^>]*autofocus', page)
     client.get("/worklist")  # "Silakan masuk terlebih dahulu."
     assert 'role="status" tabindex="-1" autofocus' not in client.get("/login").get_data(as_text=True)
+
+
+def test_a_commands_address_opened_again_leads_back_to_its_page_and_does_nothing(client, people):
+    """The walk-through: a restored tab on /akun/token or /tasks/<id>/berikan showed "Metode tidak diizinkan"."""
+    case = file_case(people["ani"])
+    task = open_task(people["citra"], case)
+    login(client, "citra")
+    for path, back in ((f"/tasks/{task['id']}/claim", f"/tasks/{task['id']}"),
+                       (f"/tasks/{task['id']}/unclaim", f"/tasks/{task['id']}"),
+                       (f"/tasks/{task['id']}/berikan", f"/tasks/{task['id']}"),
+                       ("/akun/token", "/akun"), ("/akun/token/1/cabut", "/akun"),
+                       (f"/cases/{case['case_number']}/akhiri", f"/cases/{case['case_number']}")):
+        answer = client.get(path)
+        assert answer.status_code == 302 and answer.headers["Location"] == back, path
+    assert open_task(people["citra"], case)["claimed_by"] is None  # nothing was taken
+    assert len(people["citra"].get("/cases").get_json()["items"]) == 1 and \
+        people["citra"].get(f"/cases/{case['id']}").get_json()["status"] == "running"

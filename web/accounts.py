@@ -45,6 +45,14 @@ def own():
 PASSWORD_FIELDS = {"current": "Kata sandi saat ini", "new": "Kata sandi baru", "repeated": "Ulangi kata sandi baru"}
 
 
+@bp.get("/akun/token")
+@bp.get("/akun/token/<int:token_id>/cabut")
+@login_required
+def back_to_account(token_id=None):
+    """A command's address opened again (a restored tab): the account page, not a 405 (nothing is made)."""
+    return redirect(url_for("accounts.own"))
+
+
 @bp.post("/akun/token")
 @login_required
 def new_token():

@@ -140,6 +140,13 @@ def _last(history, events):
     return next((h for h in reversed(history) if h.event in events), None)
 
 
+@bp.get("/<case_ref>/akhiri")
+@login_required
+def back_to_case(case_ref):
+    """The ending's address opened again (a restored tab): the case's page, not a 405 (nothing is ended)."""
+    return redirect(url_for("cases.show", case_ref=case_ref))
+
+
 @bp.post("/<case_ref>/akhiri")
 @login_required
 def end(case_ref):

@@ -128,6 +128,15 @@ def assign(task_id):
     return redirect(url_for("worklist.task", task_id=task_id))
 
 
+@bp.get("/tasks/<task_id>/claim")
+@bp.get("/tasks/<task_id>/unclaim")
+@bp.get("/tasks/<task_id>/berikan")
+@login_required
+def back_to_task(task_id):
+    """A command's address opened again (a restored tab, a reloaded result): the step's page, not a 405."""
+    return redirect(url_for("worklist.task", task_id=task_id))
+
+
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
 @login_required
 def task(task_id):
