@@ -45,7 +45,7 @@ class HistoryEntry:
     element_id: str | None
     name: str | None
     detail: dict | None
-    decided: tuple[str, ...] = ()  # a completed step: what it decided, in its form's words (outcome.decided)
+    decided: tuple = ()  # a completed step: what it decided, in its form's words (outcome.Decision)
 
 
 class History:

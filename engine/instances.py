@@ -80,8 +80,8 @@ def _with_decision(entry: HistoryEntry, data_forms: dict) -> HistoryEntry:
     """A step's completion with what it decided: its output (the detail's data object) read by its form."""
     if entry.event != "task_completed" or not isinstance(entry.detail, dict):
         return entry
-    decided = tuple(title for key, value in entry.detail.items() if key in data_forms
-                    for title in outcome.decided(data_forms[key][1], value))
+    decided = tuple(decision for key, value in entry.detail.items() if key in data_forms
+                    for decision in outcome.decided(data_forms[key][1], value))
     return replace(entry, decided=decided) if decided else entry
 
 

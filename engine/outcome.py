@@ -28,20 +28,28 @@ def of(schema: dict, data: dict) -> Outcome | None:
     return None
 
 
-def decided(schema: dict, data) -> tuple[str, ...]:
-    """What a step decided, in its form's words: the titles of the options chosen in its required choice fields
-    (`oneOf` of `const` + `title` at the top of the form), e.g. "Tidak lengkap" or "Diteruskan ke PANDI" — what
-    a case's history says beside the step, so a reader sees where the case turned without opening the data."""
+@dataclass(frozen=True)
+class Decision:
+    field: str   # the form's field
+    label: str   # its title ("Hasil pemeriksaan")
+    value: str   # the option chosen ("tidak_lengkap")
+    title: str   # that option's title ("Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi")
+
+
+def decided(schema: dict, data) -> tuple[Decision, ...]:
+    """What a step decided, in its form's words: the options chosen in its required choice fields (`oneOf` of
+    `const` + `title` at the top of the form), e.g. "Hasil pemeriksaan: Tidak lengkap" — what a case's history
+    says beside the step, so a reader sees where the case turned without opening the data."""
     if not isinstance(data, dict):
         return ()
     required = schema.get("required") or ()
-    titles = []
+    found = []
     for name, prop in (schema.get("properties") or {}).items():
         if name in required and isinstance(prop, dict) and prop.get("oneOf") and name in data:
             option = next((o for o in prop["oneOf"] if isinstance(o, dict) and o.get("const") == data[name]), None)
             if option is not None and "title" in option:
-                titles.append(str(option["title"]))
-    return tuple(titles)
+                found.append(Decision(name, str(prop.get("title", name)), str(data[name]), str(option["title"])))
+    return tuple(found)
 
 
 def states_it(schema: dict) -> bool:

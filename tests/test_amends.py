@@ -137,8 +137,8 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
                       r'(.*?)</details>', page, re.S)
     assert asked and CHECK_INCOMPLETE["missing"] in asked.group(2)
     # the check that sent it back says so beside itself
-    assert ('<small class="decided">Hasil: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi</small>'
-            in history)
+    assert ('<small class="decided">Hasil pemeriksaan: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi'
+            '</small>' in history)
 
 
 @pytest.mark.parametrize("target, words", [

@@ -323,7 +323,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
         expect(step_row(ani, step)).to_contain_text(user)
         expect(step_row(ani, step)).to_contain_text("Selesai")
     analysed = ani.locator("#history li").filter(has_text="Tugas diselesaikan").filter(has_text=STEP_ANALYSE)
-    expect(analysed.locator(".decided")).to_have_text("Hasil: Diteruskan ke PANDI untuk diselesaikan")
+    expect(analysed.locator(".decided")).to_have_text("Keputusan: Diteruskan ke PANDI untuk diselesaikan")
     started = ani.locator("#history li").filter(has_text="Permohonan diajukan")
     expect(started.locator(".user")).to_have_text("ani")
     expect(ani.locator("#history li").filter(has_text="Kasus selesai")).to_have_count(1)

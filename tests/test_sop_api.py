@@ -89,9 +89,14 @@ def test_agency_files_a_dispute_and_receives_the_answer(people):
                     ("Selesaikan sengketa dan kirim konfirmasi", "eka"),
                     ("Berikan konfirmasi/jawaban ke pemohon", "citra"), ("Terima konfirmasi/jawaban", "ani")]
     # beside each step, what it decided in its form's words (the choice a reader looks for: where the case turned)
-    assert [h.get("decided") for h in final["history"] if h["event"] == "task_completed"] == [
-        ["Lengkap dan sah — dicatat sebagai aduan"], ["Diteruskan ke PANDI untuk diselesaikan"],
-        ["Pengalihan domain"], ["Pengalihan domain"], None]
+    assert [[(d["label"], d["title"]) for d in h.get("decided", ())] for h in final["history"]
+            if h["event"] == "task_completed"] == [
+        [("Hasil pemeriksaan", "Lengkap dan sah — dicatat sebagai aduan")],
+        [("Keputusan", "Diteruskan ke PANDI untuk diselesaikan")],
+        [("Tindakan yang dilaksanakan", "Pengalihan domain")], [("Hasil penyelesaian", "Pengalihan domain")], []]
+    every = [d for h in final["history"] for d in h.get("decided", ())]
+    assert {"field": "decision", "label": "Keputusan", "value": "diteruskan",
+            "title": "Diteruskan ke PANDI untuk diselesaikan"} in every
     assert all(h["at"] for h in final["history"])
     assert final["history"][0]["event"] == "case_started" and final["history"][0]["user"] == "ani"
     assert final["history"][-1]["event"] == "case_completed"
@@ -144,8 +149,7 @@ def test_incomplete_request_goes_back_to_the_agency_and_returns_to_the_check(peo
     assert final["status"] == "completed"
     assert [d["filename"] for d in final["documents"]] == ["surat-permohonan.pdf", "surat-baru.pdf"]
     checks = [h for h in final["history"] if h["event"] == "task_completed" and h["name"] == "Periksa permohonan"]
-    assert [h["decided"] for h in checks] == [["Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi"],
-                                              ["Lengkap dan sah — dicatat sebagai aduan"]]
+    assert [[d["value"] for d in h["decided"]] for h in checks] == [["tidak_lengkap"], ["lengkap"]]
 
 
 def test_rejected_request_skips_pandi_and_still_answers_the_agency(people):
@@ -163,8 +167,8 @@ def test_rejected_request_skips_pandi_and_still_answers_the_agency(people):
     final = ani.get(f"/cases/{case['id']}").get_json()
     assert final["status"] == "completed"
     assert not [h for h in final["history"] if h["user"] == "eka"]
-    assert [h.get("decided") for h in final["history"] if h["event"] == "task_completed"][1:3] == [
-        ["Permohonan ditolak — domain tetap pada pemegangnya"], ["Permohonan ditolak"]]
+    decided = [[d["title"] for d in h.get("decided", ())] for h in final["history"] if h["event"] == "task_completed"]
+    assert decided[1:3] == [["Permohonan ditolak — domain tetap pada pemegangnya"], ["Permohonan ditolak"]]
     assert eka.get("/tasks?state=all&lane=pandi").get_json()["total"] == 0
 
 

@@ -90,7 +90,7 @@ def get_case(case_ref):
         history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
                   "element_id": h.element_id, "name": h.name,
                   **{key: h.detail[key] for key in SHOWN_DETAIL.get(h.event, ()) if key in (h.detail or {})},
-                  **({"decided": list(h.decided)} if h.decided else {})}
+                  **({"decided": [vars(d) for d in h.decided]} if h.decided else {})}
                  for h in case.history],
     )
     return jsonify(body)

@@ -207,7 +207,9 @@ def document() -> dict:
                         "to": {"type": "string", "description": "Petugas yang diberi tugas (task_assigned)."},
                         "from": {"type": "string", "description": "Petugas yang tugasnya dilepas atau diberikan "
                                                                   "kepada orang lain (task_unclaimed, task_assigned)."},
-                        "decided": {"type": "array", "items": {"type": "string"},
+                        "decided": {"type": "array", "items": {"type": "object", "properties": {
+                            "field": {"type": "string"}, "label": {"type": "string", "description": "Judul isian"},
+                            "value": {"type": "string"}, "title": {"type": "string", "description": "Judul pilihan"}}},
                                     "description": "Yang diputuskan langkah itu, dengan kata-kata formulirnya: "
                                                    "pilihan pada isian pilihan yang wajib (task_completed)."}}}}}}]},
                 "TaskList": _list("Task"),
