@@ -943,3 +943,19 @@ def test_a_commands_address_opened_again_leads_back_to_its_page_and_does_nothing
     assert open_task(people["citra"], case)["claimed_by"] is None  # nothing was taken
     assert len(people["citra"].get("/cases").get_json()["items"]) == 1 and \
         people["citra"].get(f"/cases/{case['id']}").get_json()["status"] == "running"
+
+
+def test_the_agency_reads_its_requests_story_without_the_helpdesks_bookkeeping(client, people):
+    """The walk-through: a finished case's history was 17 lines for the agency, mostly "Tugas dibuat" and
+    "Tugas diambil"; the helpdesk still reads every one."""
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_COMPLETE)
+    login(client, "ani")
+    page = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    history = re.search(r'<ol class="history" id="history">(.*?)</ol>', page, re.S).group(1)
+    assert "Permohonan diajukan" in history and "Tugas diselesaikan" in history
+    assert "Tugas dibuat" not in history and "Tugas diambil" not in history
+    client.post("/logout")
+    login(client, "citra")
+    staff = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
+    assert "Tugas dibuat" in staff and "Tugas diambil" in staff
