@@ -117,6 +117,8 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     page = client.get(f"/tasks/{step['id']}").get_data(as_text=True)
     form = page[page.index('id="task-form"'):]
     assert 'name="permohonan.domain.name"' in form and 'value="contoh.go.id"' in form
+    # what is corrected first, then the note that explains it (the walk-through: the note came first)
+    assert form.index('name="permohonan.domain.name"') < form.index('name="notes"')
     assert re.search(r'name="permohonan.letter.signatory.nip"[^>]*value="197001011995032002"', form)
     inputs = page[page.index('id="task-inputs"'):]
     assert "Budi Santoso" not in inputs  # the request is in the form, not shown twice
