@@ -959,3 +959,21 @@ def test_the_agency_reads_its_requests_story_without_the_helpdesks_bookkeeping(c
     login(client, "citra")
     staff = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
     assert "Tugas dibuat" in staff and "Tugas diambil" in staff
+
+
+def test_the_agencys_worklist_speaks_of_its_steps_not_of_lanes(client, people):
+    """The walk-through: the agency's one list still said "Hanya lajur Instansi (K/L/D/Desa) · tampilkan semua
+    lajur" and had columns for its own lane, its own agency and targets its steps do not have."""
+    from samples import CHECK_INCOMPLETE
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)
+    login(client, "ani")
+    page = client.get("/worklist").get_data(as_text=True)
+    table = re.search(r'<table class="grid cards" id="worklist".*?</table>', page, re.S).group(0)
+    headers = re.findall(r'<th role="columnheader">([^<]+)</th>', table)
+    assert headers == ["Kasus", "Langkah", "Domain", "Menunggu", "Diambil oleh"]
+    assert 'id="lane-filter"' not in page and "lajur" not in page.split('id="worklist"')[0].split("<main")[1]
+    client.post("/logout")
+    login(client, "citra")
+    staff = re.findall(r'<th role="columnheader">([^<]+)</th>', client.get("/worklist?tab=semua").get_data(as_text=True))
+    assert "Lajur" in staff and "Tenggat" in staff
