@@ -18,6 +18,7 @@ from .errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, Una
 from . import sql
 from .models import Agency, ApiToken, HumanTask, Instance, User, utcnow
 from .store import Store
+from .forms import CONTROL
 from .tidy import unseen_removed
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -166,6 +167,9 @@ class Identity:
             raise Invalid("bad_days", "Masa berlaku token tidak valid.",
                           [{"field": "days", "message": f"Masa berlaku token 1–{TOKEN_DAYS_MAX} hari."}])
         label = " ".join(unseen_removed(label or "").split()) or None
+        if label is not None and CONTROL.search(label):  # (PostgreSQL refuses a NUL; no page should show one)
+            raise Invalid("bad_label", "Keterangan token tidak valid.",
+                          [{"field": "label", "message": "Keterangan berisi karakter kendali; tulis teks biasa."}])
         if label is not None and len(label) > TOKEN_LABEL_MAX:
             raise Invalid("bad_label", "Keterangan token terlalu panjang.",
                           [{"field": "label", "message": f"Keterangan paling panjang {TOKEN_LABEL_MAX} karakter."}])

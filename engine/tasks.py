@@ -72,22 +72,27 @@ class TaskDetail(TaskRow):
 
 
 _claimer, _completer = aliased(User, name="claimer"), aliased(User, name="completer")
-def _corrections(session, detail: TaskDetail, inputs: dict, steps: dict) -> dict:
+def _corrections(session, detail: TaskDetail, inputs: dict, steps: dict,
+                 amending: set) -> tuple[dict, str | None]:
     """Which of the step's inputs the agency corrected (Lengkapi permohonan) since a step that reads them last
     ran, when, and which fields: the second check reads what changed, not the whole request again; a third
-    only what changed after the second; the analysis, after a check that read the correction, nothing. The
-    completions' history rows keep it (`x-amended`); a case has a few dozen. `steps`: the model's, by id."""
-    corrected, read = {}, set()
+    only what changed after the second; the analysis, after a check that read the correction, nothing. And the
+    correcting step this one answers, if any (whose output it reads and no step has read since), changed
+    fields or not (a note and a new letter are the usual answer). The completions' history rows keep it
+    (`x-amended`); a case has a few dozen. `steps`: the model's, by id; `amending`: the correcting steps' ids."""
+    corrected, read, answered = {}, set(), None
     for at, element_id, said in session.execute(
             select(HistoryEvent.at, HistoryEvent.element_id, HistoryEvent.detail)
             .where(HistoryEvent.instance_id == detail.case_id, HistoryEvent.event == "task_completed",
                    HistoryEvent.at <= detail.created_at).order_by(HistoryEvent.id.desc())):
+        meta = steps.get(element_id)
+        if answered is None and element_id in amending and meta.output in inputs and meta.output not in read:
+            answered = element_id
         for key, titles in ((said or {}).get("x-amended") or {}).items():
             if key in inputs and key not in corrected and key not in read and titles:
-                corrected[key] = (at, list(titles), element_id)
-        meta = steps.get(element_id)
+                corrected[key] = (at, list(titles))
         read |= set(meta.inputs if meta else ())  # what that step read, it has seen: older corrections with it
-    return corrected
+    return corrected, answered
 
 
 # Built once: a statement is immutable, and compiling it again for every row costs more than running it.
@@ -174,15 +179,14 @@ class Tasks:
                     detail.current = {target: copy.deepcopy(workflow.data_objects.get(target))}
                 if meta is not None:  # against the whole case, as completing the step checks it
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
-                corrections = _corrections(session, detail, values, deployed.model.steps)
-                if detail.state == "ready":  # what the correcting step was asked, as the case still holds it
-                    for _at, _titles, by in corrections.values():
-                        for name in getattr(deployed.model.steps.get(by), "inputs", ()):
-                            if name not in values and workflow.data_objects.get(name) is not None:
-                                detail.asked[name] = (deployed.model.data_objects.get(name, name),
-                                                      copy.deepcopy(workflow.data_objects[name]),
-                                                      deployed.form_of(name))
-            detail.corrected = {key: (at, titles) for key, (at, titles, _by) in corrections.items()}
+                steps = deployed.model.steps
+                amending = {e for e, m in steps.items() if amends.KEY in deployed.form(m.form_key)}
+                detail.corrected, answered = _corrections(session, detail, values, steps, amending)
+                if answered is not None and detail.state == "ready":  # what it was asked, as the case holds it
+                    for name in steps[answered].inputs:
+                        if name not in values and workflow.data_objects.get(name) is not None:
+                            detail.asked[name] = (deployed.model.data_objects.get(name, name),
+                                                  copy.deepcopy(workflow.data_objects[name]), deployed.form_of(name))
             detail.documentation = meta.documentation if meta else ""
             for name, value in values.items():
                 detail.inputs[name] = (deployed.model.data_objects.get(name, name), value, deployed.form_of(name))

@@ -120,6 +120,14 @@ def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client,
         engine.identity.new_token("citra", days=0)
 
 
+def test_the_new_token_takes_the_cursor_even_with_a_message_waiting(client, people):
+    """The review: a message left by another tab's command took the one autofocus before the new token."""
+    login(client, "citra")
+    client.post("/akun/token/999999/cabut")  # "not found", flashed, the redirect not followed
+    _token, page = make_token(client)
+    assert page.count("autofocus") == 1 and re.search(r'id="new-token" tabindex="-1" autofocus', page)
+
+
 def test_a_token_says_what_uses_it_and_is_revoked_only_when_confirmed(client, engine, people):
     """The walk-through: "#1, #2" told an agency officer nothing, and one tap revoked a token a system used."""
     login(client, "citra")
@@ -719,3 +727,14 @@ def test_a_tokens_end_is_said_in_utc_whatever_zone_the_database_answers_in():
     from zoneinfo import ZoneInfo
     from engine.identity import _when
     assert _when(datetime(2026, 12, 2, 3, 6, tzinfo=ZoneInfo("Asia/Jakarta"))) == "2026-12-01 20:06 UTC"
+
+
+def test_a_token_label_of_control_characters_is_refused_alike_on_both_databases(engine, people):
+    """The review: a NUL was stored on SQLite (and written raw into the page) and refused with a bare 400 on
+    PostgreSQL, the form's ticket spent."""
+    for label in ("a\x00b", "bel\x07\x1bx"):
+        with pytest.raises(Invalid) as refused:
+            engine.identity.new_token("citra", label=label)
+        assert refused.value.errors == [{"field": "label",
+                                         "message": "Keterangan berisi karakter kendali; tulis teks biasa."}]
+    assert len(engine.identity.tokens(engine.identity.by_username("citra"))) == 1  # the fixture's

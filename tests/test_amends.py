@@ -82,11 +82,16 @@ def test_a_third_check_is_told_only_of_what_changed_since_the_second(people):
     assert seen["inputs"]["permohonan"]["corrected"]["fields"] == ["Nomor ponsel"]
     # beside it, what the agency was asked (the walk-through: a colleague re-checking could not see it)
     assert seen["asked"]["complaint"]["value"]["missing"] == CHECK_INCOMPLETE["missing"]
-    work(citra, second, CHECK_INCOMPLETE)
+    work(citra, second, {**CHECK_INCOMPLETE, "missing": "Surat pengganti bertanda tangan basah."})
     again = open_task(ani, case, "Task_LengkapiPermohonan")
     assert ani.post(f"/tasks/{again['id']}/complete", json={"data": CORRECTION}).status_code == 200  # no change
-    third = open_task(citra, case, "Task_PeriksaPermohonan")
-    assert "corrected" not in citra.get(f"/tasks/{third['id']}").get_json()["inputs"]["permohonan"]
+    third = citra.get(f"/tasks/{open_task(citra, case, 'Task_PeriksaPermohonan')['id']}").get_json()
+    assert "corrected" not in third["inputs"]["permohonan"]
+    # what was asked the second time is still beside it: a note (and a new letter) is the usual answer (review)
+    assert third["asked"]["complaint"]["value"]["missing"] == "Surat pengganti bertanda tangan basah."
+    work(citra, open_task(citra, case, "Task_PeriksaPermohonan"), CHECK_COMPLETE)
+    analysis = citra.get(f"/tasks/{open_task(citra, case, 'Task_Analisa')['id']}").get_json()
+    assert analysis["asked"] == {}  # the check read the answer
 
 
 def test_a_wrong_correction_is_refused_field_by_field_and_changes_nothing(people):
@@ -133,10 +138,10 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     login(client, "citra")
     recheck = open_task(people["citra"], case, "Task_PeriksaPermohonan")
     page = client.get(f"/tasks/{recheck['id']}").get_data(as_text=True)
-    assert re.search(r'<div class="notice corrected" id="corrected-permohonan"><p>Diperbaiki instansi pada '
+    assert re.search(r'<p class="notice corrected" id="corrected-permohonan">Diperbaiki instansi pada '
                      r'[^:]+:\d\d \w+: Nama domain yang disengketakan\.</p>', page)
-    asked = re.search(r'<details id="asked-complaint"><summary>Yang diminta dari instansi \(([^)]+)\)</summary>'
-                      r'(.*?)</details>', page, re.S)
+    asked = re.search(r'<details class="notice corrected" id="asked-complaint" open><summary>Yang diminta dari '
+                      r'instansi \(([^)]+)\)</summary>(.*?)</details>', page, re.S)
     assert asked and CHECK_INCOMPLETE["missing"] in asked.group(2)
     # the check that sent it back says so beside itself
     assert ('<small class="decided">Hasil pemeriksaan: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi'

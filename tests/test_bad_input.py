@@ -646,4 +646,7 @@ def test_a_disputed_domain_written_with_www_is_refused_in_words_that_say_what_to
                                          content_type="multipart/form-data"), 422)
     assert {"field": "domain.name", "message": "Tulis nama domainnya saja, tanpa www. (misalnya contoh.go.id, bukan "
                                                "www.contoh.go.id)."} in refused["errors"]
+    held = problem(people["ani"].post("/cases", data=multipart(request_data(**{"domain.held_domain": "www.kab.go.id"})),
+                                      content_type="multipart/form-data"), 422)
+    assert "domain.held_domain" in {e["field"] for e in held["errors"]}
     nothing_changed(people["ani"])

@@ -155,7 +155,8 @@ def document() -> dict:
                 "TaskId": {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string"}},
                 "Limit": {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                                      "maximum": 500, "default": 100}},
-                "Offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                "Offset": {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0,
+                                                                      "maximum": 999999999999999999}},
             },
             "schemas": {
                 "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
@@ -207,7 +208,9 @@ def document() -> dict:
                         "to": {"type": "string", "description": "Petugas yang diberi tugas (task_assigned)."},
                         "from": {"type": "string", "description": "Petugas yang tugasnya dilepas atau diberikan "
                                                                   "kepada orang lain (task_unclaimed, task_assigned)."},
-                        "decided": {"type": "array", "items": {"type": "object", "properties": {
+                        "decided": {"type": "array", "items": {"type": "object",
+                                                               "required": ["field", "label", "value", "title"],
+                                                               "properties": {
                             "field": {"type": "string"}, "label": {"type": "string", "description": "Judul isian"},
                             "value": {"type": "string"}, "title": {"type": "string", "description": "Judul pilihan"}}},
                                     "description": "Yang diputuskan langkah itu, dengan kata-kata formulirnya: "
@@ -247,11 +250,15 @@ def document() -> dict:
                     "documentation": {"type": "string"},
                     "inputs": {"type": "object", "description": "Objek data yang dibaca langkah ini, menurut id: "
                                                                 "{name, value} dan, bila instansi memperbaikinya "
-                                                                "sebelum langkah ini, corrected {at, fields}"},
+                                                                "sejak langkah yang membacanya terakhir berjalan, "
+                                                                "corrected {at, fields}"},
                     "suggested": {"type": "object", "description": "Pilihan yang ditentukan keputusan langkah "
                                                                    "sebelumnya (x-case-rules formulir)"},
-                    "asked": {"type": "object", "description": "Bila instansi memperbaiki masukan langkah ini: yang "
-                                                               "diminta darinya (mis. kekurangan), {name, value}"},
+                    "asked": {"type": "object", "description": "Bila langkah ini menunggu dan menjawab perbaikan "
+                                                               "instansi: yang diminta darinya (mis. kekurangan), "
+                                                               "menurut id objek data",
+                              "additionalProperties": {"type": "object", "required": ["name", "value"],
+                                                       "properties": {"name": {"type": "string"}, "value": {}}}},
                     "current": {"type": "object", "description": "Objek data yang diperbaiki langkah ini (x-amends "
                                                                  "formulir), sebagaimana tercatat: kirim versi "
                                                                  "perbaikannya di bawah nama yang sama dalam data"}}}]},
