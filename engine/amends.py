@@ -39,9 +39,10 @@ def check(model, schemas: dict[str, dict], form_key: str, element: str) -> None:
 
 def combined(schema: dict, source: dict, target: str) -> dict:
     """The step's form with the amended object's form as one more (optional) group before its own fields,
-    under the object's id (what is corrected first, then what explains it: the walk-through). The inner form keeps its `$id`, so its own references still resolve; its uploads
-    stay its own. Its `$schema` goes: under it jsonschema would check the group with the plain dialect, without
-    the form keywords of its own (dates not after today, whole-value patterns)."""
+    under the object's id (what is corrected first, then what explains it: the walk-through). The inner form
+    keeps its `$id`, so its own references still resolve; its uploads stay its own. Its `$schema` goes: under
+    it jsonschema would check the group with the plain dialect, without the form keywords of its own (dates not
+    after today, whole-value patterns)."""
     inner = {k: v for k, v in copy.deepcopy(source).items() if k not in ("x-attachments", "$schema")}
     inner["description"] = "Sebagaimana tercatat dalam kasus. Ubah isian yang perlu diperbaiki; yang lain tetap."
     whole = copy.deepcopy(schema)

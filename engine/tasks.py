@@ -72,28 +72,6 @@ class TaskDetail(TaskRow):
 
 
 _claimer, _completer = aliased(User, name="claimer"), aliased(User, name="completer")
-def _corrections(session, detail: TaskDetail, inputs: dict, steps: dict,
-                 amending: set) -> tuple[dict, str | None]:
-    """Which of the step's inputs the agency corrected (Lengkapi permohonan) since a step that reads them last
-    ran, when, and which fields: the second check reads what changed, not the whole request again; a third
-    only what changed after the second; the analysis, after a check that read the correction, nothing. And the
-    correcting step this one answers, if any (whose output it reads and no step has read since), changed
-    fields or not (a note and a new letter are the usual answer). The completions' history rows keep it
-    (`x-amended`); a case has a few dozen. `steps`: the model's, by id; `amending`: the correcting steps' ids."""
-    corrected, read, answered = {}, set(), None
-    for at, element_id, said in session.execute(
-            select(HistoryEvent.at, HistoryEvent.element_id, HistoryEvent.detail)
-            .where(HistoryEvent.instance_id == detail.case_id, HistoryEvent.event == "task_completed",
-                   HistoryEvent.at <= detail.created_at).order_by(HistoryEvent.id.desc())):
-        meta = steps.get(element_id)
-        if answered is None and element_id in amending and meta.output in inputs and meta.output not in read:
-            answered = element_id
-        for key, titles in ((said or {}).get("x-amended") or {}).items():
-            if key in inputs and key not in corrected and key not in read and titles:
-                corrected[key] = (at, list(titles))
-        read |= set(meta.inputs if meta else ())  # what that step read, it has seen: older corrections with it
-    return corrected, answered
-
 
 # Built once: a statement is immutable, and compiling it again for every row costs more than running it.
 TASK_ROWS = (select(HumanTask.id, HumanTask.instance_id, Instance.case_number, HumanTask.name,
@@ -424,3 +402,26 @@ def _still_as_checked(tx, actor: Actor) -> None:
     if (now_is.role, now_is.lane, now_is.agency_id) != (actor.role, actor.lane, actor.agency_id):
         raise Forbidden("account_changed", "Akun Anda baru saja diubah (peran, lajur atau instansi); tugas tidak "
                                            "diambil. Muat ulang halaman.")
+
+
+def _corrections(session, detail: TaskDetail, inputs: dict, steps: dict,
+                 amending: set) -> tuple[dict, str | None]:
+    """Which of the step's inputs the agency corrected (Lengkapi permohonan) since a step that reads them last
+    ran, when, and which fields: the second check reads what changed, not the whole request again; a third
+    only what changed after the second; the analysis, after a check that read the correction, nothing. And the
+    correcting step this one answers, if any (whose output it reads and no step has read since), changed
+    fields or not (a note and a new letter are the usual answer). The completions' history rows keep it
+    (`x-amended`); a case has a few dozen. `steps`: the model's, by id; `amending`: the correcting steps' ids."""
+    corrected, read, answered = {}, set(), None
+    for at, element_id, said in session.execute(
+            select(HistoryEvent.at, HistoryEvent.element_id, HistoryEvent.detail)
+            .where(HistoryEvent.instance_id == detail.case_id, HistoryEvent.event == "task_completed",
+                   HistoryEvent.at <= detail.created_at).order_by(HistoryEvent.id.desc())):
+        meta = steps.get(element_id)
+        if answered is None and element_id in amending and meta.output in inputs and meta.output not in read:
+            answered = element_id
+        for key, titles in ((said or {}).get("x-amended") or {}).items():
+            if key in inputs and key not in corrected and key not in read and titles:
+                corrected[key] = (at, list(titles))
+        read |= set(meta.inputs if meta else ())  # what that step read, it has seen: older corrections with it
+    return corrected, answered
