@@ -22,6 +22,7 @@ from .outbox import Outbox, SmtpSettings
 from .store import Store
 from .tasks import Tasks
 from .timers import Timers
+from .tokens import Tokens
 
 PROCESS_KEY = "sengketa_domain"
 
@@ -43,6 +44,7 @@ class Engine:
         self.execution = Execution(self.definitions, calendar.from_settings(settings), notify)
         self.history = History()
         self.identity = Identity(self.store)
+        self.tokens = Tokens(self.store)
         self.logins = Logins(self.store, self.identity, secret)
         self.agencies = Agencies(self.store)
         self.instances = Instances(self.store, self.execution, self.history, process_key)

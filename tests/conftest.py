@@ -150,7 +150,7 @@ def people(app, engine):
     for name, (role, agency, lane) in PEOPLE.items():
         engine.identity.add_user(name, role, f"{name}@contoh.go.id", PASSWORD, agency, lane)
     client = app.test_client()
-    return {name: ApiUser(client, name, engine.identity.new_token(name)) for name in PEOPLE}
+    return {name: ApiUser(client, name, engine.tokens.new(name)) for name in PEOPLE}
 
 
 # Row locks are PostgreSQL's (SQLite serializes every writer: its worker waits on the one write lock by design):

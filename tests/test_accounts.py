@@ -76,7 +76,7 @@ def test_an_api_token_made_on_the_account_page_works_and_is_shown_once(client, e
     assert answer.status_code == 200 and "items" in answer.get_json()
     assert token not in client.get("/akun").get_data(as_text=True)
     citra = engine.identity.by_username("citra")
-    assert len(engine.identity.tokens(citra)) == 2  # the fixture's and this one
+    assert len(engine.tokens.of(citra)) == 2  # the fixture's and this one
 
 
 def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client, engine, people):
@@ -88,9 +88,9 @@ def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client,
     forged = client.post("/akun/token", data={"tiket": ticket, "berlaku": "9999"}, follow_redirects=True)
     assert "Tidak ada token yang dibuat: pilih masa berlaku" in forged.get_data(as_text=True)
     citra = engine.identity.by_username("citra")
-    assert len(engine.identity.tokens(citra)) == 1  # the fixture's only
+    assert len(engine.tokens.of(citra)) == 1  # the fixture's only
     token, _page = make_token(client)  # (the form as shown: a year)
-    [new, old] = engine.identity.tokens(citra)
+    [new, old] = engine.tokens.of(citra)
     assert new.expires_at - new.created_at == timedelta(days=365) and old.expires_at is None
     assert new.last_used_at is None
     page = client.get("/akun").get_data(as_text=True)
@@ -98,14 +98,14 @@ def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client,
 
     bearer = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
-    first = engine.identity.tokens(citra)[0].last_used_at
+    first = engine.tokens.of(citra)[0].last_used_at
     assert first is not None and abs(first - utcnow()) < timedelta(minutes=1)
     with time_machine.travel(utcnow() + timedelta(minutes=2), tick=False):  # noted at most every 5 minutes
         assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
-    assert engine.identity.tokens(citra)[0].last_used_at == first
+    assert engine.tokens.of(citra)[0].last_used_at == first
     with time_machine.travel(utcnow() + timedelta(minutes=6), tick=False):
         assert client.get("/api/v1/tasks", headers=bearer).status_code == 200
-    assert engine.identity.tokens(citra)[0].last_used_at > first
+    assert engine.tokens.of(citra)[0].last_used_at > first
 
     with time_machine.travel(utcnow() + timedelta(days=366), tick=False):
         refused = client.get("/api/v1/tasks", headers=bearer)
@@ -117,7 +117,7 @@ def test_a_token_ends_when_it_was_made_to_and_says_when_it_was_last_used(client,
         listed = client.get("/akun").get_data(as_text=True)
         assert re.search(rf'<tr role="row" data-token="{new.id}">.*?<strong class="late">berakhir ', listed, re.S)
     with pytest.raises(Invalid):
-        engine.identity.new_token("citra", days=0)
+        engine.tokens.new("citra", days=0)
 
 
 def test_the_new_token_takes_the_cursor_even_with_a_message_waiting(client, people):
@@ -136,7 +136,7 @@ def test_a_token_says_what_uses_it_and_is_revoked_only_when_confirmed(client, en
     made = client.post("/akun/token", data={"tiket": ticket, "untuk": "  Aplikasi\u200b persuratan  instansi "})
     assert made.status_code == 200
     citra = engine.identity.by_username("citra")
-    newest = engine.identity.tokens(citra)[0]
+    newest = engine.tokens.of(citra)[0]
     assert newest.label == "Aplikasi persuratan instansi"
     listed = client.get("/akun").get_data(as_text=True)
     row = re.search(rf'<tr role="row" data-token="{newest.id}">.*?</tr>', listed, re.S).group(0)
@@ -147,7 +147,7 @@ def test_a_token_says_what_uses_it_and_is_revoked_only_when_confirmed(client, en
     ticket = re.search(r'name="tiket" value="([^"]+)"', listed).group(1)
     forged = client.post("/akun/token", data={"tiket": ticket, "untuk": "x" * 101}, follow_redirects=True)
     assert "Tidak ada token yang dibuat: Keterangan paling panjang 100 karakter." in forged.get_data(as_text=True)
-    assert len(engine.identity.tokens(citra)) == 2  # the fixture's and the labelled one
+    assert len(engine.tokens.of(citra)) == 2  # the fixture's and the labelled one
 
 
 def test_a_token_whose_use_cannot_be_noted_still_lets_its_request_in(client, engine, people, monkeypatch):
@@ -163,7 +163,7 @@ def test_a_token_whose_use_cannot_be_noted_still_lets_its_request_in(client, eng
     monkeypatch.setattr(engine.store, "transaction", busy)
     assert people["citra"].get("/tasks").status_code == 200
     monkeypatch.undo()
-    assert engine.identity.tokens(engine.identity.by_username("citra"))[0].last_used_at is None
+    assert engine.tokens.of(engine.identity.by_username("citra"))[0].last_used_at is None
 
 
 def test_reloading_the_page_that_shows_a_token_makes_no_second_token(client, engine, people):
@@ -172,7 +172,7 @@ def test_reloading_the_page_that_shows_a_token_makes_no_second_token(client, eng
     ticket = re.search(r'name="tiket" value="([^"]+)"', client.get("/akun").get_data(as_text=True)).group(1)
     assert client.post("/akun/token", data={"tiket": ticket}).status_code == 200
     citra = engine.identity.by_username("citra")
-    made = len(engine.identity.tokens(citra))
+    made = len(engine.tokens.of(citra))
     for sent in ({"tiket": ticket}, {}, {"tiket": "x" * 22}):
         again = client.post("/akun/token", data=sent, follow_redirects=True)
         assert "Tidak ada token baru yang dibuat" in again.get_data(as_text=True), sent
@@ -181,7 +181,7 @@ def test_reloading_the_page_that_shows_a_token_makes_no_second_token(client, eng
         client.get("/akun")
         again = client.post("/akun/token", data={"tiket": forged}, follow_redirects=True)
         assert again.status_code == 200 and "Tidak ada token baru yang dibuat" in again.get_data(as_text=True)
-    assert len(engine.identity.tokens(citra)) == made
+    assert len(engine.tokens.of(citra)) == made
 
 
 def test_a_replayed_session_cookie_makes_no_second_token(client, engine, people):
@@ -191,24 +191,24 @@ def test_a_replayed_session_cookie_makes_no_second_token(client, engine, people)
     ticket = re.search(r'name="tiket" value="([^"]+)"', client.get("/akun").get_data(as_text=True)).group(1)
     old_cookie = client.get_cookie("session").value
     citra = engine.identity.by_username("citra")
-    made = len(engine.identity.tokens(citra))
+    made = len(engine.tokens.of(citra))
     assert client.post("/akun/token", data={"tiket": ticket}).status_code == 200
     for _ in range(3):
         client.set_cookie("session", old_cookie)
         again = client.post("/akun/token", data={"tiket": ticket}, follow_redirects=True)
         assert "Tidak ada token baru yang dibuat" in again.get_data(as_text=True)
-    assert len(engine.identity.tokens(citra)) == made + 1
+    assert len(engine.tokens.of(citra)) == made + 1
 
 
 def test_of_two_token_requests_on_one_ticket_one_makes_a_token(engine, people):
     citra = engine.identity.by_username("citra")
-    seen = engine.identity.tokens(citra)[0].id
+    seen = engine.tokens.of(citra)[0].id
     results, barrier = [], threading.Barrier(4)
 
     def press():
         barrier.wait()
         try:
-            results.append(engine.identity.new_token("citra", after=seen))
+            results.append(engine.tokens.new("citra", after=seen))
         except Conflict as exc:
             results.append(exc.code)
 
@@ -218,7 +218,7 @@ def test_of_two_token_requests_on_one_ticket_one_makes_a_token(engine, people):
     for t in threads:
         t.join()
     assert sorted(r == "token_sent_twice" for r in results) == [False, True, True, True], results
-    assert engine.identity.tokens(citra)[0].id != seen
+    assert engine.tokens.of(citra)[0].id != seen
 
 
 def test_users_added_at_the_same_moment_are_one_user_and_one_agency(engine):
@@ -254,11 +254,11 @@ def test_one_revokes_ones_own_tokens_and_only_those(client, engine, people):
     login(client, "citra")
     token, _ = make_token(client)
     citra, dodi = engine.identity.by_username("citra"), engine.identity.by_username("dodi")
-    newest = engine.identity.tokens(citra)[0].id
+    newest = engine.tokens.of(citra)[0].id
     page = client.get("/akun").get_data(as_text=True)
     assert set(re.findall(r'<tr role="row" data-token="(\d+)">', page)) == {
-        str(t.id) for t in engine.identity.tokens(citra)}
-    others = engine.identity.tokens(dodi)[0].id
+        str(t.id) for t in engine.tokens.of(citra)}
+    others = engine.tokens.of(dodi)[0].id
     refused = client.post(f"/akun/token/{others}/cabut", follow_redirects=True)
     assert "Token ini tidak ditemukan" in refused.get_data(as_text=True)
     assert people["dodi"].get("/tasks").status_code == 200  # dodi's token still works
@@ -725,7 +725,7 @@ def test_the_users_list_reads_in_the_order_of_the_work_and_finds_people(client, 
 def test_a_tokens_end_is_said_in_utc_whatever_zone_the_database_answers_in():
     from datetime import datetime
     from zoneinfo import ZoneInfo
-    from engine.identity import _when
+    from engine.tokens import _when
     assert _when(datetime(2026, 12, 2, 3, 6, tzinfo=ZoneInfo("Asia/Jakarta"))) == "2026-12-01 20:06 UTC"
 
 
@@ -734,7 +734,7 @@ def test_a_token_label_of_control_characters_is_refused_alike_on_both_databases(
     PostgreSQL, the form's ticket spent."""
     for label in ("a\x00b", "bel\x07\x1bx"):
         with pytest.raises(Invalid) as refused:
-            engine.identity.new_token("citra", label=label)
+            engine.tokens.new("citra", label=label)
         assert refused.value.errors == [{"field": "label",
                                          "message": "Keterangan berisi karakter kendali; tulis teks biasa."}]
-    assert len(engine.identity.tokens(engine.identity.by_username("citra"))) == 1  # the fixture's
+    assert len(engine.tokens.of(engine.identity.by_username("citra"))) == 1  # the fixture's

@@ -88,7 +88,7 @@ def test_only_the_lanes_supervisor_or_the_process_owner_gives_and_only_to_who_ma
     engine.identity.add_user("pemilik", "process_owner", "pemilik@contoh.go.id", PASSWORD)
     admin = engine.identity.add_user("root", "admin", "root@contoh.go.id", PASSWORD)
     engine.identity.set_active(admin, "hadi", False)
-    gita, owner = (ApiUser(app.test_client(), n, engine.identity.new_token(n)) for n in ("gita", "pemilik"))
+    gita, owner = (ApiUser(app.test_client(), n, engine.tokens.new(n)) for n in ("gita", "pemilik"))
     case = file_case(ani)
     step = open_task(citra, case)
     path = f"/tasks/{step['id']}/assign"

@@ -76,7 +76,7 @@ def test_only_the_agency_a_process_owner_or_an_administrator_ends_a_case(app, en
     assert open_task(citra, case)["element_id"] == "Task_PeriksaPermohonan"
 
     engine.identity.add_user("pemilik", "process_owner", "pemilik@komdigi.go.id", PASSWORD)
-    owner = ApiUser(app.test_client(), "pemilik", engine.identity.new_token("pemilik"))
+    owner = ApiUser(app.test_client(), "pemilik", engine.tokens.new("pemilik"))
     done = owner.post(f"/cases/{case['id']}/cancel", json={"reason": "Diselesaikan antarinstansi."})
     assert done.status_code == 200 and done.get_json()["history"][-1]["event"] == "case_cancelled"
     assert done.get_json()["status"] == "cancelled"  # (the agency's own ending is "withdrawn")
@@ -149,7 +149,7 @@ def test_mail_still_waiting_for_a_cancelled_case_is_not_sent_and_those_it_asked_
     work(citra, open_task(citra, case), CHECK_COMPLETE)
     work(citra, open_task(citra, case), ANALYSIS_FORWARD)  # announced to Eka (PANDI), mail not yet sent
     engine.identity.add_user("pemilik", "process_owner", "pemilik@komdigi.go.id", PASSWORD)
-    owner = ApiUser(app.test_client(), "pemilik", engine.identity.new_token("pemilik"))
+    owner = ApiUser(app.test_client(), "pemilik", engine.tokens.new("pemilik"))
     assert owner.post(f"/cases/{case['id']}/cancel", json={"reason": "Diselesaikan antarinstansi."}).status_code == 200
     eka = engine.identity.by_username("eka")
     told, asked = engine.notifications.list(eka)

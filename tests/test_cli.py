@@ -27,7 +27,7 @@ def test_users_add_and_token(runner, engine, client):
     token = runner.invoke(args=["users", "token", "wati"]).output.strip().splitlines()[-1]
     response = client.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
-    assert engine.identity.by_token(token).username == "wati"
+    assert engine.tokens.actor(token).username == "wati"
 
 
 def test_a_password_not_given_is_asked_hidden_and_twice(runner, engine, app):
@@ -116,7 +116,7 @@ def test_db_upgrade_is_at_head(runner, app):
 
 def test_tokens_and_passwords_are_stored_hashed(engine):
     engine.identity.add_user("hana", "pandi", "h@pandi.id", "rahasia-123")
-    token = engine.identity.new_token("hana")
+    token = engine.tokens.new("hana")
     from sqlalchemy import select
     from engine.models import ApiToken, User
     with engine.store.transaction() as session:
@@ -391,13 +391,13 @@ def test_a_database_that_cannot_be_opened_is_said_in_a_line(tmp_path):
 def test_a_token_made_on_the_command_line_may_be_given_an_end(runner, engine, people):
     made = runner.invoke(args=["users", "token", "eka", "--days", "30", "--label", "Integrasi PANDI"])
     assert made.exit_code == 0 and "berlaku 30 hari" in made.output
-    newest = engine.identity.tokens(engine.identity.by_username("eka"))[0]
+    newest = engine.tokens.of(engine.identity.by_username("eka"))[0]
     assert (newest.expires_at - newest.created_at).days == 30 and newest.label == "Integrasi PANDI"
     for days in ("0", "3651"):
         refused = runner.invoke(args=["users", "token", "eka", "--days", days])
         assert refused.exit_code == 1 and "Galat: Masa berlaku token tidak valid." in refused.output, refused.output
         assert "--days: Masa berlaku token 1–3650 hari." in refused.output
-    assert len(engine.identity.tokens(engine.identity.by_username("eka"))) == 2  # the fixture's and the one
+    assert len(engine.tokens.of(engine.identity.by_username("eka"))) == 2  # the fixture's and the one
 
 
 def test_an_upgrade_that_would_leave_broken_references_commits_nothing_on_sqlite(tmp_path, monkeypatch):

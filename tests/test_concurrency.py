@@ -79,7 +79,7 @@ def test_two_officers_of_one_agency_send_its_step_at_once_and_it_is_sent_once(ap
     from samples import CHECK_INCOMPLETE, CORRECTION
     from test_sop_api import work
     engine.identity.add_user("ani2", "pemohon", "ani2@contoh.go.id", PASSWORD, "kab-contoh")
-    ani, ani2 = people["ani"], ApiUser(app.test_client(), "ani2", engine.identity.new_token("ani2"))
+    ani, ani2 = people["ani"], ApiUser(app.test_client(), "ani2", engine.tokens.new("ani2"))
     ani.client = app.test_client()
     case = file_case(ani)
     work(people["citra"], open_task(people["citra"], case), CHECK_INCOMPLETE)

@@ -84,7 +84,7 @@ def test_a_supervisor_of_the_agency_lane_cannot_release_agencies_claims(engine, 
     with engine.store.transaction(write=True) as session:
         session.execute(update(User).where(User.username == "gita").values(lane="pemohon"))
     from conftest import ApiUser
-    gita = ApiUser(ani.client, "gita", engine.identity.new_token("gita"))
+    gita = ApiUser(ani.client, "gita", engine.tokens.new("gita"))
     assert gita.post(f"/tasks/{completion['id']}/claim").status_code == 403
     assert gita.post(f"/tasks/{completion['id']}/unclaim").status_code == 403
     assert ani.get(f"/tasks/{completion['id']}").get_json()["claimed_by"] == "ani"
@@ -97,7 +97,7 @@ def test_an_agency_step_one_officer_took_through_the_api_is_still_the_agencys(ap
     from samples import ANSWER, CHECK_INCOMPLETE, CORRECTION, PANDI, RECEIPT
     ani, bayu, citra, eka = (people[n] for n in ("ani", "bayu", "citra", "eka"))
     engine.identity.add_user("ani2", "pemohon", "ani2@contoh.go.id", PASSWORD, "kab-contoh")
-    ani2 = ApiUser(app.test_client(), "ani2", engine.identity.new_token("ani2"))
+    ani2 = ApiUser(app.test_client(), "ani2", engine.tokens.new("ani2"))
     case = file_case(ani)
     work(citra, open_task(citra, case), CHECK_INCOMPLETE)
     correction = open_task(ani, case, "Task_LengkapiPermohonan")

@@ -266,7 +266,7 @@ def test_sla_is_visible_on_pages_and_in_the_api(app, engine, people):
         assert "menunggu dikirim" in notes  # this module's app has an SMTP server to send it to
     api_case = citra.get(f"/cases/{case['id']}").get_json()
     assert api_case["targets_minutes"]["Task_PeriksaPermohonan"] == 10
-    fajar_token = engine.identity.new_token("fajar")
+    fajar_token = engine.tokens.new("fajar")
     listed = app.test_client().get("/api/v1/notifications?unread=1",
                                    headers={"Authorization": f"Bearer {fajar_token}"}).get_json()
     assert listed["unread"] == 1 and case["case_number"] in listed["items"][0]["subject"]

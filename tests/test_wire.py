@@ -44,7 +44,7 @@ def served(templates, tmp_path_factory):
     url = f"sqlite:///{folder / 'sengketa.db'}"
     engine = Engine(url)
     engine.identity.add_user("citra", "tim_layanan", "citra@contoh.go.id", PASSWORD)
-    token = engine.identity.new_token("citra")
+    token = engine.tokens.new("citra")
     engine.close()
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "wire", "PYTHONPATH": str(ROOT)}

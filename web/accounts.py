@@ -68,7 +68,7 @@ def new_token():
     token = None
     if ticket and secrets.compare_digest(ticket.encode(), sent.encode()):  # bytes: any text may be posted
         try:
-            token = engine().identity.new_token(actor().username, after=int(ticket.split(".", 1)[0]),
+            token = engine().tokens.new(actor().username, after=int(ticket.split(".", 1)[0]),
                                                 days=TOKEN_DAYS[lasts], label=request.form.get("untuk"))
         except Conflict:  # spent: a newer token exists than the page saw
             pass
@@ -88,7 +88,7 @@ def new_token():
 @login_required
 def revoke_token(token_id):
     try:
-        engine().identity.revoke_token(actor(), token_id)
+        engine().tokens.revoke(actor(), token_id)
     except NotFound as exc:
         flash(exc.message, "error")
     else:
@@ -97,7 +97,7 @@ def revoke_token(token_id):
 
 
 def _own_page(errors=None, token=None):
-    tokens = engine().identity.tokens(actor())  # newest first
+    tokens = engine().tokens.of(actor())  # newest first
     session[TICKET] = f"{tokens[0].id if tokens else 0}.{secrets.token_urlsafe(16)}"
     problems = [Problem(f"f-{name}", label, (errors or {})[name]) for name, label in PASSWORD_FIELDS.items()
                 if name in (errors or {})]  # a refused change says so at the form's top, where the cursor goes

@@ -26,7 +26,7 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     try:
-        found = engine().identity.by_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        found = engine().tokens.actor(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     except Unauthenticated as exc:  # a token past its end, said so (its holder knows it existed)
         response = problem(401, exc.message, exc.code)
         response.headers["WWW-Authenticate"] = 'Bearer realm="sengketa", error="invalid_token"'

@@ -215,7 +215,7 @@ def users_password(username, password):
 def users_token(username, days, label):
     """Prints a new API token (last line); only its hash is stored."""
     try:
-        token = engine().identity.new_token(username, days=days, label=label)
+        token = engine().tokens.new(username, days=days, label=label)
     except EngineError as exc:
         _fail(exc, {"days": "--days", "label": "--label"})
     lasts = f"berlaku {days} hari" if days else "berlaku sampai dicabut"
