@@ -49,9 +49,11 @@ class Deployed:
     forms: dict[str, dict]
     _step_forms: dict = field(default_factory=dict, repr=False)
     _fillers: dict = field(init=False, repr=False)
+    amending: frozenset = field(init=False, repr=False)  # the steps that correct an earlier data object
 
     def __post_init__(self):
         self._fillers = amends.producers(self.model)
+        self.amending = frozenset(e for e, m in self.model.steps.items() if amends.KEY in self.form(m.form_key))
 
     def form(self, form_key: str | None) -> dict:
         return self.forms.get(form_key or "", {"type": "object"})

@@ -17,12 +17,11 @@ from .execution import NOTHING, Execution, Locked
 from .history import History, HistoryEntry
 from .agencies import agency_name_problem, named_elsewhere
 from .actors import Actor
-from .models import Agency, Definition, Document, HumanTask, Instance, User, utcnow
+from .models import CASE_STATUSES, Agency, Definition, Document, HumanTask, Instance, User, utcnow
 from .store import Store
 
 CASE_PREFIX = "SNG"
-# A case runs, completes, or is ended early: cancelled (process owner, administrator) or withdrawn (its agency).
-STATUSES = ("running", "completed", "cancelled", "withdrawn")
+STATUSES = CASE_STATUSES  # (models.py: the table's constraint is built from the same list)
 
 
 @dataclass(frozen=True)
@@ -278,14 +277,18 @@ class Instances:
                         case.held_by.append(holder)
             return cases, total
 
-    def same_domain(self, actor: Actor, case_id: int, domain: str | None, limit: int = 10) -> list[CaseSummary]:
-        """Other cases about the same domain that this actor may see, running ones first: a second filing
-        for a domain already in dispute, or a domain disputed by two agencies, is worth knowing."""
+    def same_domain(self, actor: Actor, case_id: int, domain: str | None, limit: int = 10,
+                    running: bool = False) -> list[CaseSummary]:
+        """Other cases about the same domain that this actor may see, running ones first (`running`: only
+        those): a second filing for a domain already in dispute, or a domain disputed by two agencies, is
+        worth knowing."""
         if not domain:
             return []
         with self.store.transaction() as session:
             # (stored lower case, as filed and corrected: its index finds them — on every case page and filing)
             stmt = _summaries(actor).where(Instance.domain_name == domain.lower(), Instance.id != case_id)
+            if running:
+                stmt = stmt.where(Instance.status == "running")
             rows = session.execute(stmt.order_by((Instance.status == "running").desc(), Instance.id.desc())
                                    .limit(limit)).all()
             return [CaseSummary(*row) for row in rows]

@@ -124,11 +124,15 @@ class Definition(Base):
     deployed_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
+# A case runs, completes, or is ended early: cancelled (process owner, administrator) or withdrawn (its agency).
+CASE_STATUSES = ("running", "completed", "cancelled", "withdrawn")
+
+
 class Instance(Base):
     """A case: one running (or finished) process instance and its serialized engine state."""
     __tablename__ = "process_instance"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'completed', 'cancelled', 'withdrawn')", name="ck_instance_status"),
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in CASE_STATUSES)})", name="ck_instance_status"),
         Index("uq_instance_filing_key", "started_by", "filing_key", unique=True),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -158,8 +158,7 @@ class Tasks:
                 if meta is not None:  # against the whole case, as completing the step checks it
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
                 steps = deployed.model.steps
-                amending = {e for e, m in steps.items() if amends.KEY in deployed.form(m.form_key)}
-                detail.corrected, answered = _corrections(session, detail, values, steps, amending)
+                detail.corrected, answered = _corrections(session, detail, values, steps, deployed.amending)
                 if answered is not None and detail.state == "ready":  # what it was asked, as the case holds it
                     for name in steps[answered].inputs:
                         if name not in values and workflow.data_objects.get(name) is not None:

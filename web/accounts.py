@@ -43,6 +43,7 @@ def own():
 
 
 PASSWORD_FIELDS = {"current": "Kata sandi saat ini", "new": "Kata sandi baru", "repeated": "Ulangi kata sandi baru"}
+AUTOCOMPLETE = {"current": "current-password", "new": "new-password", "repeated": "new-password"}
 
 
 @bp.get("/akun/token")
@@ -102,7 +103,8 @@ def _own_page(errors=None, token=None):
     problems = [Problem(f"f-{name}", label, (errors or {})[name]) for name, label in PASSWORD_FIELDS.items()
                 if name in (errors or {})]  # a refused change says so at the form's top, where the cursor goes
     return render_template("account.html", errors=errors or {}, token=token, ticket=session[TICKET],
-                           problems=problems,
+                           problems=problems, password_fields=[(name, label, AUTOCOMPLETE[name])
+                                                               for name, label in PASSWORD_FIELDS.items()],
                            tokens=tokens, now=utcnow(),
                            role_label=ROLE_LABELS.get(actor().role, actor().role),
                            agency=engine().identity.agency_names().get(actor().agency_id))

@@ -48,8 +48,7 @@ def index():
 def warn_same_domain(case_id: int, domain: str) -> None:
     """A case that now names a domain already in dispute in another running case the officer can see (a
     double filing, or a corrected name that another case has): said once, as the case gets the name."""
-    running = [c.case_number for c in engine().instances.same_domain(actor(), case_id, domain)
-               if c.status == "running"]
+    running = [c.case_number for c in engine().instances.same_domain(actor(), case_id, domain, running=True)]
     if running:
         flash(f"Perhatian: domain ini juga sedang disengketakan dalam kasus {', '.join(running)} dari instansi "
               "Anda. Bila ini pengajuan ganda, tarik salah satunya dari halaman kasusnya.", "info")
@@ -67,7 +66,7 @@ def same_domain():
     if len(typed) > DOMAIN_MAX + 20:  # (room for a pasted "https://" and a path)
         return {"detail": f"Nama domain paling panjang {DOMAIN_MAX} karakter."}, 400
     domain = tidy.KINDS["domain"](typed) if typed.strip() else ""
-    running = [c for c in engine().instances.same_domain(actor(), 0, domain) if c.status == "running"]
+    running = engine().instances.same_domain(actor(), 0, domain, running=True)
     return {"domain": domain, "running": [{"case_number": c.case_number, "agency": c.agency,
                                            "url": url_for("cases.show", case_ref=c.case_number)} for c in running]}
 
