@@ -108,6 +108,7 @@ TYPE_MESSAGES = {"integer": "Harus bilangan bulat, ditulis dengan angka 0–9.",
                  "number": "Harus angka, ditulis dengan angka 0–9.", "string": "Harus berupa teks.",
                  "boolean": "Harus ya atau tidak.", "object": "Harus berupa kelompok isian.",
                  "array": "Harus berupa daftar."}
+NULL_MESSAGE = "Tidak boleh null: isi nilainya, atau hilangkan isian ini bila tidak wajib."
 FORMAT_MESSAGES = {"date": "Tanggal tidak valid (format TTTT-BB-HH).", "email": "Alamat e-mail tidak valid.",
                    "nip": "NIP tidak valid."}
 
@@ -237,6 +238,9 @@ def describe(error):
         yield path, error.message  # in words already: what the name carries that it should not
     elif keyword == "format":
         yield path, FORMAT_MESSAGES.get(error.validator_value, MESSAGES["format"])
+    elif keyword == "type" and error.instance is None:
+        # null is how a JSON client says "nothing": the field's own words for a missing value, else how to send it
+        yield path, custom.get("required", NULL_MESSAGE)
     elif keyword == "type":
         wanted = error.validator_value
         yield path, TYPE_MESSAGES.get(wanted if isinstance(wanted, str) else "", MESSAGES["type"])

@@ -227,6 +227,18 @@ def test_a_field_with_its_own_words_for_missing_uses_them():
     assert {e["message"] for e in raised.value.errors} == {"Wajib diisi."}  # the others keep the plain words
 
 
+def test_null_is_answered_in_the_fields_own_words_or_with_how_to_send_nothing():
+    """A JSON client sends null for "nothing": a required field says what it asks for, an optional one how to
+    leave it out, not "must be text"."""
+    schema = json.loads((FORMS / "terima_jawaban.json").read_text())
+    with pytest.raises(Invalid) as raised:
+        forms.validate_data(schema, {"received": None, "notes": None})
+    assert raised.value.errors == [
+        {"field": "notes", "message": forms.NULL_MESSAGE},
+        {"field": "received", "message": "Centang untuk menyatakan jawaban telah diterima."}]
+    assert "null" in forms.NULL_MESSAGE
+
+
 def test_an_implausible_attachment_count_is_refused():
     schema = json.loads((FORMS / "permohonan.json").read_text())
     for count in (10 ** 30, 1e308, 101):
