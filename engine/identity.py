@@ -16,7 +16,7 @@ from .account_checks import KEEP, USERNAME, account_problems, name_problems, pas
 from .actors import Actor, actor_of, active_admins, require_admin, still_admin
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from . import sql
-from .models import Agency, ApiToken, HumanTask, Instance, User, utcnow
+from .models import Agency, ApiToken, HumanTask, Instance, LoginSession, User, utcnow
 from .store import Store
 
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
@@ -194,6 +194,7 @@ class Identity:
             if not active:
                 user.session_version = (user.session_version or 0) + 1  # reactivating does not revive logins
                 session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+                session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
                 released = _give_back(tx, user.id, admin, "deactivated")
             audit.info("%s %s by %s (%d tasks back in the queue)", username,
                        "activated" if active else "deactivated", admin.username, released)
@@ -269,6 +270,8 @@ class Identity:
             user = self._user(session, username)
             user.password_hash = hash_password(password)
             revoked = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+            # the key check already ends them; their rows go too, so nothing of a possibly stolen login stays
+            session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
             audit.info("password of %s reset by %s (%d api tokens revoked)", username,
                        admin.username if admin else "the command line", revoked)
         return revoked

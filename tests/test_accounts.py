@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import func, select
 
 from conftest import PASSWORD
 from engine.errors import Conflict, Invalid
-from engine.models import utcnow
+from engine.models import LoginSession, User, utcnow
 from samples import CHECK_COMPLETE
 from test_pages import login
 from test_sop_api import file_case, open_task, work
@@ -30,6 +31,13 @@ def marked(response) -> dict[str, str]:
     page = response.get_data(as_text=True)
     return dict(re.findall(r'<div class="field invalid" data-field="([^"]+)">.*?<small class="error-text" '
                            r'id="error-[^"]+">([^<]+)</small>', page, re.S))
+
+
+def logins_of(engine, username: str) -> int:
+    """How many login rows the account has (ended or not)."""
+    with engine.store.transaction() as session:
+        return session.scalar(select(func.count()).select_from(LoginSession).join(User)
+                              .where(User.username == username))
 
 
 def can_log_in(app, name, password) -> bool:
@@ -363,6 +371,7 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     assert "token API-nya dicabut" in confirm and "Ya, nonaktifkan citra" in confirm
     assert client.post("/admin/pengguna/citra/status", data={"aktif": "0"}).status_code == 302
     assert citra_pages.get("/worklist").status_code == 302
+    assert logins_of(engine, "citra") == 0  # her logins' rows are gone, not left to expire
     assert not can_log_in(app, "citra", PASSWORD)
     # with her right password she is told why, rather than sent to retry it; a wrong one says only that
     told = app.test_client().post("/login", data={"username": "citra", "password": PASSWORD})
