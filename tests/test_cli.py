@@ -14,7 +14,7 @@ from engine import migrate
 from engine.models import Document, Instance
 from samples import (ANALYSIS_REJECT, ANSWER_REJECTED, CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, make_pdf,
                      multipart)
-from test_accounts import can_log_in
+from test_accounts import can_log_in, logins_of
 from test_pages import login
 from test_sop_api import file_case, open_task, work
 
@@ -311,6 +311,7 @@ def test_users_password_resets_a_password_and_ends_the_old_logins(runner, app, e
     result = runner.invoke(args=["users", "password", "dodi", "--password", NEW])
     assert result.exit_code == 0, result.output
     assert "Kata sandi dodi diganti" in result.output and "1 token API-nya dicabut." in result.output
+    assert logins_of(engine, "dodi") == 0  # the rows of the ended logins are gone, not left to expire
     assert not can_log_in(app, "dodi", PASSWORD) and can_log_in(app, "dodi", NEW)
     assert desk.get("/worklist").status_code == 302  # sent to the login page
     assert people["dodi"].get("/tasks").status_code == 401
@@ -340,8 +341,15 @@ def test_users_password_not_given_is_asked_hidden_and_twice(runner, app, people)
     assert can_log_in(app, "dodi", NEW)
     mistyped = runner.invoke(args=["users", "password", "dodi"], input="lain-sandi-1\nlain-sandi-2\n")
     short = runner.invoke(args=["users", "password", "dodi"], input="pendek\npendek\n")
-    assert mistyped.exit_code != 0 and short.exit_code == 1 and "Galat: Kata sandi minimal 8 karakter." in short.output
+    given_up = runner.invoke(args=["users", "password", "dodi"], input="")  # Ctrl+D at the prompt
+    assert mistyped.exit_code == 1 and "Galat: Kedua isian tidak sama; tidak ada yang diubah." in mistyped.output
+    assert short.exit_code == 1 and "Galat: Kata sandi minimal 8 karakter." in short.output
+    assert given_up.exit_code == 1 and "Galat: Dibatalkan" in given_up.output and "Aborted" not in given_up.output
     assert can_log_in(app, "dodi", NEW)
+    # a name that is no account is said before anything is asked
+    nobody = runner.invoke(args=["users", "password", "nobody"], input=f"{NEW}\n{NEW}\n")
+    assert nobody.exit_code == 1 and nobody.output.startswith("Galat: Pengguna nobody tidak ditemukan.")
+    assert "Kata sandi baru" not in nobody.output
 
 
 def test_users_change_with_nothing_to_change_says_so(runner, engine):

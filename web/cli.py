@@ -192,18 +192,31 @@ def users_change(username, role, email, agency, lane, full_name):
 @users.command("password")
 @click.argument("username")
 # asked (hidden, twice) when not given, as for `users add`: on the command line it stays in ps and history
-@click.option("--password", prompt="Kata sandi baru", hide_input=True, confirmation_prompt="Ulangi kata sandi baru",
-              help="Ditanyakan bila tidak diberikan.")
+@click.option("--password", help="Ditanyakan bila tidak diberikan.")
 @needs_schema
 def users_password(username, password):
     """Sets a new password, as an administrator's reset on the Pengguna page does: the user's logins end and
     their API tokens are revoked."""
     try:
+        engine().identity.by_username(username)  # before asking: a mistyped name is said before any typing
+        if password is None:
+            password = _ask_twice("Kata sandi baru", "Ulangi kata sandi baru")
         revoked = engine().identity.reset_password(None, username, password)
     except EngineError as exc:
         _fail(exc, {"password": "--password"})
     tokens = f" {revoked} token API-nya dicabut." if revoked else ""
     click.echo(f"Kata sandi {username} diganti; berikan kepadanya melalui jalur aman. Sesi masuknya berakhir.{tokens}")
+
+
+def _ask_twice(first: str, again: str) -> str:
+    """A hidden value typed twice, its refusals in Indonesian (click's own are English: "Aborted!")."""
+    try:
+        value = click.prompt(first, hide_input=True)
+        if click.prompt(again, hide_input=True) != value:
+            raise Refused("Kedua isian tidak sama; tidak ada yang diubah.")
+    except click.Abort:
+        raise Refused("Dibatalkan; tidak ada yang diubah.") from None
+    return value
 
 
 @users.command("token")
