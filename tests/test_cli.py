@@ -38,7 +38,8 @@ def test_a_password_not_given_is_asked_hidden_and_twice(runner, engine, app):
     assert engine.identity.authenticate("yuli", "rahasia-456").username == "yuli"
     mistyped = runner.invoke(args=["users", "add", "zaki", "--role", "pandi", "--email", "zaki@pandi.id"],
                              input="rahasia-456\nrahasia-457\n")
-    assert mistyped.exit_code != 0 and engine.identity.accounts(None, "zaki") == []
+    assert mistyped.exit_code == 1 and engine.identity.accounts(None, "zaki") == []
+    assert "Galat: Kedua isian tidak sama; tidak ada yang diubah." in mistyped.output
 
 
 def test_a_database_this_service_does_not_run_on_is_said_in_a_line():

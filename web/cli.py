@@ -137,14 +137,15 @@ def deploy(path: Path, forms_dir: Path | None):
 @click.option("--role", required=True, help="pemohon, tim_layanan, pandi, supervisor, process_owner, admin")
 @click.option("--email", required=True)
 # asked (hidden, twice) when not given: a password on the command line stays in ps and the shell's history
-@click.option("--password", envvar="SENGKETA_PASSWORD", prompt="Kata sandi", hide_input=True,
-              confirmation_prompt="Ulangi kata sandi", help="Ditanyakan bila tidak diberikan (atau SENGKETA_PASSWORD).")
+@click.option("--password", envvar="SENGKETA_PASSWORD", help="Ditanyakan bila tidak diberikan (atau SENGKETA_PASSWORD).")
 @click.option("--agency", help="Kode instansi (dibuat bila belum ada).")
 @click.option("--lane", help="Wajib untuk supervisor: lajur yang diawasi (tim_layanan atau pandi).")
 @click.option("--name", "full_name", help="Nama lengkap, ditampilkan di daftar kerja dan riwayat kasus.")
 @needs_schema
 def users_add(username, role, email, password, agency, lane, full_name):
     """Adds a user."""
+    if password is None:
+        password = _ask_twice("Kata sandi", "Ulangi kata sandi")
     new_agency = engine().identity.is_new_agency(agency)
     try:
         added = engine().identity.add_user(username, role, email, password, agency, lane, full_name=full_name)
