@@ -298,6 +298,13 @@ def test_what_the_api_answers_is_declared_in_its_document(people):
     # a document id no row can have is not found, as a case id is (the API probe: 400 "out of range")
     for huge in ("9223372036854775808", "99999999999999999999999"):
         assert citra.get(f"/cases/{case['id']}/documents/{huge}").status_code == 404, huge
+    # an id is written in ASCII digits: an Arabic-Indic or Thai one is no address, not document 1 in disguise
+    first = document["url"].removeprefix("/api/v1")
+    assert citra.get(first).status_code == 200 and first.endswith(f"/{document['id']}")
+    for other_digits in ("\u0661", "\u0e51", "\uff11"):  # ١ ๑ １
+        lookalike = first.removesuffix(str(document["id"])) + str(document["id"]).translate(
+            {ord("0") + d: ord(other_digits) - 1 + d for d in range(10)})
+        assert citra.get(lookalike).status_code == 404, lookalike
 
 
 def test_a_case_and_its_step_list_their_documents_without_reading_the_files(engine, people):

@@ -10,10 +10,19 @@ from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.exc import ArgumentError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from engine import Engine
 
 csrf = CSRFProtect()
+
+
+class RowNumber(IntegerConverter):
+    """`<int:…>` in an address: ASCII digits only (Werkzeug's `\\d` also takes ١ or ๑ as 1) and at most 18 of
+    them, so every id a URL names fits the database's 64-bit keys; anything else is an unknown address."""
+    regex = r"[0-9]{1,18}"
+
+
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
 # Engine settings, from the environment unless the app's config (tests) sets them.
 ENGINE_SETTINGS = ("PUBLIC_URL", "DISPLAY_TIMEZONE", "SLA_CALENDAR", "SLA_WORKING_DAYS", "SLA_WORKING_HOURS",
@@ -23,6 +32,7 @@ ENGINE_SETTINGS = ("PUBLIC_URL", "DISPLAY_TIMEZONE", "SLA_CALENDAR", "SLA_WORKIN
 
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RowNumber
     app.url_map.merge_slashes = False  # `//` is a 404 like any unknown address, not a redirect page in English
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
