@@ -293,6 +293,20 @@ class Instances:
                                    .limit(limit)).all()
             return [CaseSummary(*row) for row in rows]
 
+    def disputed_twice(self, actor: Actor, domains) -> set[str]:
+        """Of these domains, the ones this actor can see in more than one running case: a worklist flags the
+        rows, so a double filing is noticed in the queue, before anyone checks both. One grouped query over
+        the domain index for a page of rows."""
+        wanted = {d.lower() for d in domains if d}
+        if not wanted:
+            return set()
+        stmt = (select(Instance.domain_name).where(Instance.domain_name.in_(wanted), Instance.status == "running")
+                .group_by(Instance.domain_name).having(func.count() > 1))
+        if not actor.sees_all_cases():
+            stmt = stmt.where(Instance.agency_id == actor.agency_id)
+        with self.store.transaction() as session:
+            return set(session.scalars(stmt))
+
     def document(self, actor: Actor, case_ref: str | int, document_id: int) -> tuple[DocumentInfo, bytes]:
         with self.store.transaction() as session:
             instance = _find(session, case_ref)

@@ -454,6 +454,30 @@ def test_a_second_filing_for_a_domain_in_dispute_is_pointed_out(client, people):
     assert other_agency["case_number"] in related and first["case_number"] not in related
 
 
+def worklist_row(page: str, case_number: str) -> str:
+    return next(row for row in re.findall(r'<tr class="[^"]*" data-task=.*?</tr>', page, re.S) if case_number in row)
+
+
+def test_the_queue_flags_a_domain_that_more_than_one_running_case_disputes(client, people):
+    """A double filing is noticed in the queue, before two officers check the two requests apart; the agency
+    sees only its own cases counted."""
+    first = file_case(people["ani"])
+    second = file_case(people["bayu"], request_data(**{"agency.name": "Pemerintah Kota Contoh",
+                                                       "agency.level": "kota"}))
+    alone = file_case(people["ani"], request_data(**{"domain.name": "sendiri.go.id"}))
+    login(client, "citra")
+    page = client.get("/worklist?tab=antrian").get_data(as_text=True)
+    flag = "juga di kasus lain yang berjalan"
+    assert flag in worklist_row(page, first["case_number"]) and flag in worklist_row(page, second["case_number"])
+    assert flag not in worklist_row(page, alone["case_number"])
+    assert 'href="/cases?q=contoh.go.id"' in worklist_row(page, first["case_number"])  # both, one click away
+    # once one of the two is withdrawn, the other is a case like any other
+    assert people["bayu"].post(f"/cases/{second['id']}/cancel",
+                               json={"reason": "Pengajuan ganda dengan kasus sebelumnya."}).status_code == 200
+    page = client.get("/worklist?tab=antrian").get_data(as_text=True)
+    assert flag not in worklist_row(page, first["case_number"])
+
+
 def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(client, people):
     login(client, "ani")
     response = client.post("/cases/new", data={}, content_type="multipart/form-data")

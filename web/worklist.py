@@ -81,7 +81,8 @@ def tasks():
                     if actor().role == "supervisor" and actor().lane else 0)
     # an officer's own work is rare (a correction, the answer); an empty list points them to their cases
     nothing_to_do = agency and counts["semua"] == 0
-    return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
+    twice = engine().instances.disputed_twice(actor(), {t.domain for t in rows})
+    return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts, twice=twice,
                            lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
                            watches_only=actor().role in START_ON_CASES, agency=agency,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
