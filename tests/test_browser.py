@@ -252,6 +252,8 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
                 f"Langkah berikutnya: {STEP_ANALYSE} — dikerjakan oleh Tim Layanan Domain.")
     expect(step_row(citra, STEP_CHECK)).to_contain_text("citra")
     expect(step_row(citra, STEP_ANALYSE)).to_contain_text("Menunggu")
+    # the analysis is hers to take too, one click away (dodi takes it from the queue instead)
+    expect(citra.locator("#next-step").get_by_role("button", name=f"Ambil dan kerjakan: {STEP_ANALYSE}")).to_be_visible()
 
     # 3. dodi, the other Tim Layanan member, analyses the complaint and forwards it to PANDI.
     dodi = login("dodi")
@@ -275,6 +277,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_label("Keterangan").fill(PANDI_NOTES)
     finish_task(eka, case_number, STEP_PANDI,
                 f"Langkah berikutnya: {STEP_ANSWER} — dikerjakan oleh Tim Layanan Domain.")
+    expect(eka.locator("#next-step")).to_have_text("kembali ke daftar kerja")  # the answer is not PANDI's
 
     # 5. citra answers the applicant, then logs out.
     claim_from_queue(citra, case_number, STEP_ANSWER)

@@ -207,6 +207,30 @@ def test_completing_a_task_on_its_page(client, people):
     assert "(sisa " not in finished and "terlambat" not in finished
 
 
+def test_after_a_step_the_next_one_is_one_click_away_when_it_is_the_officers_to_take(client, people):
+    """The walk-through: after the check, the analysis of the same case took three page loads to reach."""
+    case = file_case(people["ani"])
+    check = open_task(people["citra"], case)
+    login(client, "citra")
+    client.post(f"/tasks/{check['id']}/claim")
+    done = client.post(f"/tasks/{check['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"],
+                                                      "letter_valid": "on"}, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    analysis = open_task(people["citra"], case)
+    offer = re.search(r'<div class="next-step" id="next-step">(.*?)</div>', page, re.S).group(1)
+    assert f'action="/tasks/{analysis["id"]}/claim"' in offer and "Ambil dan kerjakan: Analisa aduan" in offer
+    assert 'href="/worklist"' in offer
+    taken = client.post(f"/tasks/{analysis['id']}/claim")
+    assert taken.headers["Location"].endswith(f"/tasks/{analysis['id']}")
+    assert open_task(people["citra"], case)["claimed_by"] == "citra"
+    # the offer is said once: the next page has none
+    assert 'id="next-step"' not in client.get(f"/tasks/{analysis['id']}").get_data(as_text=True)
+    # a step whose next one is another lane's leads back to the queue only
+    done = client.post(f"/tasks/{analysis['id']}", data=_flatten(ANALYSIS_FORWARD), follow_redirects=True)
+    offer = re.search(r'<div class="next-step" id="next-step">(.*?)</div>', done.get_data(as_text=True), re.S)
+    assert offer and "Ambil dan kerjakan" not in offer.group(1) and 'href="/worklist"' in offer.group(1)
+
+
 def test_an_unticked_letter_check_on_a_returned_request_says_nothing_to_the_agency(app, client, engine, people):
     """The walk-through: left unticked while sending a request back, the box reached the agency as 'Surat
     ditujukan kepada Dirjen …: Tidak', an official finding nobody made. Unticked, an optional box is left out."""

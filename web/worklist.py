@@ -158,6 +158,7 @@ def task(task_id):
         return _overtaken(task_id, exc, 503)
     if sent.result is not None:
         flash(f"Tugas '{detail.name}' selesai. {what_next(sent.result)}", "success")
+        offer_next(sent.result)
         if sent.result.domain != detail.domain:  # a correction renamed the domain
             warn_same_domain(detail.case_id, sent.result.domain)
         return redirect(url_for("cases.show", case_ref=detail.case_number))
@@ -207,6 +208,16 @@ def what_next(done) -> str:
         return "Kasus menunggu langkah lain."
     steps = "; ".join(f"{t.name} — dikerjakan oleh {LANE_LABELS.get(t.lane, t.lane)}" for t in done.next_tasks)
     return f"Langkah berikutnya: {steps}."
+
+
+def offer_next(done) -> None:
+    """Under the message of a completion, what the officer does next, one click away: the step it made ready
+    when it is theirs to take (the check, then the analysis of the same case), else back to their queue. Not
+    for an agency's officer, whose next moves are on the case page."""
+    if actor().role == "pemohon":
+        return
+    follow = next((t for t in done.next_tasks if actor().works(t.lane) and not t.claimed_by), None)
+    flash({"task_id": follow.id, "name": follow.name} if follow else {}, "next")
 
 
 def _paths(values: dict, prefix: str = ""):
