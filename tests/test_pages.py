@@ -207,6 +207,30 @@ def test_completing_a_task_on_its_page(client, people):
     assert "(sisa " not in finished and "terlambat" not in finished
 
 
+def test_a_document_opens_in_the_browser_beside_its_download_and_first_on_the_step(client, people):
+    """The walk-through: checking the signed letter is the check, and the letter downloaded from the foot of
+    the page. It is listed first now, to read in a tab (the browser's own viewer, under a policy that lets
+    nothing run) or to download as before."""
+    case = file_case(people["ani"])
+    check = open_task(people["citra"], case)
+    login(client, "citra")
+    page = client.get(f"/tasks/{check['id']}").get_data(as_text=True)
+    needed = page[page.index('id="task-inputs"'):]
+    assert needed.index("<h3>Dokumen</h3>") < needed.index("Nama domain")
+    view = re.search(r'<a class="view" href="([^"]+)" target="_blank" rel="noopener">lihat', needed).group(1)
+    shown = client.get(html.unescape(view))
+    assert shown.status_code == 200 and shown.mimetype == "application/pdf" and shown.data.startswith(b"%PDF-")
+    assert shown.headers["Content-Disposition"].startswith("inline;")
+    policy = shown.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script-src" not in policy
+    assert shown.headers["X-Content-Type-Options"] == "nosniff"
+    saved = client.get(html.unescape(view).replace("?lihat=1", ""))
+    assert saved.headers["Content-Disposition"].startswith("attachment;") and saved.data == shown.data
+    # another agency's officer opens it neither way
+    login(client, "bayu")
+    assert client.get(html.unescape(view)).status_code == 404
+
+
 def test_after_a_step_the_next_one_is_one_click_away_when_it_is_the_officers_to_take(client, people):
     """The walk-through: after the check, the analysis of the same case took three page loads to reach."""
     case = file_case(people["ani"])

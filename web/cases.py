@@ -164,11 +164,21 @@ def end(case_ref):
 @login_required
 def document(case_ref, document_id):
     info, content = engine().instances.document(actor(), case_ref, document_id)
-    return download(info, content)
+    return download(info, content, inline=request.args.get("lihat") == "1")
 
 
-def download(info, content) -> Response:
-    response = send_file(io.BytesIO(content), mimetype=info.content_type, as_attachment=True,
+# A document opened in the browser's own viewer (a tab of its own): no script, nothing from elsewhere, never
+# framed; Chromium draws a PDF through an internal embed (object-src) on a page with inline styles.
+VIEWING = ("default-src 'none'; object-src 'self'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; "
+           "form-action 'none'; frame-ancestors 'none'")
+
+
+def download(info, content, inline: bool = False) -> Response:
+    """A stored upload; `inline`: to be read in the browser (every type a form accepts, PDF, PNG or JPEG, was
+    checked by its bytes on upload and is sent as that type, never sniffed)."""
+    response = send_file(io.BytesIO(content), mimetype=info.content_type, as_attachment=not inline,
                          download_name=info.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if inline:
+        response.headers["Content-Security-Policy"] = VIEWING
     return response
