@@ -283,6 +283,7 @@ def test_a_worklist_row_is_a_card_on_a_phone_and_a_table_row_on_a_desktop(live: 
             citra.context.close()
 
             wide = open_as(browser, live, "citra", DESKTOP)
+            wide.goto("/worklist?tab=antrian")  # (she holds a step now: her worklist opens on it)
             row = wide.locator("tr[data-task]").filter(has_text=late.case_number)
             assert_a_table_row(wide, "#worklist", row, "Tenggat")
             assert row.get_by_role("button", name="Ambil").bounding_box()["width"] < 100
@@ -645,6 +646,21 @@ def test_an_officer_holding_a_late_step_opens_on_it_even_with_work_in_the_queue(
         page = client.get("/worklist").get_data(as_text=True)
         assert re.search(r'aria-current="page">Tugas saya <span class="count">1</span> <span class="late">· 1 terlambat',
                          page) and late["case_number"] in page
+
+
+def test_an_officer_with_work_in_hand_opens_on_it_and_the_queue_is_a_click_away(client, people):
+    """The daily-work walk-through: Dodi held two steps and opened on the queue, his own work behind a tab."""
+    ani, citra = people["ani"], people["citra"]
+    held = file_case(ani)
+    waiting = file_case(ani)
+    login(client, "citra")
+    assert re.search(r'aria-current="page">Antrian <span class="count">2<', client.get("/worklist").get_data(as_text=True))
+    assert citra.post(f"/tasks/{open_task(citra, held)['id']}/claim").status_code == 200
+    page = client.get("/worklist").get_data(as_text=True)
+    assert re.search(r'aria-current="page">Tugas saya <span class="count">1<', page)
+    assert held["case_number"] in page and waiting["case_number"] not in page
+    queue = client.get("/worklist?tab=antrian").get_data(as_text=True)
+    assert re.search(r'aria-current="page">Antrian <span class="count">1<', queue) and waiting["case_number"] in queue
 
 
 def test_a_supervisor_who_releases_a_step_stays_on_it_to_give_it(client, people):

@@ -70,9 +70,9 @@ def tasks():
               for name, view in TABS.items() if not one_list or name == "semua"}  # what each tab would show
     late_mine = 0 if one_list else \
         engine().tasks.list(actor(), view="mine", lane=lane, overdue=True, state="ready", limit=1)[1]
-    if "tab" not in request.args and tab == "antrian" and (late_mine or not counts["antrian"] and counts["saya"]):
-        # a step of theirs missed its target (given to them because it did, say), or the queue is empty but a
-        # step was given to them: open where the work is
+    if "tab" not in request.args and tab == "antrian" and counts["saya"]:
+        # work in hand comes first (one taken and left for a moment, one given to them, one that missed its
+        # target): the queue is a click away, its count on its tab
         tab = "saya"
         rows, total = engine().tasks.list(actor(), view="mine", lane=lane, overdue=overdue, state="ready",
                                           limit=PAGE, offset=(page - 1) * PAGE)
