@@ -231,6 +231,26 @@ def test_a_document_opens_in_the_browser_beside_its_download_and_first_on_the_st
     assert client.get(html.unescape(view)).status_code == 404
 
 
+def test_a_step_taken_first_by_a_colleague_says_who_and_leads_back_to_the_queue(client, people):
+    """The walk-through: losing the race for a step left the officer on the colleague's step page."""
+    case = file_case(people["ani"])
+    other = file_case(people["ani"])
+    step = open_task(people["citra"], case)
+    login(client, "citra")
+    page = client.get("/worklist?tab=antrian").get_data(as_text=True)
+    assert 'name="dari" value="antrian"' in worklist_row(page, case["case_number"])
+    assert people["dodi"].post(f"/tasks/{step['id']}/claim").status_code == 200  # dodi was quicker
+    lost = client.post(f"/tasks/{step['id']}/claim", data={"dari": "antrian"})
+    assert lost.status_code == 302 and lost.headers["Location"] == "/worklist?tab=antrian"
+    queue = client.get(lost.headers["Location"]).get_data(as_text=True)
+    assert (f"Tugas &#39;Periksa permohonan&#39; untuk kasus {case['case_number']} sudah diambil lebih dulu oleh "
+            "dodi." in queue) and other["case_number"] in queue
+    # from the step's own page, the page stays (it says who holds it now)
+    lost = client.post(f"/tasks/{step['id']}/claim")
+    assert lost.headers["Location"] == f"/tasks/{step['id']}"
+    assert open_task(people["citra"], case)["claimed_by"] == "dodi"
+
+
 def test_after_a_step_the_next_one_is_one_click_away_when_it_is_the_officers_to_take(client, people):
     """The walk-through: after the check, the analysis of the same case took three page loads to reach."""
     case = file_case(people["ani"])

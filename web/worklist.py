@@ -93,11 +93,21 @@ def tasks():
 def claim(task_id):
     try:
         task = engine().tasks.claim(actor(), task_id)
-    except Conflict as exc:  # a colleague was quicker, or it is done: its page says who and what now
-        flash(exc.message, "error")
+    except Conflict as exc:  # a colleague was quicker, or it is done: who, and back where they were
+        flash(_taken_by(task_id) if exc.code == "claimed" else exc.message, "error")
+        if request.form.get("dari") == "antrian":  # taken from the queue: the next one is there
+            return redirect(url_for("worklist.tasks", tab="antrian"))
         return redirect(url_for("worklist.task", task_id=task_id))
     flash(f"Tugas '{task.name}' untuk kasus {task.case_number} kini menjadi tugas Anda.", "success")
     return redirect(url_for("worklist.task", task_id=task_id))
+
+
+def _taken_by(task_id: str) -> str:
+    """A lost race for a step, said with who won it (the queue shows who holds what anyway)."""
+    detail = engine().tasks.get(actor(), task_id)
+    holder = engine().identity.full_names([detail.claimed_by]).get(detail.claimed_by, detail.claimed_by)
+    return (f"Tugas '{detail.name}' untuk kasus {detail.case_number} sudah diambil lebih dulu oleh "
+            f"{holder or 'petugas lain'}.")
 
 
 @bp.post("/tasks/<task_id>/unclaim")
