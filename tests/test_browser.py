@@ -220,7 +220,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     expect(ani.locator("#case-status")).to_have_text("Berjalan")
     expect(ani.locator(".meta")).to_contain_text("contoh.go.id")
     expect(step_row(ani, STEP_CHECK)).to_contain_text("Menunggu")
-    expect(ani.get_by_role("link", name="surat-permohonan.pdf")).to_be_visible()
+    expect(ani.get_by_role("link", name="surat-permohonan.pdf", exact=True)).to_be_visible()
     assert live.case_count() == 1
     # The applicant may look at the team's pending step, but is not offered to take it.
     ani.locator("#steps").get_by_role("link", name=STEP_CHECK).click()
@@ -241,7 +241,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
                   "Pemerintah Kabupaten", "Pengalihan domain", "B-99/IJ/KP.07.6/04/2020", "Sekretaris Daerah"):
         expect(needed).to_contain_text(shown)
     with citra.expect_download() as download:
-        needed.get_by_role("link", name="surat-permohonan.pdf").click()
+        needed.get_by_role("link", name="surat-permohonan.pdf", exact=True).click()
     assert Path(download.value.path()).read_bytes() == letter.read_bytes()
     task_form = citra.locator("#task-form")
     task_form.get_by_role("radio", name=re.compile(r"^Lengkap dan sah")).check()

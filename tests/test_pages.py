@@ -50,7 +50,7 @@ def test_worklist_shows_case_step_agency_domain_and_due_time(client, people):
     login(client, "citra")
     page = client.get("/worklist?tab=antrian").get_data(as_text=True)
     assert case["case_number"] in page and "Periksa permohonan" in page
-    assert "contoh.go.id" in page and "WIB" in page and "sisa" in page
+    assert "contoh.<wbr>go.<wbr>id" in page and "WIB" in page and "sisa" in page  # wraps after a dot only
     task = open_task(people["citra"], case)
     assert client.post(f"/tasks/{task['id']}/claim").status_code == 302
     mine = client.get("/worklist?tab=saya").get_data(as_text=True)
@@ -192,7 +192,9 @@ def test_completing_a_task_on_its_page(client, people):
     # the form's title is not the page's heading again in Title Case (the walk-through)
     assert "<h2>Periksa Permohonan</h2>" not in page and re.search(r"<h1[^>]*>Periksa permohonan", page)
     # what the upload was, in its form's words, and its type by name (not a MIME type)
-    assert re.search(r"surat-permohonan\.pdf</a> <small>\(Surat permohonan bertanda tangan · PDF, [0-9]+,[0-9] KB", page)
+    assert re.search(r"surat-permohonan\.pdf</a>\s*<a class=\"view\"[^>]*>lihat<span class=\"visually-hidden\"> "
+                     r"surat-permohonan\.pdf di tab baru</span></a> <small>\(Surat permohonan bertanda tangan · PDF, "
+                     r"[0-9]+,[0-9] KB", page)
     invalid = client.post(f"/tasks/{task['id']}", data={"decision": "tidak_lengkap", "summary": "Kurang"})
     assert invalid.status_code == 422 and "Wajib diisi" in invalid.get_data(as_text=True)
     done = client.post(f"/tasks/{task['id']}", data={"decision": "lengkap", "summary": CHECK_COMPLETE["summary"],
@@ -319,7 +321,7 @@ def test_an_officer_overtaken_while_typing_keeps_what_they_typed(client, people)
     again = client.post(f"/tasks/{task['id']}/claim", follow_redirects=True)
     assert again.status_code == 200
     text = again.get_data(as_text=True)
-    assert "sudah diambil oleh petugas lain" in text and "sedang dikerjakan oleh <strong>dodi</strong>" in text
+    assert "sudah diambil lebih dulu oleh dodi" in text and "sedang dikerjakan oleh <strong>dodi</strong>" in text
 
 
 def test_an_officer_whose_step_was_released_takes_it_back_and_sends_what_they_typed(client, engine, people):
@@ -1068,4 +1070,11 @@ def test_the_agencys_worklist_speaks_of_its_steps_not_of_lanes(client, people):
     client.post("/logout")
     login(client, "citra")
     staff = re.findall(r'<th role="columnheader">([^<]+)</th>', client.get("/worklist?tab=semua").get_data(as_text=True))
-    assert "Lajur" in staff and "Tenggat" in staff
+    assert "Tenggat" in staff and "Diambil oleh" in staff and "Lajur" not in staff  # her one lane, on every row
+    file_case(people["ani"])  # one in the queue
+    queue = re.findall(r'<th role="columnheader">([^<]+)</th>', client.get("/worklist?tab=antrian").get_data(as_text=True))
+    assert queue == ["Kasus", "Langkah", "Instansi", "Domain", "Umur", "Tenggat"]  # a queue's steps are nobody's
+    client.post("/logout")
+    login(client, "fajar")  # a supervisor may look at every lane: the column says whose
+    watched = client.get("/worklist?tab=semua&lajur=semua").get_data(as_text=True)
+    assert "Lajur" in re.findall(r'<th role="columnheader">([^<]+)</th>', watched)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import g
+from markupsafe import Markup, escape
 
 from engine.described import date_text, in_form_order
 from engine.forms import MAX_FILE_BYTES, MAX_FILES, TYPE_NAMES
@@ -46,6 +47,11 @@ def init_app(app) -> None:
         if "full_names" not in g:  # one lookup per page: the people it names are among a few hundred users
             g.full_names = engine().identity.full_names()
         return g.full_names.get(username, username)
+
+    @app.template_filter("domain")
+    def domain(value: str | None) -> Markup:
+        """A domain that wraps after its dots (bapperida.contohkota.<wbr>go.id), not mid-label."""
+        return Markup(str(escape(value or "")).replace(".", ".<wbr>"))
 
     @app.template_filter("lajur")
     def lajur(value: str | None) -> str:

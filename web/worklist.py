@@ -82,7 +82,11 @@ def tasks():
     # an officer's own work is rare (a correction, the answer); an empty list points them to their cases
     nothing_to_do = agency and counts["semua"] == 0
     twice = engine().instances.disputed_twice(actor(), {t.domain for t in rows})
-    return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts, twice=twice,
+    # columns that would say the same on every row are left out: an officer's one lane; the queue's holder
+    # (nobody) and their own tasks' (themselves)
+    columns = {"lane": not agency and actor().role not in ONE_LANE, "holder": agency or tab == "semua"}
+    return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
+                           twice=twice, columns=columns,
                            lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
                            watches_only=actor().role in START_ON_CASES, agency=agency,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
@@ -100,6 +104,9 @@ def claim(task_id):
         return redirect(url_for("worklist.task", task_id=task_id))
     flash(f"Tugas '{task.name}' untuk kasus {task.case_number} kini menjadi tugas Anda.", "success")
     return redirect(url_for("worklist.task", task_id=task_id))
+
+
+ONE_LANE = ("tim_layanan", "pandi")  # roles that work one lane, their own
 
 
 def _taken_by(task_id: str) -> str:
