@@ -638,6 +638,7 @@ def test_a_new_filing_starts_from_the_officers_last_one(client, people):
     login(client, "ani")
     page = client.get("/cases/new").get_data(as_text=True)
     assert 'id="prefilled"' not in page and field_value(page, "contact.nip") == ""
+    assert re.findall(r'<(?:input|select|textarea) id="f-([\w.]+)"[^>]*\bautofocus\b', page) == ["agency.name"]
     case = file_case(people["ani"])
     page = client.get("/cases/new").get_data(as_text=True)
     notice = re.search(r'<p class="flash info" id="prefilled">(.*?)</p>', page, re.S).group(1)
@@ -650,6 +651,9 @@ def test_a_new_filing_starts_from_the_officers_last_one(client, people):
     assert field_value(page, "letter.addressee") == sent["letter"]["addressee"]
     for fresh in ("domain.name", "letter.number", "letter.date", "letter.subject"):
         assert field_value(page, fresh) == "", fresh
+    # the cursor starts in the first field still to fill in, the disputed domain, not at the top of the page
+    assert re.findall(r'<(?:input|select|textarea) id="f-([\w.]+)"[^>]*\bautofocus\b', page) == ["domain.name"]
+    assert "<div class=\"flash" not in page.split('id="prefilled"')[0]  # no message of a command takes it
     # Another agency's officer starts from nothing of it.
     login(client, "bayu")
     page = client.get("/cases/new").get_data(as_text=True)

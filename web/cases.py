@@ -104,7 +104,8 @@ def new():
     return render_template("new_case.html", schema=schema, fields=fields, attachments=attachments, errors=sent.errors,
                            problems=formdata.problems(fields, attachments, sent.errors), files_sent=sent.files_sent,
                            files_lost=sent.files_lost,
-                           prefilled_from=prefilled_from, filing_key=key), sent.status
+                           prefilled_from=prefilled_from, filing_key=key,
+                           start_at=formdata.first_empty(fields) if request.method == "GET" else None), sent.status
 
 
 @bp.get("/<case_ref>")

@@ -114,6 +114,20 @@ def errors_by_field(errors: list[dict]) -> dict[str, str]:
     return placed
 
 
+TYPED = ("text", "textarea", "email", "date", "number", "select")  # what the cursor can start typing into
+
+
+def first_empty(fields: list[Field]) -> str | None:
+    """The first field still to fill in, where a form opened with some filled (from the last filing) puts the
+    cursor; None when every one is filled."""
+    for f in fields:
+        found = first_empty(f.children) if f.kind == "group" else (
+            f.name if f.kind in TYPED and f.value in (None, "") else None)
+        if found:
+            return found
+    return None
+
+
 @dataclass(frozen=True)
 class Problem:
     anchor: str   # id of the element on the page
