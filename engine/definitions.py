@@ -50,10 +50,13 @@ class Deployed:
     _step_forms: dict = field(default_factory=dict, repr=False)
     _fillers: dict = field(init=False, repr=False)
     amending: frozenset = field(init=False, repr=False)  # the steps that correct an earlier data object
+    single_uploads: frozenset = field(init=False, repr=False)  # upload fields of one file: a later one replaces
 
     def __post_init__(self):
         self._fillers = amends.producers(self.model)
         self.amending = frozenset(e for e, m in self.model.steps.items() if amends.KEY in self.form(m.form_key))
+        self.single_uploads = frozenset(a["name"] for form in self.forms.values()
+                                        for a in form.get("x-attachments", []) if not a.get("multiple"))
 
     def form(self, form_key: str | None) -> dict:
         return self.forms.get(form_key or "", {"type": "object"})

@@ -35,6 +35,7 @@ class DocumentInfo:
     uploaded_at: datetime
     task_id: str | None
     title: str = ""  # the upload field's title in the form that received it
+    replaced_by: int | None = None  # a later upload to the same one-file field (the corrected letter)
 
 
 FILING_KEY = re.compile(r"[!-~]{1,200}")
@@ -224,7 +225,7 @@ class Instances:
                             instance.outcome_title, instance.outcome_tone,
                             started_by=starter.username if starter else None, process_name=deployed.name,
                             open_tasks=[t.id for t in open_tasks], data=data, data_forms=data_forms,
-                            documents=[_doc_info(d) for d in documents],
+                            documents=documents_of(documents, deployed.single_uploads),
                             targets={e: deployed.model.target_minutes(e) for e in deployed.model.targets},
                             agency_id=instance.agency_id)
             view.history = [_with_decision(h, data_forms) for h in self.history.entries(session, instance.id)]
@@ -365,6 +366,19 @@ def _store_documents(tx, instance_id, task_id, attachments, actor, now) -> None:
 def _doc_info(d: Document) -> DocumentInfo:
     return DocumentInfo(d.id, d.field, d.filename, d.content_type, d.size, d.sha256, d.uploaded_at, d.task_id,
                         d.title or d.field)
+
+
+def documents_of(docs, single: frozenset) -> list[DocumentInfo]:
+    """A case's documents in upload order, each upload to a one-file field (`single`: the letter) marked as
+    replaced by the next upload to that field: the check reads the new letter, not the one sent back."""
+    infos, later = [], {}
+    for d in reversed(list(docs)):
+        info = _doc_info(d)
+        if info.field in single:
+            info = replace(info, replaced_by=later.get(info.field))
+            later[info.field] = info.id
+        infos.append(info)
+    return infos[::-1]
 
 
 def _fingerprint(data, uploads) -> str:

@@ -16,7 +16,7 @@ from . import amends, case_rules, forms, outcome, search, sql, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .actors import Actor
-from .instances import DocumentInfo, _doc_info, _domain_of, _store_documents, visible
+from .instances import DocumentInfo, _domain_of, _store_documents, documents_of, visible
 from .models import LANES, Agency, Document, HistoryEvent, HumanTask, Instance, User, utcnow
 from .notifications import STEP_DONE, CaseFacts, tell_released, title_of
 from .store import Store
@@ -169,7 +169,7 @@ class Tasks:
                 detail.inputs[name] = (deployed.model.data_objects.get(name, name), value, deployed.form_of(name))
             docs = session.scalars(select(Document).where(Document.instance_id == instance.id)
                                    .order_by(Document.id)).all()
-            detail.documents = [_doc_info(d) for d in docs]
+            detail.documents = documents_of(docs, deployed.single_uploads)
             return detail
 
     # -- commands -------------------------------------------------------------------------------

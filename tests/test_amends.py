@@ -3,6 +3,7 @@ the request as recorded, and what the officer changes replaces it in the case (x
 from __future__ import annotations
 
 import copy
+import io
 import re
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from conftest import FORMS, PROCESS
 from engine.definitions import read_forms
 from engine.errors import DeploymentError
-from samples import CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION
+from samples import CHECK_COMPLETE, CHECK_INCOMPLETE, CORRECTION, make_pdf
 from test_pages import login
 from test_sop_api import file_case, open_task, work
 
@@ -129,7 +130,8 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     assert "Budi Santoso" not in inputs  # the request is in the form, not shown twice
     posted = dict(flat(request, "permohonan."))
     posted["permohonan.domain.name"] = "kabcontoh.go.id"
-    done = client.post(f"/tasks/{step['id']}", data={**posted, **CORRECTION})
+    done = client.post(f"/tasks/{step['id']}", data={**posted, **CORRECTION, "letter": (
+        io.BytesIO(make_pdf("Surat pengganti")), "surat-baru.pdf")}, content_type="multipart/form-data")
     assert done.status_code == 302, re.findall(r'class="error-text"[^>]*>([^<]+)<', done.get_data(as_text=True))
     assert ani.get(f"/cases/{case['id']}").get_json()["domain"] == "kabcontoh.go.id"
     history = client.get(f"/cases/{case['case_number']}").get_data(as_text=True)
@@ -143,6 +145,10 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     asked = re.search(r'<details class="notice corrected" id="asked-complaint" open><summary>Yang diminta dari '
                       r'instansi \(([^)]+)\)</summary>(.*?)</details>', page, re.S)
     assert asked and CHECK_INCOMPLETE["missing"] in asked.group(2)
+    # the letter sent back is marked as replaced; the new one is the one to read
+    docs = dict(re.findall(r'<li><a href="[^"]+">([^<]+)</a>(.*?)</li>', page, re.S))
+    assert "diganti surat yang lebih baru" in docs["surat-permohonan.pdf"]
+    assert "diganti" not in docs["surat-baru.pdf"]
     # the check that sent it back says so beside itself
     assert ('<small class="decided">Hasil pemeriksaan: Tidak lengkap — dikembalikan ke pemohon untuk dilengkapi'
             '</small>' in history)
@@ -229,3 +235,16 @@ def test_a_correction_to_a_domain_already_in_dispute_says_so_as_a_filing_does(cl
     page = client.post(f"/tasks/{again['id']}", data={**dict(flat(request, "permohonan.")), **CORRECTION},
                        follow_redirects=True).get_data(as_text=True)
     assert "juga sedang disengketakan" not in page
+
+
+def test_a_later_upload_to_a_one_file_field_replaces_the_earlier_and_evidence_accumulates():
+    """The walk-through: the returned letter and its replacement were listed alike; which one counts?"""
+    from types import SimpleNamespace
+    from engine.instances import documents_of
+
+    def doc(id_, field):
+        return SimpleNamespace(id=id_, field=field, filename=f"{field}-{id_}.pdf", content_type="application/pdf",
+                               size=1, sha256="", uploaded_at=None, task_id=None, title="")
+    docs = [doc(1, "letter"), doc(2, "evidence"), doc(3, "evidence"), doc(4, "letter"), doc(5, "letter")]
+    marked = {d.id: d.replaced_by for d in documents_of(docs, frozenset({"letter"}))}
+    assert marked == {1: 4, 2: None, 3: None, 4: 5, 5: None}

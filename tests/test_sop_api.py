@@ -148,6 +148,8 @@ def test_incomplete_request_goes_back_to_the_agency_and_returns_to_the_check(peo
     final = ani.get(f"/cases/{case['id']}").get_json()
     assert final["status"] == "completed"
     assert [d["filename"] for d in final["documents"]] == ["surat-permohonan.pdf", "surat-baru.pdf"]
+    old_letter, new_letter = final["documents"]
+    assert old_letter["replaced_by"] == new_letter["id"] and new_letter["replaced_by"] is None  # the one read now
     checks = [h for h in final["history"] if h["event"] == "task_completed" and h["name"] == "Periksa permohonan"]
     assert [[d["value"] for d in h["decided"]] for h in checks] == [["tidak_lengkap"], ["lengkap"]]
 

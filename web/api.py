@@ -85,7 +85,7 @@ def get_case(case_ref):
         data=case.data,
         documents=[{"id": d.id, "field": d.field, "filename": d.filename, "content_type": d.content_type,
                     "size": d.size, "sha256": d.sha256, "uploaded_at": _iso(d.uploaded_at), "task_id": d.task_id,
-                    "url": f"/api/v1/cases/{case.id}/documents/{d.id}"} for d in case.documents],
+                    "replaced_by": d.replaced_by, "url": f"/api/v1/cases/{case.id}/documents/{d.id}"} for d in case.documents],
         targets_minutes=case.targets,
         history=[{"at": _iso(h.at), "event": h.event, "label": h.label, "user": h.user, "task_id": h.task_id,
                   "element_id": h.element_id, "name": h.name,

@@ -197,7 +197,9 @@ def document() -> dict:
                         "id": {"type": "integer"}, "field": {"type": "string"}, "filename": {"type": "string"},
                         "content_type": {"type": "string"}, "size": {"type": "integer"},
                         "sha256": {"type": "string"}, "uploaded_at": {"type": "string", "format": "date-time"},
-                        "task_id": {"type": ["string", "null"]}, "url": {"type": "string"}}}},
+                        "task_id": {"type": ["string", "null"]}, "url": {"type": "string"},
+                        "replaced_by": {"type": ["integer", "null"], "description": "Dokumen yang menggantikannya "
+                                        "(unggahan berikutnya ke isian satu berkas, mis. surat pengganti)"}}}},
                     "history": {"type": "array", "items": {"type": "object", "properties": {
                         "at": {"type": "string", "format": "date-time"}, "event": {"type": "string"},
                         "label": {"type": "string", "description": "Peristiwa dalam kata-kata"},
