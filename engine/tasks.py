@@ -159,6 +159,9 @@ class Tasks:
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
                 steps = deployed.model.steps
                 detail.corrected, answered = _corrections(session, detail, values, steps, deployed.amending)
+                reply = steps[answered].output if answered is not None else None
+                if reply in values:  # the agency's reply to what it was asked comes first, then the rest
+                    values = {reply: values.pop(reply), **values}
                 if answered is not None and detail.state == "ready":  # what it was asked, as the case holds it
                     for name in steps[answered].inputs:
                         if name not in values and workflow.data_objects.get(name) is not None:

@@ -145,6 +145,11 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     asked = re.search(r'<details class="notice corrected" id="asked-complaint" open><summary>Yang diminta dari '
                       r'instansi \(([^)]+)\)</summary>(.*?)</details>', page, re.S)
     assert asked and CHECK_INCOMPLETE["missing"] in asked.group(2)
+    # what was asked, the agency's reply to it, then the request it corrected (the walk-through: the reply
+    # came last, under the whole request)
+    inputs = page[page.index('id="task-inputs"'):]
+    assert (inputs.index('id="asked-complaint"') < inputs.index(CORRECTION["notes"])
+            < inputs.index('id="corrected-permohonan"'))
     # the letter sent back is marked as replaced; the new one is the one to read
     docs = dict(re.findall(r'<li><a href="[^"]+">([^<]+)</a>(.*?)</li>', page, re.S))
     assert "diganti surat yang lebih baru" in docs["surat-permohonan.pdf"]
