@@ -548,6 +548,21 @@ def test_the_queue_flags_a_domain_that_more_than_one_running_case_disputes(clien
     assert flag not in worklist_row(page, first["case_number"])
 
 
+def test_a_step_done_before_in_its_case_says_which_round_it_is(client, people):
+    """The walk-through: a corrected request came back as a plain "Periksa permohonan", like a new one."""
+    from samples import CHECK_INCOMPLETE, CORRECTION
+    returned = file_case(people["ani"])
+    fresh = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], returned), CHECK_INCOMPLETE)
+    sent = people["ani"].post(f"/tasks/{open_task(people['ani'], returned)['id']}/complete", json={"data": CORRECTION})
+    assert sent.status_code == 200
+    login(client, "dodi")
+    page = client.get("/worklist?tab=antrian").get_data(as_text=True)
+    assert re.search(r'Periksa permohonan</a> <span class="badge round" title="[^"]+">ke-2</span>',
+                     worklist_row(page, returned["case_number"]))
+    assert "ke-" not in worklist_row(page, fresh["case_number"])
+
+
 def test_an_empty_filing_names_every_missing_field_and_the_letter_in_one_round(client, people):
     login(client, "ani")
     response = client.post("/cases/new", data={}, content_type="multipart/form-data")

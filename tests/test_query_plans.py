@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
+from dataclasses import replace
 
 import pytest
 from sqlalchemy.sql.expression import Executable
@@ -158,10 +159,13 @@ def test_what_every_case_page_and_person_asks_finds_its_rows_by_an_index(engine,
         engine.notifications.list(engine.identity.by_username("citra"))
         for reader in ("fajar", "ani"):  # the worklist's flag on a domain in two running cases
             engine.instances.disputed_twice(engine.identity.by_username(reader), {"d5.go.id", "d6.go.id"})
+        rows, _ = engine.tasks.list(engine.identity.by_username("fajar"), state=None, limit=20)
+        assert engine.tasks.rounds([replace(r, state="ready") for r in rows])  # which round each step would be
     finally:
         event.remove(engine.store.sql, "before_cursor_execute", keep)
-    asked = [(s, p) for s, p in sent if re.search(r"\bFROM (process_instance|notification)\b", s)]
-    assert len(asked) >= 5, sent
+    asked = [(s, p) for s, p in sent if re.search(r"\bFROM (process_instance|notification)\b", s)
+             or re.search(r"\bFROM human_task\b.*\bGROUP BY\b", s, re.S)]
+    assert len(asked) >= 6, sent
     for statement, parameters in asked:
         with engine.store.command() as tx:
             cursor = tx._cursor

@@ -86,7 +86,7 @@ def tasks():
     # (nobody) and their own tasks' (themselves)
     columns = {"lane": not agency and actor().role not in ONE_LANE, "holder": agency or tab == "semua"}
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
-                           twice=twice, columns=columns,
+                           twice=twice, columns=columns, rounds=engine().tasks.rounds(rows),
                            lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
                            watches_only=actor().role in START_ON_CASES, agency=agency,
                            nothing_to_do=nothing_to_do, page=page, pages=max((total + PAGE - 1) // PAGE, 1))
