@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from . import amends, bpmn, case_rules, forms, search, tidy
+from . import amends, bpmn, case_rules, forms, search, starts, tidy
 from .errors import Conflict, DeploymentError, NotFound
 from .models import Definition, Instance
 from .store import Store, Tx
@@ -101,6 +101,7 @@ def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
         tidy.check_schema(key, form_schemas[key], element)
         search.check_schema(key, form_schemas[key], element)
         amends.check(model, form_schemas, key, element)
+        starts.check(model, form_schemas[key], key, element)
     spec, subprocess_specs = bpmn.parse_specs(tree, model.process_key)
     return model, spec, subprocess_specs
 

@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 from SpiffWorkflow.util.task import TaskState
 
-from . import amends, case_rules, forms, outcome, search, sql, tidy
+from . import amends, case_rules, forms, outcome, search, sql, starts, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .actors import Actor
@@ -65,6 +65,7 @@ class TaskDetail(TaskRow):
     documentation: str = ""
     inputs: dict = field(default_factory=dict)       # data object id -> (name, value, schema of its form)
     suggested: dict = field(default_factory=dict)    # choices the case leaves one option for (x-case-rules)
+    initial: dict = field(default_factory=dict)      # where other fields start, from the case (starts.KEY)
     current: dict = field(default_factory=dict)      # the data object the step amends, as it is (amends.KEY)
     corrected: dict = field(default_factory=dict)    # input id -> (when, field titles) of its last correction
     asked: dict = field(default_factory=dict)        # what the correction answered (the deficiencies), as inputs
@@ -171,6 +172,9 @@ class Tasks:
                     detail.current = {target: copy.deepcopy(workflow.data_objects.get(target))}
                 if meta is not None:  # against the whole case, as completing the step checks it
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
+                if detail.state == "ready":
+                    detail.initial = starts.values(detail.form, _case_of(deployed, workflow),
+                                                   datetime.now(self.execution.settings.zone).date())
                 steps = deployed.model.steps
                 detail.corrected, answered = _corrections(session, detail, values, steps, deployed.amending)
                 reply = steps[answered].output if answered is not None else None
@@ -407,6 +411,15 @@ def _held_elsewhere(tx, task) -> str:
         return (f"{title_of(last.role)} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas "
                 "Anda lagi.")
     return f"Tugas ini diambil oleh {holder}."
+
+
+def _case_of(deployed, workflow) -> dict:
+    """The case's data objects by id, the request included (kept with the workflow, not as a data object)."""
+    case = dict(workflow.data_objects)
+    start = deployed.model.start.output
+    if case.get(start) is None and start in workflow.task_tree.data:
+        case[start] = workflow.task_tree.data[start]
+    return case
 
 
 def _still_as_checked(tx, actor: Actor) -> None:

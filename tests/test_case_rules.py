@@ -98,3 +98,52 @@ def test_case_rules_that_are_not_json_schema_are_refused_at_deploy(engine):
     with pytest.raises(DeploymentError, match="Aturan kasus formulir jawaban_pemohon.json") as refused:
         engine.definitions.deploy(PROCESS.read_bytes(), schemas)
     assert refused.value.errors[0]["element"] == "Task_JawabPemohon"
+
+
+def test_pandi_starts_from_the_recommended_action_and_today(client, people):
+    """The daily-work walk-through: PANDI's form started blank though the analysis had recommended an action
+    and the day of acting is nearly always today. A start only: what is sent decides."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    ani, citra, eka = people["ani"], people["citra"], people["eka"]
+    case = file_case(ani)
+    work(citra, open_task(citra, case), CHECK_COMPLETE)
+    work(citra, open_task(citra, case, "Task_Analisa"), {**ANALYSIS_FORWARD, "recommended_action": "penghapusan"})
+    task = open_task(eka, case, "Task_PenyelesaianPandi")
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    body = eka.get(f"/tasks/{task['id']}").get_json()
+    assert body["initial"] == {"action_taken": "penghapusan", "executed_on": today} and body["suggested"] == {}
+    assert eka.post(f"/tasks/{task['id']}/claim").status_code == 200
+    login(client, "eka")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert re.search(r'name="action_taken" value="penghapusan" checked', page)
+    assert re.search(r'name="executed_on" type="date" value="' + today, page)
+    assert "Dipilih otomatis" not in page  # not decided by the case: the other options stay open
+    # the officer's own choice is what counts
+    work(eka, task, {**PANDI, "action_taken": "pengalihan"})
+    done = citra.get(f"/cases/{case['id']}").get_json()["data"]["pandi_confirmation"]
+    assert done["action_taken"] == "pengalihan"
+
+
+@pytest.mark.parametrize("field, source, words", [
+    ("action_taken", "keputusan.recommended_action", "jalur dalam objek data diagram ini"),
+    ("action_taken", "analysis_decision.", "jalur dalam objek data diagram ini"),
+    ("reference", "today", "hanya untuk isian tanggal"),
+])
+def test_a_start_from_nowhere_is_refused_at_deploy(engine, field, source, words):
+    schemas = read_forms(PROCESS.read_bytes(), FORMS)
+    schemas["penyelesaian_pandi.json"]["properties"][field]["x-starts-from"] = source
+    with pytest.raises(DeploymentError, match=words) as refused:
+        engine.definitions.deploy(PROCESS.read_bytes(), schemas)
+    assert refused.value.errors[0]["element"] == "Task_PenyelesaianPandi"
+    assert f"isian {field}" in refused.value.message
+
+
+def test_a_start_the_field_does_not_offer_is_left_out():
+    from datetime import date
+    from engine import starts
+    schema = {"properties": {"a": {"oneOf": [{"const": "x"}], "x-starts-from": "o.v"},
+                             "b": {"type": "string", "x-starts-from": "o.missing"},
+                             "c": {"type": "string", "format": "date", "x-starts-from": "today"}}}
+    assert starts.values(schema, {"o": {"v": "y"}}, date(2026, 12, 1)) == {"c": "2026-12-01"}
+    assert starts.values(schema, {"o": {"v": "x"}}, date(2026, 12, 1)) == {"a": "x", "c": "2026-12-01"}

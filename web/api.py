@@ -158,7 +158,7 @@ def get_task(task_id):
     body.update(form=detail.form, documentation=detail.documentation,
                 inputs={k: {"name": name, "value": value, **_corrected(detail.corrected.get(k))}
                         for k, (name, value, _s) in detail.inputs.items()},
-                suggested=detail.suggested, current=detail.current,
+                suggested=detail.suggested, initial=detail.initial, current=detail.current,
                 asked={k: {"name": name, "value": value} for k, (name, value, _s) in detail.asked.items()})
     return jsonify(body)
 

@@ -256,6 +256,9 @@ def document() -> dict:
                                                                 "corrected {at, fields}"},
                     "suggested": {"type": "object", "description": "Pilihan yang ditentukan keputusan langkah "
                                                                    "sebelumnya (x-case-rules formulir)"},
+                    "initial": {"type": "object", "description": "Nilai awal isian dari data kasus (x-starts-from "
+                                                                 "formulir, mis. tindakan yang direkomendasikan "
+                                                                 "analisa, tanggal hari ini); boleh diubah"},
                     "asked": {"type": "object", "description": "Bila langkah ini menunggu dan menjawab perbaikan "
                                                                "instansi: yang diminta darinya (mis. kekurangan), "
                                                                "menurut id objek data",
