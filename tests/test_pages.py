@@ -548,6 +548,21 @@ def test_the_queue_flags_a_domain_that_more_than_one_running_case_disputes(clien
     assert flag not in worklist_row(page, first["case_number"])
 
 
+def test_a_supervisor_gives_a_held_step_from_its_worklist_row(client, people):
+    """The walk-through: a late row someone held had no action in the supervisor's list."""
+    held, waiting = file_case(people["ani"]), file_case(people["ani"])
+    step = open_task(people["citra"], held)
+    assert people["citra"].post(f"/tasks/{step['id']}/claim").status_code == 200
+    login(client, "fajar")
+    page = client.get("/worklist").get_data(as_text=True)
+    give = re.search(r'<a class="button small" href="([^"]+)">Berikan…', worklist_row(page, held["case_number"]))
+    assert give and give.group(1) == f"/tasks/{step['id']}#give"
+    assert 'id="give"' in client.get(give.group(1)).get_data(as_text=True)
+    assert "Ambil" in worklist_row(page, waiting["case_number"])  # one nobody holds is his to take
+    login(client, "dodi")  # an officer gives nothing
+    assert "Berikan" not in worklist_row(client.get("/worklist?tab=semua").get_data(as_text=True), held["case_number"])
+
+
 def test_a_step_done_before_in_its_case_says_which_round_it_is(client, people):
     """The walk-through: a corrected request came back as a plain "Periksa permohonan", like a new one."""
     from samples import CHECK_INCOMPLETE, CORRECTION
