@@ -141,12 +141,15 @@ class Tasks:
                 if row.state == "ready" and (row.case_id, row.element_id) in done}
 
     def waiting_count(self, actor: Actor) -> int:
-        """Ready tasks waiting for this person: unclaimed in their lanes (their agency's, for an agency
-        officer) or claimed by them. One count over the (lane, state) index, for the header of every page."""
+        """Ready tasks waiting for this person: unclaimed in their lanes or claimed by them; for an agency
+        officer, every step of their agency's, as their worklist lists them (a colleague who opened one does
+        not keep them from sending it). One count over the (lane, state) index, for the header of every page."""
         lanes = [ln for ln in LANES if actor.works(ln)]
-        stmt = select(func.count()).select_from(HumanTask).where(
-            HumanTask.state == "ready",
-            or_(HumanTask.claimed_by == actor.id, and_(HumanTask.claimed_by.is_(None), HumanTask.lane.in_(lanes))))
+        waiting = [HumanTask.claimed_by == actor.id, and_(HumanTask.claimed_by.is_(None), HumanTask.lane.in_(lanes))]
+        own = [ln for ln in LANES if actor.sends_own_step(ln)]
+        if own:
+            waiting.append(HumanTask.lane.in_(own))
+        stmt = select(func.count()).select_from(HumanTask).where(HumanTask.state == "ready", or_(*waiting))
         if not actor.sees_all_cases():
             stmt = stmt.join(Instance, Instance.id == HumanTask.instance_id).where(
                 Instance.agency_id == actor.agency_id)
@@ -370,12 +373,12 @@ class Tasks:
         return task
 
     @staticmethod
-    def _check_lane(actor, task) -> None:
+    def _check_lane(actor, task, doing: str = "mengambilnya") -> None:
         if not actor.may_work(task.lane, task.agency_id):
-            raise Forbidden("not_your_lane", "Tugas ini berada di lajur lain; Anda tidak dapat mengambilnya.")
+            raise Forbidden("not_your_lane", f"Tugas ini berada di lajur lain; Anda tidak dapat {doing}.")
 
     def _check_ready_and_mine(self, tx, actor, task) -> None:
-        self._check_lane(actor, task)
+        self._check_lane(actor, task, "menyelesaikannya")
         if task.state == "completed" and task.completed_by == actor.id:  # the same form sent twice
             raise Conflict("already_done", "Tugas ini sudah Anda selesaikan; kiriman kedua tidak disimpan.")
         if task.state != "ready":

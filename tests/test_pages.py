@@ -124,6 +124,22 @@ def test_every_page_says_how_many_tasks_wait_for_me(app, people):
     assert {n: waiting(app, n) for n in ("ani", "bayu", "citra", "eka")} == {"ani": 1, "bayu": 0, "citra": 0, "eka": 0}
 
 
+def test_an_agency_step_a_colleague_opened_still_counts_as_waiting_for_every_officer(app, engine, people):
+    """The authorization probe: the worklist listed the agency's step a colleague had taken through the API
+    (any officer of the agency may send it), the header said nothing was waiting."""
+    from conftest import ApiUser
+    from samples import ANSWER_REJECTED, ANALYSIS_REJECT
+    engine.identity.add_user("ana", "pemohon", "ana@contoh.go.id", PASSWORD, "kab-contoh")
+    ana = ApiUser(app.test_client(), "ana", engine.tokens.new("ana"))
+    case = file_case(people["ani"])
+    work(people["citra"], open_task(people["citra"], case), CHECK_COMPLETE)
+    work(people["citra"], open_task(people["citra"], case), ANALYSIS_REJECT)
+    work(people["citra"], open_task(people["citra"], case), ANSWER_REJECTED)
+    receipt = open_task(ana, case)
+    assert ana.post(f"/tasks/{receipt['id']}/claim").status_code == 200
+    assert (waiting(app, "ani"), waiting(app, "ana"), waiting(app, "bayu")) == (1, 1, 0)
+
+
 def test_an_ended_case_says_at_its_top_who_ended_it_when_and_why(client, people):
     case = file_case(people["ani"])
     login(client, "ani")
