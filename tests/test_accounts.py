@@ -392,6 +392,9 @@ def test_deactivating_ends_logins_and_revokes_tokens_and_reactivating_restores_t
     own = client.post("/admin/pengguna/gita/status", data={"aktif": "0"}, follow_redirects=True)
     assert "tidak dapat menonaktifkan akun Anda sendiri" in own.get_data(as_text=True)
     assert client.post("/admin/pengguna/citra/status", data={"aktif": "ya"}).status_code == 400
+    officer = app.test_client()
+    login(officer, "dodi")  # not an administrator: refused as such, whatever was sent (the probe: 400 first)
+    assert officer.post("/admin/pengguna/citra/status", data={"aktif": "ya"}).status_code == 403
     missing = client.post("/admin/pengguna/tidak-ada/status", data={"aktif": "0"}, follow_redirects=True)
     assert "Pengguna tidak-ada tidak ditemukan." in missing.get_data(as_text=True)
     assert can_log_in(app, admin, PASSWORD)

@@ -16,7 +16,11 @@ def test_pandi_cannot_claim_a_tim_layanan_task(people):
     assert refused.status_code == 403
     assert refused.mimetype == "application/problem+json"
     assert refused.get_json()["code"] == "not_your_lane"
+    assert refused.get_json()["detail"].endswith("tidak dapat mengambilnya.")
     assert people["citra"].get(f"/tasks/{step2['id']}").get_json()["claimed_by"] is None
+    # sending it is refused in its own words (the probe: "cannot take it" answered a completion)
+    sent = people["eka"].post(f"/tasks/{step2['id']}/complete", json={"data": CHECK_COMPLETE})
+    assert sent.status_code == 403 and sent.get_json()["detail"].endswith("tidak dapat menyelesaikannya.")
 
 
 def test_agency_cannot_see_another_agencys_case(people):

@@ -200,6 +200,8 @@ def change_user(username):
 @bp.post("/admin/pengguna/<username>/status")
 @login_required
 def set_active(username):
+    if actor().role != "admin":  # who may, before what was sent (a 400 would answer a question not theirs)
+        abort(403)
     active = request.form.get("aktif")
     if active not in ("0", "1"):
         abort(400)
