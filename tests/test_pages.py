@@ -38,6 +38,22 @@ def test_login_does_not_redirect_to_other_sites(client, people):
     assert response.headers["Location"] == "/"
 
 
+def test_a_redirect_says_so_in_indonesian(client, people):
+    """The authorization probe: every redirect's body (what curl and API clients print) was Werkzeug's English
+    "Redirecting... You should be redirected automatically"."""
+    for path in ("/worklist", "/worklist/menunggu", "/cases/serupa?domain=contoh.go.id", "/favicon.ico"):
+        response = client.get(path)
+        body = response.get_data(as_text=True)
+        assert response.status_code in (301, 302, 308) and "Redirecting" not in body, path
+        assert '<html lang="id">' in body and "Dialihkan" in body
+        assert f'href="{html.escape(response.headers["Location"])}"' in body, path
+    # a location with markup in it is written as text
+    from flask import redirect
+    with client.application.test_request_context():
+        body = redirect('/cases?q="><script>x</script>').get_data(as_text=True)
+    assert "<script>" not in body and "&lt;script&gt;" in body
+
+
 def test_a_next_address_with_a_line_break_goes_to_the_worklist_not_to_an_error(client, people):
     for target in ("/%0A", "/worklist%0D%0ASet-Cookie:x=1", "/%09x"):
         response = client.post(f"/login?next={target}", data={"username": "citra", "password": PASSWORD})

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 from flask import Flask, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
+from markupsafe import escape
 from sqlalchemy.exc import ArgumentError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -15,6 +16,18 @@ from werkzeug.routing import IntegerConverter
 from engine import Engine
 
 csrf = CSRFProtect()
+
+
+class Sengketa(Flask):
+    """The app: its redirects say so in Indonesian (Werkzeug's body, which curl and API clients show, is
+    English: "Redirecting... You should be redirected automatically")."""
+
+    def redirect(self, location: str, code: int = 302):
+        response = super().redirect(location, code)
+        target = escape(response.location)
+        response.set_data(f'<!doctype html>\n<html lang="id">\n<title>Dialihkan</title>\n<h1>Dialihkan</h1>\n'
+                          f'<p>Lanjutkan ke <a href="{target}">{target}</a>.</p>\n')
+        return response
 
 
 class RowNumber(IntegerConverter):
@@ -31,7 +44,7 @@ ENGINE_SETTINGS = ("PUBLIC_URL", "DISPLAY_TIMEZONE", "SLA_CALENDAR", "SLA_WORKIN
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Sengketa(__name__, instance_relative_config=True)
     app.url_map.converters["int"] = RowNumber
     app.url_map.merge_slashes = False  # `//` is a 404 like any unknown address, not a redirect page in English
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

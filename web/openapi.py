@@ -164,12 +164,12 @@ def document() -> dict:
                     "detail": {"type": "string"}, "code": {"type": "string"},
                     "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
                                                           "properties": {
-                        "field": {"type": "string", "description": "Dotted path in `data`, the name of a file "
-                                                                   "part, or of a header (Idempotency-Key) or a "
-                                                                   "command's field; empty for the request as a "
-                                                                   "whole."},
-                        "in": {"enum": ["file"], "description": "Present when the problem is an uploaded file "
-                                                                "(`field` then names its multipart part)."},
+                        "field": {"type": "string", "description": "Jalur bertitik dalam `data`, nama bagian "
+                                                                   "berkas, header (Idempotency-Key) atau isian "
+                                                                   "perintah; kosong untuk permintaan secara "
+                                                                   "keseluruhan."},
+                        "in": {"enum": ["file"], "description": "Ada bila masalahnya pada berkas unggahan "
+                                                                "(`field` lalu menyebut bagian multipart-nya)."},
                         "message": {"type": "string"}}}}}},
                 "CaseSummary": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case_number": {"type": "string"},
@@ -177,8 +177,8 @@ def document() -> dict:
                     "domain": {"type": "string"}, "version": {"type": "integer"},
                     "started_at": {"type": "string", "format": "date-time"},
                     "completed_at": {"type": ["string", "null"], "format": "date-time"},
-                    "outcome": {"description": "How the case ended, once answered: the answer form's value, its "
-                                               "title, and whether the agency got what it asked for.",
+                    "outcome": {"description": "Hasil kasus setelah dijawab: nilai formulir jawaban, judulnya, dan "
+                                               "apakah instansi mendapat yang dimohonkannya.",
                                 "oneOf": [{"type": "null"}, {"type": "object", "required": ["value", "title", "tone"],
                                            "properties": {"value": {"type": "string"}, "title": {"type": "string"},
                                                           "tone": {"enum": ["granted", "not-granted"]}}}]}}},
