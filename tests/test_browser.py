@@ -611,3 +611,39 @@ def test_the_filing_form_says_the_domain_is_already_in_a_running_case_before_it_
     other.locator("#f-domain\\.name").blur()
     bayu.wait_for_timeout(500)
     expect(other.locator("#same-domain")).to_have_count(0)
+
+
+def test_a_choice_hides_what_it_makes_meaningless_and_the_step_goes_through(login, live: Live):
+    """The daily-work walk-through: the date of an action not carried out (prefilled today) and the
+    recommended action of a rejected request stood on the form, to be refused as contradictions when sent."""
+    from engine.forms import Upload
+    from samples import ANALYSIS_FORWARD, CHECK_COMPLETE
+    ani, citra, eka = (live.actors[n] for n in ("ani", "citra", "eka"))
+    summary = live.engine.instances.start(ani, REQUEST, {
+        "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
+    check = summary.open_tasks[0]
+    live.engine.tasks.claim(citra, check.id)
+    analysis = live.engine.tasks.complete(citra, check.id, CHECK_COMPLETE).next_tasks[0]
+    live.engine.tasks.claim(citra, analysis.id)
+    page = login("citra")
+    page.goto(f"/tasks/{analysis.id}")
+    form = page.locator("#task-form")
+    recommended = form.locator('[data-field="recommended_action"]')
+    form.get_by_role("radio", name=re.compile(r"^Permohonan ditolak")).check()
+    expect(recommended).to_be_hidden()
+    form.get_by_role("radio", name=re.compile(r"^Diteruskan ke PANDI")).check()
+    expect(recommended).to_be_visible()
+    resolution = live.engine.tasks.complete(citra, analysis.id, ANALYSIS_FORWARD).next_tasks[0]
+    live.engine.tasks.claim(eka, resolution.id)
+    page = login("eka")
+    page.goto(f"/tasks/{resolution.id}")
+    form = page.locator("#task-form")
+    executed = form.get_by_label("Tanggal pelaksanaan")
+    expect(executed).not_to_have_value("")  # today, as the step starts
+    form.get_by_role("radio", name="Tidak dapat dilaksanakan").check()
+    expect(form.locator('[data-field="executed_on"]')).to_be_hidden()
+    form.get_by_label("Keterangan").fill("Pemegang domain mengajukan keberatan; tidak dilaksanakan.")
+    form.get_by_role("button", name="Selesaikan tugas").click()
+    expect(page.locator(".flash.success")).to_contain_text("selesai")  # no contradiction to clear first
+    sent = live.engine.instances.get(ani, summary.id).data["pandi_confirmation"]
+    assert sent["action_taken"] == "tidak_dilaksanakan" and "executed_on" not in sent

@@ -30,6 +30,7 @@ class Field:
     max_length: int | None = None
     decided: bool = False  # chosen for the officer: the case's earlier decisions leave only this option
     required_when: str = ""  # "bila Keputusan: Diteruskan ke PANDI": required only when (or unless) a field says so
+    empty_when: tuple | None = None  # (field path, value): a choice that makes this field meaningless (`not: {}`)
     max_date: str | None = None  # a date of what has happened: the picker stops at today
     min_date: str | None = None  # the earliest date that can be meant (x-not-before)
 
@@ -41,12 +42,14 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
     result = []
     required = set(schema.get("required", []))
     conditions = _required_when(schema)
+    meaningless = {name: (prefix + other, value) for name, (other, value) in _empty_when(schema).items()}
     for name, prop in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         value = values.get(name) if isinstance(values, dict) else None
         common = dict(name=path, title=prop.get("title", name), description=prop.get("description", ""),
                       required=name in required, error=errors.get(path),
-                      required_when="" if name in required else conditions.get(name, ""))
+                      required_when="" if name in required else conditions.get(name, ""),
+                      empty_when=meaningless.get(name))
         if prop.get("type") == "object":
             result.append(Field("group", children=fields(prop, value or {}, errors, path + ".", decided), **common))
             continue
@@ -87,6 +90,22 @@ def _required_when(schema: dict) -> dict[str, str]:
         for field_name in then["required"]:
             said.setdefault(field_name, f"{'kecuali' if negated else 'bila'} {prop.get('title', name)}: {label}")
     return said
+
+
+def _empty_when(schema: dict) -> dict[str, tuple[str, str]]:
+    """Fields an if/then of this object refuses any value for (`not: {}`) when another field holds one value
+    (a recommended action on a rejected request, the date of an action not carried out): the page hides them
+    while that value is chosen (conditions.js), so what a choice makes meaningless is neither seen nor sent."""
+    found = {}
+    for rule in [schema] + list(schema.get("allOf", [])):
+        tested = [(name, p["const"]) for name, p in rule.get("if", {}).get("properties", {}).items()
+                  if isinstance(p, dict) and "const" in p]
+        if len(tested) != 1:
+            continue
+        for name, prop in rule.get("then", {}).get("properties", {}).items():
+            if isinstance(prop, dict) and prop.get("not") == {}:
+                found.setdefault(name, tested[0])
+    return found
 
 
 def _kind(prop: dict) -> str:
