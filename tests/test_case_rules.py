@@ -108,7 +108,9 @@ def test_pandi_starts_from_the_recommended_action_and_today(client, people):
     ani, citra, eka = people["ani"], people["citra"], people["eka"]
     case = file_case(ani)
     work(citra, open_task(citra, case), CHECK_COMPLETE)
-    work(citra, open_task(citra, case, "Task_Analisa"), {**ANALYSIS_FORWARD, "recommended_action": "penghapusan"})
+    analysis = open_task(citra, case, "Task_Analisa")  # starts from the outcome the agency asked for
+    assert citra.get(f"/tasks/{analysis['id']}").get_json()["initial"] == {"recommended_action": "pengalihan"}
+    work(citra, analysis, {**ANALYSIS_FORWARD, "recommended_action": "penghapusan"})
     task = open_task(eka, case, "Task_PenyelesaianPandi")
     today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
     body = eka.get(f"/tasks/{task['id']}").get_json()
