@@ -340,14 +340,20 @@ def _domain_of(data: dict) -> str:
     return str(data.get("domain", {}).get("name", "")).strip().lower()[:253]
 
 
+def case_objects(deployed, workflow) -> dict:
+    """The case's data objects by id, the request included (kept with the workflow when the diagram does not
+    declare it as a data object). Not copied: the workflow's own values."""
+    values = dict(workflow.data_objects)
+    start_var = deployed.model.start.output
+    if values.get(start_var) is None and start_var in workflow.task_tree.data:
+        values[start_var] = workflow.task_tree.data[start_var]
+    return values
+
+
 def _case_data(deployed, workflow) -> tuple[dict, dict]:
     """Each data object with a value, and the form whose fields describe it (for labels)."""
     data, described = {}, {}
-    values = dict(workflow.data_objects)
-    start_var = deployed.model.start.output
-    if start_var not in values and start_var in workflow.task_tree.data:
-        values[start_var] = workflow.task_tree.data[start_var]
-    for key, value in values.items():
+    for key, value in case_objects(deployed, workflow).items():
         if value is None:
             continue
         data[key] = copy.deepcopy(value)  # the page reads it after the workflow went back to the cache

@@ -16,7 +16,7 @@ from . import amends, case_rules, forms, outcome, search, sql, starts, tidy
 from .errors import Conflict, Forbidden, Invalid, Malformed, NotFound
 from .execution import Execution, Locked, Mirror
 from .actors import Actor
-from .instances import DocumentInfo, _domain_of, _store_documents, documents_of, visible
+from .instances import DocumentInfo, _domain_of, _store_documents, case_objects, documents_of, visible
 from .models import LANES, Agency, Document, HistoryEvent, HumanTask, Instance, User, utcnow
 from .notifications import STEP_DONE, CaseFacts, tell_released, title_of
 from .store import Store
@@ -176,7 +176,7 @@ class Tasks:
                 if meta is not None:  # against the whole case, as completing the step checks it
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
                 if detail.state == "ready":
-                    detail.initial = starts.values(detail.form, _case_of(deployed, workflow),
+                    detail.initial = starts.values(detail.form, case_objects(deployed, workflow),
                                                    datetime.now(self.execution.settings.zone).date())
                 steps = deployed.model.steps
                 detail.corrected, answered = _corrections(session, detail, values, steps, deployed.amending)
@@ -414,15 +414,6 @@ def _held_elsewhere(tx, task) -> str:
         return (f"{title_of(last.role)} {last.by} memberikan langkah ini kepada {holder}; langkah ini bukan tugas "
                 "Anda lagi.")
     return f"Tugas ini diambil oleh {holder}."
-
-
-def _case_of(deployed, workflow) -> dict:
-    """The case's data objects by id, the request included (kept with the workflow, not as a data object)."""
-    case = dict(workflow.data_objects)
-    start = deployed.model.start.output
-    if case.get(start) is None and start in workflow.task_tree.data:
-        case[start] = workflow.task_tree.data[start]
-    return case
 
 
 def _still_as_checked(tx, actor: Actor) -> None:
