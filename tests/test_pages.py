@@ -1056,7 +1056,7 @@ def test_required_fields_are_required_to_a_screen_reader_too_and_headings_do_not
     login(client, "ani")
     page = client.get("/cases/new").get_data(as_text=True)
     assert '<p class="hint" id="required-note">Isian bertanda <span class="req">*</span> wajib diisi.</p>' in page
-    assert re.search(r'<input id="f-agency.name" [^>]*aria-required="true">', page)
+    assert re.search(r'<input id="f-agency.name" [^>]*aria-required="true"[ >]', page)
     assert not re.search(r'<input id="f-agency.parent" [^>]*aria-required', page)  # optional
     assert re.search(r'<input id="file-letter" [^>]*aria-required="true">', page)
     assert page.count('<span class="req">*</span>') == 1  # the note's; each field's own star is hidden
