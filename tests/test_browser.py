@@ -613,31 +613,33 @@ def test_the_filing_form_says_the_domain_is_already_in_a_running_case_before_it_
     expect(other.locator("#same-domain")).to_have_count(0)
 
 
+def taken(live: Live, login, name: str, task_id: str):
+    """The step claimed by `name` and its page open: (the page, its form)."""
+    live.engine.tasks.claim(live.actors[name], task_id)
+    page = login(name)
+    page.goto(f"/tasks/{task_id}")
+    return page, page.locator("#task-form")
+
+
 def test_a_choice_hides_what_it_makes_meaningless_and_the_step_goes_through(login, live: Live):
     """The daily-work walk-through: the date of an action not carried out (prefilled today) and the
     recommended action of a rejected request stood on the form, to be refused as contradictions when sent."""
     from engine.forms import Upload
     from samples import ANALYSIS_FORWARD, CHECK_COMPLETE
-    ani, citra, eka = (live.actors[n] for n in ("ani", "citra", "eka"))
+    ani, citra = live.actors["ani"], live.actors["citra"]
     summary = live.engine.instances.start(ani, REQUEST, {
         "letter": [Upload("surat-permohonan.pdf", minimal_pdf("Surat permohonan"))]})
     check = summary.open_tasks[0]
     live.engine.tasks.claim(citra, check.id)
     analysis = live.engine.tasks.complete(citra, check.id, CHECK_COMPLETE).next_tasks[0]
-    live.engine.tasks.claim(citra, analysis.id)
-    page = login("citra")
-    page.goto(f"/tasks/{analysis.id}")
-    form = page.locator("#task-form")
+    _page, form = taken(live, login, "citra", analysis.id)
     recommended = form.locator('[data-field="recommended_action"]')
     form.get_by_role("radio", name=re.compile(r"^Permohonan ditolak")).check()
     expect(recommended).to_be_hidden()
     form.get_by_role("radio", name=re.compile(r"^Diteruskan ke PANDI")).check()
     expect(recommended).to_be_visible()
     resolution = live.engine.tasks.complete(citra, analysis.id, ANALYSIS_FORWARD).next_tasks[0]
-    live.engine.tasks.claim(eka, resolution.id)
-    page = login("eka")
-    page.goto(f"/tasks/{resolution.id}")
-    form = page.locator("#task-form")
+    page, form = taken(live, login, "eka", resolution.id)
     executed = form.get_by_label("Tanggal pelaksanaan")
     expect(executed).not_to_have_value("")  # today, as the step starts
     form.get_by_role("radio", name="Tidak dapat dilaksanakan").check()
