@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -207,11 +208,18 @@ def _timer_literal_ok(kind: str, literal: str) -> bool:
         return False
 
 
+# libxml2 builds an XML Schema with process-wide state that threads must not share: two request threads of a
+# fresh worker compiling at once left every later schema build of that worker failing, so it answered 500 to
+# every case until restarted (the crash probe). A version is compiled once per process: one at a time is free.
+_SCHEMA_BUILD = threading.Lock()
+
+
 def parse_specs(tree: etree._ElementTree, process_key: str):
     """The SpiffWorkflow spec of the process and its subprocesses, validated against the BPMN schema."""
-    parser = BpmnParser(validator=BpmnValidator())
     try:
-        parser.add_bpmn_xml(tree, filename="process.bpmn")
+        with _SCHEMA_BUILD:
+            parser = BpmnParser(validator=BpmnValidator())
+            parser.add_bpmn_xml(tree, filename="process.bpmn")
         return parser.get_spec(process_key), parser.get_subprocess_specs(process_key)
     except ValidationException as exc:
         element = getattr(exc, "id", None) or getattr(exc, "name", None)

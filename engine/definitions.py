@@ -187,10 +187,13 @@ class Definitions:
         row = tx.session.get(Definition, definition_id)
         if row is None:
             raise NotFound("no_definition", "Versi proses tidak ditemukan.")
-        model, spec, subs = compile_definition(row.bpmn_xml.encode("utf-8"), row.forms)
-        deployed = Deployed(row.id, row.process_key, row.version, row.name, spec, subs, model, row.forms)
-        with self._lock:
-            return self._parsed.setdefault(definition_id, deployed)
+        with self._lock:  # the first requests of a fresh worker arrive together: one compiles, the rest wait
+            deployed = self._parsed.get(definition_id)
+            if deployed is None:
+                model, spec, subs = compile_definition(row.bpmn_xml.encode("utf-8"), row.forms)
+                deployed = self._parsed[definition_id] = Deployed(row.id, row.process_key, row.version, row.name,
+                                                                  spec, subs, model, row.forms)
+            return deployed
 
     def case_counts(self, process_key: str) -> dict[int, tuple[int, int]]:
         """Per version of the process: (cases running on it, cases ever started on it)."""

@@ -47,6 +47,49 @@ def test_a_version_is_parsed_once_and_shared(engine):
     assert a is b and a.spec is b.spec
 
 
+def test_a_fresh_worker_s_first_requests_compile_the_version_once_one_at_a_time(engine, monkeypatch):
+    """The crash probe: a restarted worker's first request threads compiled the version together, and
+    libxml2's schema building, not thread-safe, left every later build of that worker failing (500 to every
+    case until restarted). Threads asking at once now get one compile, and no two schema builds overlap
+    (a deploy included)."""
+    import threading
+    import time
+    from engine import bpmn
+    from engine.definitions import Definitions
+    inside, most, built = [0], [0], []
+    real = bpmn.BpmnValidator
+
+    class Watched(real):
+        def __init__(self, *args, **kwargs):
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            time.sleep(0.05)  # long enough for a second thread to arrive while this one builds
+            try:
+                super().__init__(*args, **kwargs)
+            finally:
+                inside[0] -= 1
+            built.append(self)
+    monkeypatch.setattr(bpmn, "BpmnValidator", Watched)
+    fresh = Definitions(engine.store)  # a worker that has compiled nothing yet
+    barrier, got, errors = threading.Barrier(6), [], []
+
+    def first_request():
+        barrier.wait()
+        try:
+            with engine.store.command() as tx:
+                got.append(fresh.latest(tx, "sengketa_domain"))
+        except Exception as exc:  # noqa: BLE001 (the test reports whatever a thread met)
+            errors.append(exc)
+    threads = [threading.Thread(target=first_request) for _ in range(5)]
+    deploying = threading.Thread(target=lambda: (barrier.wait(), engine.definitions.deploy_file(PROCESS, FORMS)))
+    for thread in threads + [deploying]:
+        thread.start()
+    for thread in threads + [deploying]:
+        thread.join()
+    assert errors == [] and len(got) == 5 and all(d is got[0] for d in got)
+    assert most[0] == 1 and len(built) == 2  # the worker's one compile, the deploy's own check
+
+
 @pytest.mark.parametrize("expression", ["PT10M", '"PT10M"', "'PT10M'"])
 def test_timer_literals_as_analysts_write_them(engine, expression):
     info = engine.definitions.deploy(BPMN.replace(b">PT10M<", f">{expression}<".encode()), forms())
