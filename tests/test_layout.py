@@ -581,7 +581,9 @@ def test_the_task_form_comes_first_on_a_phone_and_sits_beside_the_case_data_on_a
             else:
                 assert data["x"] + data["width"] <= form["x"], (form, data)  # data on the left, form on the right
                 assert abs(citra.locator("#task-action").bounding_box()["y"] - data["y"]) < 1
-            # the SOP row is laid out as labels beside their values
+            # the SOP row is one line until opened, then laid out as labels beside their values
+            expect(citra.locator("dl.sop")).to_be_hidden()
+            citra.locator("#sop summary").click()
             label, value = citra.locator("dl.sop dt:not(.sop-step)").first, citra.locator("dl.sop dd").first
             assert label.bounding_box()["x"] < value.bounding_box()["x"]
             assert abs(label.bounding_box()["y"] - value.bounding_box()["y"]) < 4

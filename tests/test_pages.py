@@ -451,6 +451,8 @@ def test_a_task_page_shows_its_sop_row_without_the_parts_the_sop_left_empty(clie
     login(client, "citra")
     page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
     assert "<dt>Waktu</dt><dd>10 menit</dd>" in page and "<dt>Output</dt>" in page
+    summary = re.search(r'<details class="sop-box" id="sop"><summary>(.*?)</summary>', page).group(1)
+    assert summary.startswith("Langkah 2 (SOP) · target 10 menit")  # closed: the line says which row, and the time
     assert "<dt>Keterangan</dt>" not in page and ": -." not in page  # the SOP has no note for step 2
 
 
