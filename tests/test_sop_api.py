@@ -307,6 +307,7 @@ def test_what_the_api_answers_is_declared_in_its_document(people):
         lookalike = first.removesuffix(str(document["id"])) + str(document["id"]).translate(
             {ord("0") + d: ord(other_digits) - 1 + d for d in range(10)})
         assert citra.get(lookalike).status_code == 404, lookalike
+    assert citra.get(first.replace(f"/{document['id']}", f"/0{document['id']}")).status_code == 404  # nor 01
 
 
 def test_a_case_and_its_step_list_their_documents_without_reading_the_files(engine, people):

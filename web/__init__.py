@@ -31,9 +31,10 @@ class Sengketa(Flask):
 
 
 class RowNumber(IntegerConverter):
-    """`<int:…>` in an address: ASCII digits only (Werkzeug's `\\d` also takes ١ or ๑ as 1) and at most 18 of
-    them, so every id a URL names fits the database's 64-bit keys; anything else is an unknown address."""
-    regex = r"[0-9]{1,18}"
+    """`<int:…>` in an address: ASCII digits only (Werkzeug's `\\d` also takes ١ or ๑ as 1), no leading zero
+    (01 is 1 again) and at most 18 of them, so every id a URL names fits the database's 64-bit keys and has one
+    address; anything else is an unknown address."""
+    regex = r"0|[1-9][0-9]{0,17}"
 
 
 MAX_REQUEST_BYTES = 32 * 1024 * 1024
