@@ -718,6 +718,13 @@ def test_a_new_filing_starts_from_the_officers_last_one(client, people):
     # the cursor starts in the first field still to fill in, the disputed domain, not at the top of the page
     assert re.findall(r'<(?:input|select|textarea) id="f-([\w.]+)"[^>]*\bautofocus\b', page) == ["domain.name"]
     assert "<div class=\"flash" not in page.split('id="prefilled"')[0]  # no message of a command takes it
+    # an optional field left empty (an agency without a parent one) is passed over (the diff review)
+    without_parent = request_data()
+    del without_parent["agency"]["parent"]
+    file_case(people["ani"], without_parent)
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert field_value(page, "agency.parent") == ""
+    assert re.findall(r'<(?:input|select|textarea) id="f-([\w.]+)"[^>]*\bautofocus\b', page) == ["domain.name"]
     # Another agency's officer starts from nothing of it.
     login(client, "bayu")
     page = client.get("/cases/new").get_data(as_text=True)

@@ -133,18 +133,23 @@ def errors_by_field(errors: list[dict]) -> dict[str, str]:
     return placed
 
 
-TYPED = ("text", "textarea", "email", "date", "number", "select")  # what the cursor can start typing into
+FOCUSABLE = ("text", "textarea", "email", "date", "number", "select", "radio")  # where a cursor can start
 
 
 def first_empty(fields: list[Field]) -> str | None:
-    """The first field still to fill in, where a form opened with some filled (from the last filing) puts the
-    cursor; None when every one is filled."""
+    """Where a form opened with some fields filled (from the last filing) puts the cursor: the first required
+    field still empty (an optional one, a parent agency there is none of, is passed over), else the first
+    empty one; None when every one is filled."""
+    empty = list(_empty(fields))
+    return next((f.name for f in empty if f.required or f.required_when), empty[0].name if empty else None)
+
+
+def _empty(fields: list[Field]):
     for f in fields:
-        found = first_empty(f.children) if f.kind == "group" else (
-            f.name if f.kind in TYPED and f.value in (None, "") else None)
-        if found:
-            return found
-    return None
+        if f.kind == "group":
+            yield from _empty(f.children)
+        elif f.kind in FOCUSABLE and f.value in (None, ""):
+            yield f
 
 
 @dataclass(frozen=True)
