@@ -101,7 +101,7 @@ def compile_definition(bpmn_xml: bytes, form_schemas: dict[str, dict]):
         tidy.check_schema(key, form_schemas[key], element)
         search.check_schema(key, form_schemas[key], element)
         amends.check(model, form_schemas, key, element)
-        starts.check(model, form_schemas[key], key, element)
+        starts.check(model, form_schemas, key, element)
     spec, subprocess_specs = bpmn.parse_specs(tree, model.process_key)
     return model, spec, subprocess_specs
 

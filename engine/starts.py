@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from . import amends
 from .errors import DeploymentError
 
 KEY = "x-starts-from"
@@ -28,22 +29,42 @@ def values(schema: dict, case: dict, today: date) -> dict:
     return result
 
 
-def check(model, schema: dict, form_key: str, element: str) -> None:
-    """At deploy: each source is a data object of this diagram (and a path in it), or "today" on a date."""
-    objects = {model.start.output, *(m.output for m in model.steps.values() if m.output)}
+def check(model, schemas: dict[str, dict], form_key: str, element: str) -> None:
+    """At deploy: each source is "today" on a date, or a field of another form of this diagram named by its
+    data object and its path there (a typo would leave the field starting empty, unseen); only top-level
+    fields start from somewhere (where `values` looks)."""
+    schema = schemas[form_key]
+    fillers = amends.producers(model)
     for name, prop in schema.get("properties", {}).items():
-        if not isinstance(prop, dict) or KEY not in prop:
+        if not isinstance(prop, dict):
             continue
-        source, problem = prop[KEY], None
-        if source == TODAY:
-            if prop.get("format") != "date":
-                problem = f'{KEY} "{TODAY}" hanya untuk isian tanggal (format date).'
-        elif not isinstance(source, str) or source.split(".")[0] not in objects or "" in source.split("."):
-            problem = (f"{KEY} harus \"{TODAY}\" atau jalur dalam objek data diagram ini "
-                       f"(mis. analysis_decision.recommended_action), bukan {source!r}.")
+        problem = _nested(prop) or (_source_problem(prop, fillers, schemas, form_key) if KEY in prop else None)
         if problem:
             message = f"Formulir {form_key}, isian {name}: {problem}"
             raise DeploymentError("form", message, [{"element": element, "message": message}])
+
+
+def _source_problem(prop: dict, fillers: dict, schemas: dict, form_key: str) -> str | None:
+    source = prop[KEY]
+    if source == TODAY:
+        return None if prop.get("format") == "date" else f'{KEY} "{TODAY}" hanya untuk isian tanggal (format date).'
+    parts = source.split(".") if isinstance(source, str) else []
+    filler = fillers.get(parts[0]) if parts else None
+    field = schemas.get(filler, {}) if filler and filler != form_key else None
+    for part in parts[1:]:
+        field = field.get("properties", {}).get(part) if isinstance(field, dict) else None
+    if len(parts) < 2 or not isinstance(field, dict) or field.get("type") == "object":
+        return (f'{KEY} harus "{TODAY}" atau isian formulir lain dalam diagram ini, ditulis sebagai objek data '
+                f"dan jalurnya (mis. analysis_decision.recommended_action), bukan {source!r}.")
+    return None
+
+
+def _nested(prop: dict) -> str | None:
+    inner = prop.get("properties", {}) if prop.get("type") == "object" else {}
+    for name, sub in inner.items():
+        if isinstance(sub, dict) and (KEY in sub or _nested(sub)):
+            return f"{KEY} hanya untuk isian tingkat atas formulir, bukan di dalam kelompok ({name})."
+    return None
 
 
 def _at(case: dict, path: str):

@@ -128,17 +128,29 @@ def test_pandi_starts_from_the_recommended_action_and_today(client, people):
 
 
 @pytest.mark.parametrize("field, source, words", [
-    ("action_taken", "keputusan.recommended_action", "jalur dalam objek data diagram ini"),
-    ("action_taken", "analysis_decision.", "jalur dalam objek data diagram ini"),
+    ("action_taken", "keputusan.recommended_action", "isian formulir lain dalam diagram ini"),
+    ("action_taken", "analysis_decision.", "isian formulir lain dalam diagram ini"),
+    ("action_taken", "analysis_decision.no_such_field", "isian formulir lain dalam diagram ini"),
+    ("action_taken", "analysis_decision", "isian formulir lain dalam diagram ini"),  # the whole object
+    ("action_taken", "pandi_confirmation.notes", "isian formulir lain dalam diagram ini"),  # its own output
+    ("action_taken", "permohonan.agency", "isian formulir lain dalam diagram ini"),  # a group, not a field
     ("reference", "today", "hanya untuk isian tanggal"),
 ])
 def test_a_start_from_nowhere_is_refused_at_deploy(engine, field, source, words):
+    """A typo would leave the field starting empty, unseen (the diff review: only the object was checked)."""
     schemas = read_forms(PROCESS.read_bytes(), FORMS)
     schemas["penyelesaian_pandi.json"]["properties"][field]["x-starts-from"] = source
     with pytest.raises(DeploymentError, match=words) as refused:
         engine.definitions.deploy(PROCESS.read_bytes(), schemas)
     assert refused.value.errors[0]["element"] == "Task_PenyelesaianPandi"
     assert f"isian {field}" in refused.value.message
+
+
+def test_a_start_inside_a_group_is_refused_at_deploy(engine):
+    schemas = read_forms(PROCESS.read_bytes(), FORMS)
+    schemas["permohonan.json"]["properties"]["agency"]["properties"]["name"]["x-starts-from"] = "today"
+    with pytest.raises(DeploymentError, match="hanya untuk isian tingkat atas formulir"):
+        engine.definitions.deploy(PROCESS.read_bytes(), schemas)
 
 
 def test_a_start_the_field_does_not_offer_is_left_out():
