@@ -239,6 +239,11 @@ def from_form(schema: dict, form: MultiDict, prefix: str = "") -> dict:
             data[name] = _number(raw, kind)
         else:
             data[name] = raw
+    # what a choice made meaningless is left out, as conditions.js leaves it out of what it sends: a page
+    # without script (or sent before it ran) sends the started value of a field the choice hid
+    for name, (other, value) in _empty_when(schema).items():
+        if data.get(other) == value:
+            data.pop(name, None)
     return data
 
 

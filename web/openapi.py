@@ -169,7 +169,7 @@ def document() -> dict:
                                                                    "perintah; kosong untuk permintaan secara "
                                                                    "keseluruhan."},
                         "in": {"enum": ["file"], "description": "Ada bila masalahnya pada berkas unggahan "
-                                                                "(`field` lalu menyebut bagian multipart-nya)."},
+                                                                "(`field` maka menyebut bagian multipart-nya)."},
                         "message": {"type": "string"}}}}}},
                 "CaseSummary": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "case_number": {"type": "string"},
@@ -258,7 +258,10 @@ def document() -> dict:
                                                                    "sebelumnya (x-case-rules formulir)"},
                     "initial": {"type": "object", "description": "Nilai awal isian dari data kasus (x-starts-from "
                                                                  "formulir, mis. tindakan yang direkomendasikan "
-                                                                 "analisa, tanggal hari ini); boleh diubah"},
+                                                                 "analisa, tanggal hari ini); boleh diubah. Isian yang "
+                                                                 "tidak berlaku untuk pilihan yang dikirim (mis. "
+                                                                 "tanggal untuk tindakan yang tidak dilaksanakan) "
+                                                                 "harus dihilangkan"},
                     "asked": {"type": "object", "description": "Bila langkah ini menunggu dan menjawab perbaikan "
                                                                "instansi: yang diminta darinya (mis. kekurangan), "
                                                                "menurut id objek data",
