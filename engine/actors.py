@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 
 from .errors import Forbidden
-from .models import SUPERVISED_LANES, User
+from .models import LANES, SUPERVISED_LANES, User
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,10 @@ class Actor:
         if self.role == lane:
             return True
         return self.role == "supervisor" and self.lane == lane and lane != "pemohon"
+
+    def worked_lanes(self) -> list[str]:
+        """The lanes whose steps this actor takes from a queue."""
+        return [lane for lane in LANES if self.works(lane)]
 
     def may_work(self, lane: str, agency_id: int) -> bool:
         """Whether this actor may work a task of the lane in a case of that agency (an agency's are its own)."""

@@ -108,7 +108,7 @@ TYPE_MESSAGES = {"integer": "Harus bilangan bulat, ditulis dengan angka 0–9.",
                  "number": "Harus angka, ditulis dengan angka 0–9.", "string": "Harus berupa teks.",
                  "boolean": "Harus ya atau tidak.", "object": "Harus berupa kelompok isian.",
                  "array": "Harus berupa daftar."}
-NULL_MESSAGE = "Tidak boleh null: isi nilainya, atau hilangkan isian ini bila tidak wajib."
+NULL_MESSAGE = "Tidak boleh null: isi nilainya (isian yang tidak wajib cukup dihilangkan)."
 FORMAT_MESSAGES = {"date": "Tanggal tidak valid (format TTTT-BB-HH).", "email": "Alamat e-mail tidak valid.",
                    "nip": "NIP tidak valid."}
 

@@ -105,7 +105,7 @@ class Tasks:
         if not actor.sees_all_cases():
             stmt = stmt.where(Instance.agency_id == actor.agency_id)
         if view == "queue":
-            lanes = [ln for ln in LANES if actor.works(ln)]
+            lanes = actor.worked_lanes()
             stmt = stmt.where(HumanTask.claimed_by.is_(None), HumanTask.lane.in_(lanes))
             state = "ready"
         elif view == "mine":
@@ -144,7 +144,7 @@ class Tasks:
         """Ready tasks waiting for this person: unclaimed in their lanes or claimed by them; for an agency
         officer, every step of their agency's, as their worklist lists them (a colleague who opened one does
         not keep them from sending it). One count over the (lane, state) index, for the header of every page."""
-        lanes = [ln for ln in LANES if actor.works(ln)]
+        lanes = actor.worked_lanes()
         waiting = [HumanTask.claimed_by == actor.id, and_(HumanTask.claimed_by.is_(None), HumanTask.lane.in_(lanes))]
         own = [ln for ln in LANES if actor.sends_own_step(ln)]
         if own:

@@ -277,7 +277,7 @@ def test_sop_story_in_the_browser(login, live: Live, tmp_path):
     task_form.get_by_label("Keterangan").fill(PANDI_NOTES)
     finish_task(eka, case_number, STEP_PANDI,
                 f"Langkah berikutnya: {STEP_ANSWER} — dikerjakan oleh Tim Layanan Domain.")
-    expect(eka.locator("#next-step")).to_have_text("kembali ke daftar kerja")  # the answer is not PANDI's
+    expect(eka.locator("#next-step")).to_have_text("kembali ke antrian")  # the answer is not PANDI's
 
     # 5. citra answers the applicant, then logs out.
     claim_from_queue(citra, case_number, STEP_ANSWER)

@@ -272,10 +272,13 @@ def test_a_step_taken_first_by_a_colleague_says_who_and_leads_back_to_the_queue(
     step = open_task(people["citra"], case)
     login(client, "citra")
     page = client.get("/worklist?tab=antrian").get_data(as_text=True)
-    assert 'name="dari" value="antrian"' in worklist_row(page, case["case_number"])
+    back = re.search(r'name="kembali" value="([^"]+)"', worklist_row(page, case["case_number"])).group(1)
+    assert html.unescape(back) == "/worklist?tab=antrian"  # the list it was taken from, filters and all
     assert people["dodi"].post(f"/tasks/{step['id']}/claim").status_code == 200  # dodi was quicker
-    lost = client.post(f"/tasks/{step['id']}/claim", data={"dari": "antrian"})
+    lost = client.post(f"/tasks/{step['id']}/claim", data={"kembali": "/worklist?tab=antrian"})
     assert lost.status_code == 302 and lost.headers["Location"] == "/worklist?tab=antrian"
+    elsewhere = client.post(f"/tasks/{step['id']}/claim", data={"kembali": "https://contoh.com/worklist"})
+    assert elsewhere.headers["Location"] == f"/tasks/{step['id']}"  # never away from this app
     queue = client.get(lost.headers["Location"]).get_data(as_text=True)
     assert (f"Tugas &#39;Periksa permohonan&#39; untuk kasus {case['case_number']} sudah diambil lebih dulu oleh "
             "dodi." in queue) and other["case_number"] in queue
@@ -297,7 +300,7 @@ def test_after_a_step_the_next_one_is_one_click_away_when_it_is_the_officers_to_
     analysis = open_task(people["citra"], case)
     offer = re.search(r'<div class="next-step" id="next-step">(.*?)</div>', page, re.S).group(1)
     assert f'action="/tasks/{analysis["id"]}/claim"' in offer and "Ambil dan kerjakan: Analisa aduan" in offer
-    assert 'href="/worklist"' in offer
+    assert 'href="/worklist?tab=antrian">kembali ke antrian' in offer
     taken = client.post(f"/tasks/{analysis['id']}/claim")
     assert taken.headers["Location"].endswith(f"/tasks/{analysis['id']}")
     assert open_task(people["citra"], case)["claimed_by"] == "citra"
@@ -306,7 +309,7 @@ def test_after_a_step_the_next_one_is_one_click_away_when_it_is_the_officers_to_
     # a step whose next one is another lane's leads back to the queue only
     done = client.post(f"/tasks/{analysis['id']}", data=_flatten(ANALYSIS_FORWARD), follow_redirects=True)
     offer = re.search(r'<div class="next-step" id="next-step">(.*?)</div>', done.get_data(as_text=True), re.S)
-    assert offer and "Ambil dan kerjakan" not in offer.group(1) and 'href="/worklist"' in offer.group(1)
+    assert offer and "Ambil dan kerjakan" not in offer.group(1) and 'href="/worklist?tab=antrian"' in offer.group(1)
 
 
 def test_an_unticked_letter_check_on_a_returned_request_says_nothing_to_the_agency(app, client, engine, people):
@@ -1147,10 +1150,11 @@ def test_the_agencys_worklist_speaks_of_its_steps_not_of_lanes(client, people):
     client.post("/logout")
     login(client, "citra")
     staff = re.findall(r'<th role="columnheader">([^<]+)</th>', client.get("/worklist?tab=semua").get_data(as_text=True))
-    assert "Tenggat" in staff and "Diambil oleh" in staff and "Lajur" not in staff  # her one lane, on every row
+    assert "Tenggat" in staff and "Diambil oleh" in staff and "Lajur" in staff  # every open step: whose lane
     file_case(people["ani"])  # one in the queue
     queue = re.findall(r'<th role="columnheader">([^<]+)</th>', client.get("/worklist?tab=antrian").get_data(as_text=True))
-    assert queue == ["Kasus", "Langkah", "Instansi", "Domain", "Umur", "Tenggat"]  # a queue's steps are nobody's
+    # her queue: her one lane's steps, which nobody holds yet
+    assert queue == ["Kasus", "Langkah", "Instansi", "Domain", "Umur", "Tenggat"]
     client.post("/logout")
     login(client, "fajar")  # a supervisor may look at every lane: the column says whose
     watched = client.get("/worklist?tab=semua&lajur=semua").get_data(as_text=True)

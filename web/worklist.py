@@ -84,7 +84,8 @@ def tasks():
     twice = engine().instances.disputed_twice(actor(), {t.domain for t in rows})
     # columns that would say the same on every row are left out: an officer's one lane; the queue's holder
     # (nobody) and their own tasks' (themselves)
-    columns = {"lane": not agency and actor().role not in ONE_LANE, "holder": agency or tab == "semua"}
+    several = len(actor().worked_lanes()) > 1
+    columns = {"lane": not agency and (tab == "semua" or several), "holder": agency or tab == "semua"}
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
                            twice=twice, columns=columns, rounds=engine().tasks.rounds(rows),
                            lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
@@ -99,14 +100,12 @@ def claim(task_id):
         task = engine().tasks.claim(actor(), task_id)
     except Conflict as exc:  # a colleague was quicker, or it is done: who, and back where they were
         flash(_taken_by(task_id) if exc.code == "claimed" else exc.message, "error")
-        if request.form.get("dari") == "antrian":  # taken from the queue: the next one is there
-            return redirect(url_for("worklist.tasks", tab="antrian"))
+        back = request.form.get("kembali", "")
+        if back.startswith("/worklist") and "\\" not in back:  # taken from a list: back to it, next one there
+            return redirect(back)
         return redirect(url_for("worklist.task", task_id=task_id))
     flash(f"Tugas '{task.name}' untuk kasus {task.case_number} kini menjadi tugas Anda.", "success")
     return redirect(url_for("worklist.task", task_id=task_id))
-
-
-ONE_LANE = ("tim_layanan", "pandi")  # roles that work one lane, their own
 
 
 def _taken_by(task_id: str) -> str:
