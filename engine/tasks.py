@@ -177,7 +177,8 @@ class Tasks:
                     detail.suggested = case_rules.suggested(detail.form, meta.output, workflow.data_objects)
                 if detail.state == "ready":
                     detail.initial = starts.values(detail.form, case_objects(deployed, workflow),
-                                                   datetime.now(self.execution.settings.zone).date())
+                                                   datetime.now(self.execution.settings.zone).date(),
+                                                   chosen=detail.suggested, form_of=deployed.form_of)
                 steps = deployed.model.steps
                 detail.corrected, answered = _corrections(session, detail, values, steps, deployed.amending)
                 reply = steps[answered].output if answered is not None else None

@@ -161,3 +161,48 @@ def test_a_start_the_field_does_not_offer_is_left_out():
                              "c": {"type": "string", "format": "date", "x-starts-from": "today"}}}
     assert starts.values(schema, {"o": {"v": "y"}}, date(2026, 12, 1)) == {"c": "2026-12-01"}
     assert starts.values(schema, {"o": {"v": "x"}}, date(2026, 12, 1)) == {"a": "x", "c": "2026-12-01"}
+
+
+def test_the_answer_starts_as_the_letter_for_how_the_case_ended(client, people):
+    """The daily-work walk-through: the officer typed the whole answer from scratch, though the case holds
+    every fact it states. The letter for the outcome the case decided, filled from the case as a letter
+    writes it; editable, and what is sent is what counts."""
+    citra = people["citra"]
+    case, task = to_the_answer(people, ANALYSIS_FORWARD, PANDI)
+    letter = citra.get(f"/tasks/{task['id']}").get_json()["initial"]["answer"]
+    assert letter.startswith("Menindaklanjuti surat Saudara nomor B-99/IJ/KP.07.6/04/2020 tanggal 15 April 2020 "
+                             "perihal Permohonan Penyelesaian Sengketa Nama Domain")
+    assert ("dialihkan kepada Pemerintah Kabupaten Contoh oleh PANDI pada 20 April 2020 (nomor referensi PANDI: "
+            "PANDI-12345)") in letter and "{" not in letter
+    login(client, "citra")
+    page = client.get(f"/tasks/{task['id']}").get_data(as_text=True)
+    assert re.search(r'<textarea id="f-answer"[^>]*>Menindaklanjuti surat Saudara', page)
+    work(citra, task, ANSWER)  # the officer's own words are what is sent
+    assert citra.get(f"/cases/{case['id']}").get_json()["data"]["applicant_answer"]["answer"] == ANSWER["answer"]
+    # a rejection's letter gives the analysis's reasons
+    _case, rejected = to_the_answer(people, ANALYSIS_REJECT)
+    letter = citra.get(f"/tasks/{rejected['id']}").get_json()["initial"]["answer"]
+    assert "tidak dapat dikabulkan, dengan pertimbangan: " + ANALYSIS_REJECT["rationale"] in letter
+
+
+@pytest.mark.parametrize("letters, words", [
+    ({"by": "outcome", "letters": {"pengalihan": "Domain {permohonan.domain.nama}."}}, "menyebut {permohonan.domain.nama}"),
+    ({"by": "outcome", "letters": {"dialihkan": "Domain dialihkan."}}, "bukan teks untuk pilihan outcome"),
+    ({"by": "letter_number", "letters": {"x": "y"}}, "harus berupa"),
+])
+def test_a_letter_with_a_gap_is_refused_at_deploy(engine, letters, words):
+    schemas = read_forms(PROCESS.read_bytes(), FORMS)
+    schemas["jawaban_pemohon.json"]["properties"]["answer"]["x-starts-from"] = letters
+    with pytest.raises(DeploymentError, match=re.escape(words)):
+        engine.definitions.deploy(PROCESS.read_bytes(), schemas)
+
+
+def test_a_letter_place_the_case_does_not_hold_reads_as_a_gap():
+    from datetime import date
+    from engine import starts
+    schema = {"properties": {"o": {"oneOf": [{"const": "a"}]},
+                             "t": {"x-starts-from": {"by": "o", "letters": {"a": "Ref {p.ref}, pada {p.on}."}}}}}
+    form = {"properties": {"ref": {"type": "string"}, "on": {"type": "string", "format": "date"}}}
+    started = starts.values(schema, {"p": {"on": "2020-04-20"}}, date(2026, 12, 1), {"o": "a"}, lambda _o: form)
+    assert started == {"t": "Ref …, pada 20 April 2020."}
+    assert starts.values(schema, {"p": {}}, date(2026, 12, 1), {}, lambda _o: form) == {}  # no choice, no letter
