@@ -6,7 +6,8 @@
 - A letter: `{"by": "outcome", "letters": {"pengalihan": "... {permohonan.domain.name} ..."}}`, the text for
   the option another field of the form starts with (the answer to the agency, by how the case ended), its
   `{object.path}` places filled from the case as a letter writes them (a date as "20 April 2020", a choice by
-  its title), "…" where the case holds nothing.
+  its title), "…" where the case holds nothing; a `[clause]` with a place the case holds nothing for is left
+  out whole (an optional field: PANDI's reference).
 
 Only a start: the officer changes it at will, the form's rules and the case's (`x-case-rules`) still decide,
 and a choice the rules leave one option for wins over it."""
@@ -22,6 +23,7 @@ from .errors import DeploymentError
 KEY = "x-starts-from"
 TODAY = "today"
 PLACE = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)+)\}")
+CLAUSE = re.compile(r"\[([^\[\]]*)\]")  # a clause left out whole when a place in it is empty (an optional field)
 UNKNOWN = "…"
 
 
@@ -41,9 +43,18 @@ def values(schema: dict, case: dict, today: date, chosen: dict | None = None, fo
     for name, prop in schema.get("properties", {}).items():
         source = prop.get(KEY) if isinstance(prop, dict) else None
         if isinstance(source, dict) and picked.get(source.get("by")) in source.get("letters", {}):
-            text = source["letters"][picked[source["by"]]]
-            result[name] = PLACE.sub(lambda place: _written(case, place.group(1), form_of), text)
+            result[name] = _letter(source["letters"][picked[source["by"]]], case, form_of)
     return result
+
+
+def _letter(text: str, case: dict, form_of) -> str:
+    def fill(part: str) -> str:
+        return PLACE.sub(lambda place: _written(case, place.group(1), form_of), part)
+
+    def clause(found) -> str:
+        filled = [_written(case, place, form_of) for place in PLACE.findall(found.group(1))]
+        return "" if UNKNOWN in filled else fill(found.group(1))
+    return fill(CLAUSE.sub(clause, text))
 
 
 def check(model, schemas: dict[str, dict], form_key: str, element: str) -> None:

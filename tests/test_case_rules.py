@@ -179,6 +179,10 @@ def test_the_answer_starts_as_the_letter_for_how_the_case_ended(client, people):
     assert re.search(r'<textarea id="f-answer"[^>]*>Menindaklanjuti surat Saudara', page)
     work(citra, task, ANSWER)  # the officer's own words are what is sent
     assert citra.get(f"/cases/{case['id']}").get_json()["data"]["applicant_answer"]["answer"] == ANSWER["answer"]
+    # PANDI's reference is optional: without it its clause is left out, not sent as a gap
+    case2, task2 = to_the_answer(people, ANALYSIS_FORWARD, {k: v for k, v in PANDI.items() if k != "reference"})
+    letter = citra.get(f"/tasks/{task2['id']}").get_json()["initial"]["answer"]
+    assert "pada 20 April 2020." in letter and "referensi" not in letter and "…" not in letter
     # a rejection's letter gives the analysis's reasons
     _case, rejected = to_the_answer(people, ANALYSIS_REJECT)
     letter = citra.get(f"/tasks/{rejected['id']}").get_json()["initial"]["answer"]
@@ -206,3 +210,9 @@ def test_a_letter_place_the_case_does_not_hold_reads_as_a_gap():
     started = starts.values(schema, {"p": {"on": "2020-04-20"}}, date(2026, 12, 1), {"o": "a"}, lambda _o: form)
     assert started == {"t": "Ref …, pada 20 April 2020."}
     assert starts.values(schema, {"p": {}}, date(2026, 12, 1), {}, lambda _o: form) == {}  # no choice, no letter
+    # a clause in brackets goes whole when a place in it is empty: an optional field's sentence
+    schema["properties"]["t"]["x-starts-from"]["letters"]["a"] = "Selesai pada {p.on}[ (referensi: {p.ref})]."
+    assert starts.values(schema, {"p": {"on": "2020-04-20"}}, date(2026, 12, 1), {"o": "a"}, lambda _o: form) == {
+        "t": "Selesai pada 20 April 2020."}
+    assert starts.values(schema, {"p": {"on": "2020-04-20", "ref": "R-1"}}, date(2026, 12, 1), {"o": "a"},
+                         lambda _o: form) == {"t": "Selesai pada 20 April 2020 (referensi: R-1)."}
