@@ -143,8 +143,8 @@ def test_the_correction_page_shows_the_request_filled_in_and_sends_the_change(cl
     assert re.search(r'<p class="notice corrected" id="corrected-permohonan">Diperbaiki instansi pada '
                      r'[^:]+:\d\d \w+: Nama domain yang disengketakan\.</p>', page)
     asked = re.search(r'<details class="notice corrected" id="asked-complaint" open><summary>Yang diminta dari '
-                      r'instansi \(([^)]+)\)</summary>(.*?)</details>', page, re.S)
-    assert asked and CHECK_INCOMPLETE["missing"] in asked.group(2)
+                      r'instansi</summary>(.*?)</details>', page, re.S)  # (not "(Aduan …)": the check's output's name)
+    assert asked and CHECK_INCOMPLETE["missing"] in asked.group(1)
     # what was asked, the agency's reply to it, then the request it corrected (the walk-through: the reply
     # came last, under the whole request)
     inputs = page[page.index('id="task-inputs"'):]

@@ -578,7 +578,10 @@ def test_the_task_form_comes_first_on_a_phone_and_sits_beside_the_case_data_on_a
             if viewport is PHONE:
                 assert form["y"] + form["height"] <= data["y"], (form, data)
                 assert_fits(citra, PHONE["width"])
+                # ... and what it decides on is one tap away (the check of the new features)
+                expect(citra.get_by_role("link", name="Lihat dokumen dan data kasus ↓")).to_be_visible()
             else:
+                expect(citra.locator(".jump-to-inputs")).to_be_hidden()
                 assert data["x"] + data["width"] <= form["x"], (form, data)  # data on the left, form on the right
                 assert abs(citra.locator("#task-action").bounding_box()["y"] - data["y"]) < 1
             # the SOP row is one line until opened, then laid out as labels beside their values

@@ -105,7 +105,7 @@ def new():
                            problems=formdata.problems(fields, attachments, sent.errors), files_sent=sent.files_sent,
                            files_lost=sent.files_lost,
                            prefilled_from=prefilled_from, filing_key=key,
-                           start_at=formdata.first_empty(fields) if request.method == "GET" else None), sent.status
+                           start_at=formdata.first_empty(fields) if prefilled_from else None), sent.status
 
 
 @bp.get("/<case_ref>")

@@ -85,7 +85,7 @@ def tasks():
     # columns that would say the same on every row are left out: an officer's one lane; the queue's holder
     # (nobody) and their own tasks' (themselves)
     several = len(actor().worked_lanes()) > 1
-    columns = {"lane": not agency and (tab == "semua" or several), "holder": agency or tab == "semua"}
+    columns = {"lane": not agency and not lane and (tab == "semua" or several), "holder": agency or tab == "semua"}
     return render_template("worklist.html", rows=rows, total=total, tab=tab, overdue=overdue, counts=counts,
                            twice=twice, columns=columns, rounds=engine().tasks.rounds(rows),
                            lane=lane, late_in_lane=late_in_lane, late_mine=late_mine,
