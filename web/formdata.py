@@ -133,11 +133,11 @@ def errors_by_field(errors: list[dict]) -> dict[str, str]:
     return placed
 
 
-FOCUSABLE = ("text", "textarea", "email", "date", "number", "select", "radio")  # where a cursor can start
+FOCUSABLE = ("text", "textarea", "email", "date", "number", "select", "radio")  # what can be led to
 
 
 def first_empty(fields: list[Field]) -> str | None:
-    """Where a form opened with some fields filled (from the last filing) puts the cursor: the first required
+    """Where a form opened with some fields filled (from the last filing) leads the officer: the first required
     field still empty (an optional one, a parent agency there is none of, is passed over), else the first
     empty one; None when every one is filled."""
     empty = list(_empty(fields))

@@ -185,8 +185,8 @@ def task(task_id):
 
 
 def _first_look(detail):
-    """The form as a first look shows it: from what the case holds (the data the step corrects, the choice the
-    case decided)."""
+    """The form as a first look shows it: from what the case holds (the data the step corrects, where fields
+    start (x-starts-from), the choice the case decided)."""
     return formdata.fields(detail.form, {**detail.current, **detail.initial, **detail.suggested}, {},
                            decided=frozenset(_paths(detail.suggested)))
 
