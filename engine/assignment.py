@@ -109,10 +109,9 @@ def _refusal(officer: User | None, to, task) -> str | None:
     """Why the step cannot go to this person, in words, or None."""
     if not isinstance(to, str) or not to.strip():
         return "Pilih petugas yang diberi tugas ini."
-    if officer is None:  # what was sent is said back only if it can be a username at all
-        return f"Pengguna {to} tidak ditemukan." if USERNAME.fullmatch(to) else "Pengguna itu tidak ditemukan."
-    if not officer.active:
-        return f"Akun {to} tidak aktif."
-    if not actor_of(officer).may_work(task.lane, task.agency_id):
-        return f"{officer.full_name or to} tidak bekerja di lajur {LANE_NAMES[task.lane]}; pilih petugas lajur itu."
+    if officer is None or not officer.active or not actor_of(officer).may_work(task.lane, task.agency_id):
+        # one answer whatever the reason: the give form is no way to learn which names exist, whose they are or
+        # whether they are active (the authorization probe); what was sent is said back if it can be a name
+        who = to if USERNAME.fullmatch(to) else "Pengguna itu"
+        return f"{who} bukan petugas aktif lajur {LANE_NAMES[task.lane]}; pilih dari daftar petugas lajur itu."
     return None

@@ -103,9 +103,12 @@ def test_only_the_lanes_supervisor_or_the_process_owner_gives_and_only_to_who_ma
         refused = person.post(path, json={"to": "citra"})
         assert refused.status_code == 403, person.name
         assert "supervisor lajur langkah ini atau pemilik proses" in refused.get_json()["detail"]
-    for to, said in (("eka", "tidak bekerja di lajur Tim Layanan Domain"), ("gita", "tidak bekerja di lajur"),
-                     ("ani", "tidak bekerja di lajur"), ("siapa", "Pengguna siapa tidak ditemukan"),
-                     ("hadi", "Akun hadi tidak aktif"), ("", "Pilih petugas"), (7, "Pilih petugas"),
+    # another lane's officer, nobody, a deactivated account: one answer, which tells no more than "not one of
+    # this lane's active officers" (the authorization probe: it told which names exist and whose they are)
+    for to, said in (("eka", "eka bukan petugas aktif lajur Tim Layanan Domain; pilih dari daftar"),
+                     ("gita", "gita bukan petugas aktif lajur"), ("ani", "ani bukan petugas aktif lajur"),
+                     ("siapa", "siapa bukan petugas aktif lajur"), ("hadi", "hadi bukan petugas aktif lajur"),
+                     ("x y", "Pengguna itu bukan petugas aktif"), ("", "Pilih petugas"), (7, "Pilih petugas"),
                      (None, "Pilih petugas")):
         refused = fajar.post(path, json={"to": to})
         assert refused.status_code == 422, (to, refused.get_json())
