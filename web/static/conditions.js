@@ -1,6 +1,7 @@
 // A field that a choice makes meaningless (the form's rule: it must then be empty — the recommended action of
 // a rejected request, the date of an action not carried out) is hidden and left out of what is sent while that
-// choice is made. Without this script the page shows it, and the server says to clear it.
+// choice is made. Without this script the page shows it, and what is sent leaves it out all the same
+// (web/formdata.py from_form); an API client that sends it is told to clear it.
 (function () {
   "use strict";
   function chosen(form, name) {
