@@ -13,6 +13,20 @@ ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 INDENT = "  "
 
 
+def value_at(data, path: str):
+    """The value at a dotted path in a form's data ("letter.number"), or None where it has none."""
+    for part in path.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def field_at(schema, path: str) -> dict | None:
+    """The definition of the field a dotted path names in a form, or None."""
+    for part in path.split("."):
+        schema = schema.get("properties", {}).get(part) if isinstance(schema, dict) else None
+    return schema if isinstance(schema, dict) else None
+
+
 def date_text(value) -> str:
     """A form's date (ISO `2020-04-15`) as a letter writes it: `15 April 2020`; anything else as it is."""
     try:

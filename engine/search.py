@@ -3,6 +3,7 @@ request that people search for (`"x-search": ["letter.number", "contact.name", .
 values, lower-cased, in one indexed text (set when it is filed and when the request is corrected)."""
 from __future__ import annotations
 
+from .described import field_at, value_at
 from .errors import DeploymentError
 
 KEY = "x-search"
@@ -17,9 +18,7 @@ def text_of(schema: dict, data) -> str | None:
     """The searchable values of a request, lower-cased, or None if it has none."""
     values = []
     for path in paths(schema):
-        value = data
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+        value = value_at(data, path)
         if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
             values.append(" ".join(str(value).split()).lower())
     return "\n".join(values)[:MAX_TEXT] or None
@@ -33,10 +32,8 @@ def check_schema(form_key: str, schema: dict, element: str) -> None:
     if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
         _refuse(form_key, element, f"{KEY} harus daftar jalur isian, misalnya [\"letter.number\"].")
     for path in listed:
-        prop = schema
-        for part in path.split("."):
-            prop = prop.get("properties", {}).get(part) if isinstance(prop, dict) else None
-        if not isinstance(prop, dict) or prop.get("type") not in ("string", "integer"):
+        prop = field_at(schema, path)
+        if prop is None or prop.get("type") not in ("string", "integer"):
             _refuse(form_key, element, f"{KEY}: {path!r} bukan isian teks atau angka pada formulir ini.")
 
 

@@ -17,7 +17,7 @@ import re
 from datetime import date
 
 from . import amends
-from .described import value_text
+from .described import field_at, value_at, value_text
 from .errors import DeploymentError
 
 KEY = "x-starts-from"
@@ -36,7 +36,7 @@ def values(schema: dict, case: dict, today: date, chosen: dict | None = None, fo
     for name, prop in schema.get("properties", {}).items():
         source = prop.get(KEY) if isinstance(prop, dict) else None
         if isinstance(source, str):
-            value = today.isoformat() if source == TODAY else _at(case, source)
+            value = today.isoformat() if source == TODAY else value_at(case, source)
             if isinstance(value, str) and _offers(prop, value):
                 result[name] = value
     picked = {**result, **(chosen or {})}
@@ -103,13 +103,10 @@ def _letters_problem(source: dict, schema: dict, fillers: dict, schemas: dict, f
 
 def _field(path, fillers: dict, schemas: dict, form_key: str) -> dict | None:
     """The definition of the field a path names (object id, then the field's path in its form), if any."""
-    parts = path.split(".") if isinstance(path, str) else []
-    filler = fillers.get(parts[0]) if parts else None
-    field = schemas.get(filler, {}) if filler and filler != form_key else None
-    for part in parts[1:]:
-        field = field.get("properties", {}).get(part) if isinstance(field, dict) else None
-    ok = len(parts) >= 2 and isinstance(field, dict) and field.get("type") != "object"
-    return field if ok else None
+    target, _, inner = path.partition(".") if isinstance(path, str) else ("", "", "")
+    filler = fillers.get(target)
+    field = field_at(schemas.get(filler), inner) if inner and filler and filler != form_key else None
+    return field if field is not None and field.get("type") != "object" else None
 
 
 def _nested(prop: dict) -> str | None:
@@ -121,22 +118,11 @@ def _nested(prop: dict) -> str | None:
 
 
 def _written(case: dict, path: str, form_of) -> str:
-    value = _at(case, path)
+    value = value_at(case, path)
     if value is None or value == "":
         return UNKNOWN
-    prop = form_of(path.split(".")[0]) if form_of else {}
-    for part in path.split(".")[1:]:
-        prop = prop.get("properties", {}).get(part, {}) if isinstance(prop, dict) else {}
-    return value_text(value, prop)
-
-
-def _at(case: dict, path: str):
-    value = case
-    for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
+    target, _, inner = path.partition(".")
+    return value_text(value, (field_at(form_of(target), inner) if form_of else None) or {})
 
 
 def _offers(prop: dict, value: str) -> bool:
