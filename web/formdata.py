@@ -71,23 +71,26 @@ def fields(schema: dict, values: dict | None = None, errors: dict | None = None,
     return result
 
 
+def _conditions(schema: dict):
+    """The if/then rules of this object that test one field for one value ({"const": v}), or for any value but
+    one ({"not": {"const": v}}: PANDI's date, needed unless the action was not carried out), as (field, value,
+    negated, then)."""
+    for rule in [schema] + list(schema.get("allOf", [])):
+        tested = [(name, p["const"], False) if "const" in p else (name, p["not"]["const"], True)
+                  for name, p in rule.get("if", {}).get("properties", {}).items()
+                  if isinstance(p, dict) and ("const" in p or isinstance(p.get("not"), dict) and "const" in p["not"])]
+        if len(tested) == 1:
+            yield (*tested[0], rule.get("then", {}))
+
+
 def _required_when(schema: dict) -> dict[str, str]:
     """Fields an if/then of this object makes required when another field holds one value (the analysis:
     a recommended action once the request is forwarded to PANDI), said as 'Field: Value title'."""
     said = {}
-    for rule in [schema] + list(schema.get("allOf", [])):
-        condition, then = rule.get("if", {}), rule.get("then", {})
-        # a field holding one value ({"const": v}), or any value but one ({"not": {"const": v}}: PANDI's date,
-        # needed unless the action was not carried out)
-        tested = [(name, p["const"], False) if "const" in p else (name, p["not"]["const"], True)
-                  for name, p in condition.get("properties", {}).items()
-                  if isinstance(p, dict) and ("const" in p or isinstance(p.get("not"), dict) and "const" in p["not"])]
-        if len(tested) != 1 or not then.get("required"):
-            continue
-        name, value, negated = tested[0]
+    for name, value, negated, then in _conditions(schema):
         prop = schema.get("properties", {}).get(name, {})
         label = next((o.get("title", value) for o in prop.get("oneOf", []) if o.get("const") == value), value)
-        for field_name in then["required"]:
+        for field_name in then.get("required", []):
             said.setdefault(field_name, f"{'kecuali' if negated else 'bila'} {prop.get('title', name)}: {label}")
     return said
 
@@ -97,14 +100,10 @@ def _empty_when(schema: dict) -> dict[str, tuple[str, str]]:
     (a recommended action on a rejected request, the date of an action not carried out): the page hides them
     while that value is chosen (conditions.js), so what a choice makes meaningless is neither seen nor sent."""
     found = {}
-    for rule in [schema] + list(schema.get("allOf", [])):
-        tested = [(name, p["const"]) for name, p in rule.get("if", {}).get("properties", {}).items()
-                  if isinstance(p, dict) and "const" in p]
-        if len(tested) != 1:
-            continue
-        for name, prop in rule.get("then", {}).get("properties", {}).items():
-            if isinstance(prop, dict) and prop.get("not") == {}:
-                found.setdefault(name, tested[0])
+    for name, value, negated, then in _conditions(schema):
+        for field_name, prop in then.get("properties", {}).items():
+            if not negated and isinstance(prop, dict) and prop.get("not") == {}:
+                found.setdefault(field_name, (name, value))
     return found
 
 
