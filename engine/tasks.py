@@ -156,13 +156,15 @@ class Tasks:
         with self.store.transaction() as session:
             return session.scalar(stmt)
 
+    def row(self, actor: Actor, task_id: str) -> TaskRow:
+        """A step as a worklist shows it (who holds it now, say), without reading its workflow."""
+        with self.store.transaction() as session:
+            return TaskRow(*_visible_row(session, actor, task_id)[0])
+
     def get(self, actor: Actor, task_id: str) -> TaskDetail:
         with self.store.command() as tx:
             session = tx.session
-            row = session.execute(TASK_ROWS.where(HumanTask.id == str(task_id))).first()
-            instance = session.get(Instance, row.instance_id) if row else None
-            if row is None or not visible(actor, instance.agency_id):
-                raise NotFound("no_task", "Tugas tidak ditemukan.")
+            row, instance = _visible_row(session, actor, task_id)
             detail = TaskDetail(*row)
             detail.case_status = instance.status
             with self.execution.peek(tx, instance) as (deployed, workflow):
@@ -402,6 +404,15 @@ def _history(tx, task, actor, event, now) -> None:
 def _history_row(task, actor, event, now, detail=None) -> dict:
     return sql.history_row(instance_id=task.instance_id, at=now, user_id=actor.id, event=event, task_id=task.id,
                            element_id=task.element_id, name=task.name, detail=detail)
+
+
+def _visible_row(session, actor: Actor, task_id: str):
+    """The step's worklist row and its case, if this actor may see them."""
+    row = session.execute(TASK_ROWS.where(HumanTask.id == str(task_id))).first()
+    instance = session.get(Instance, row.instance_id) if row else None
+    if row is None or not visible(actor, instance.agency_id):
+        raise NotFound("no_task", "Tugas tidak ditemukan.")
+    return row, instance
 
 
 def _held_elsewhere(tx, task) -> str:

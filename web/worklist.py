@@ -110,9 +110,9 @@ def claim(task_id):
 
 def _taken_by(task_id: str) -> str:
     """A lost race for a step, said with who won it (the queue shows who holds what anyway)."""
-    detail = engine().tasks.get(actor(), task_id)
-    holder = engine().identity.full_names([detail.claimed_by]).get(detail.claimed_by, detail.claimed_by)
-    return (f"Tugas '{detail.name}' untuk kasus {detail.case_number} sudah diambil lebih dulu oleh "
+    step = engine().tasks.row(actor(), task_id)  # (its name and holder: no workflow to read)
+    holder = engine().identity.full_names([step.claimed_by]).get(step.claimed_by, step.claimed_by)
+    return (f"Tugas '{step.name}' untuk kasus {step.case_number} sudah diambil lebih dulu oleh "
             f"{holder or 'petugas lain'}.")
 
 
