@@ -47,7 +47,7 @@ class Tokens:
         self.store = store
 
     def new(self, username: str, after: int | None = None, days: int | None = None,
-                  label: str | None = None) -> str:
+            label: str | None = None) -> str:
         """A new API token; only its hash is stored, so this is the one time it can be read. `after` is the
         newest token id the caller saw (0: none): if another was made since, this request was sent twice
         (a reload, a replayed form) and makes nothing. The account row is locked, so of two at once one wins.

@@ -70,7 +70,7 @@ def new_token():
     if ticket and secrets.compare_digest(ticket.encode(), sent.encode()):  # bytes: any text may be posted
         try:
             token = engine().tokens.new(actor().username, after=int(ticket.split(".", 1)[0]),
-                                                days=TOKEN_DAYS[lasts], label=request.form.get("untuk"))
+                                        days=TOKEN_DAYS[lasts], label=request.form.get("untuk"))
         except Conflict:  # spent: a newer token exists than the page saw
             pass
         except Invalid as exc:  # (the box stops at its limit: only a forged form gets here)
